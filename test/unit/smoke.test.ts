@@ -1,0 +1,2 @@
+import { fileURLToPath } from 'node:url';
+test('esm works', () => { expect(fileURLToPath(import.meta.url)).toMatch(/smoke/); });
