@@ -1,0 +1,46 @@
+/** One header field as it sits on the wire, so that untouched fields re-serialize byte for byte. */
+import { headerKey } from './header-names.js';
+import { unfold } from './split.js';
+
+export class HeaderField {
+  /** Lower-case long form: "v" and "VIA" are both "via". */
+  readonly key: string;
+
+  /**
+   * @param name   the name as written ("v", "MaX-fOrWaRdS")
+   * @param raw    the whole field as on the wire, including folded lines and the line terminator
+   * @param valueStart  index in raw where the value starts (just after the colon)
+   * @param valueEnd    index in raw where the value ends (before the final line terminator)
+   * @param offset byte offset of the field in its message (0 for a field added by code)
+   */
+  constructor(
+    readonly name: string,
+    readonly raw: string,
+    readonly valueStart: number,
+    readonly valueEnd: number,
+    readonly offset: number,
+  ) {
+    this.key = headerKey(name);
+  }
+
+  static create(name: string, value: string): HeaderField {
+    const raw = `${name}: ${value}\r\n`;
+    return new HeaderField(name, raw, name.length + 1, raw.length - 2, 0);
+  }
+
+  /** Value with folding turned into spaces of the same length, so offsets stay exact for diagnostics. */
+  get rawValue(): string {
+    const v = this.raw.slice(this.valueStart, this.valueEnd);
+    return v.indexOf('\r') < 0 && v.indexOf('\n') < 0 ? v : v.replace(/[\r\n]/g, ' ');
+  }
+
+  /** Value as a reader means it: folding collapsed, surrounding whitespace removed. */
+  get value(): string {
+    return unfold(this.raw.slice(this.valueStart, this.valueEnd)).trim();
+  }
+
+  /** Byte offset of the value in the message. */
+  get valueOffset(): number {
+    return this.offset + this.valueStart;
+  }
+}

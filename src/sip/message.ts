@@ -1,0 +1,308 @@
+/**
+ * The SIP message model. A message keeps its wire form (start line, fields, body) so an unmodified message
+ * re-serializes to the same bytes; typed views (Via, CSeq, From …) are parsed on demand and cached.
+ */
+import { diag, type Diagnostic } from './diagnostics.js';
+import { GRAMMAR } from './header-grammar.js';
+import { HeaderField } from './header-field.js';
+import { headerDisplayName, LIST_VALUED } from './header-names.js';
+import type { CSeq, RAck } from './headers/cseq.js';
+import type { EventHeader, SubscriptionState } from './headers/event.js';
+import type { SessionExpires } from './headers/scalars.js';
+import type { Via } from './headers/via.js';
+import type { NameAddr } from './name-addr.js';
+import { splitOutside } from './split.js';
+import { parseUri, type Uri } from './uri.js';
+
+export interface StartLine {
+  /** The start line as on the wire, without its terminator. */
+  text: string;
+  /** Its terminator ("\r\n", or "\n" from sloppy senders). */
+  eol: string;
+}
+
+export abstract class SipMessage {
+  abstract readonly kind: 'request' | 'response';
+  private cache = new Map<string, unknown>();
+  private fullDiagnostics: Diagnostic[] | undefined;
+
+  constructor(
+    public startLine: StartLine,
+    public fields: HeaderField[],
+    /** The empty line ending the header section ("\r\n"), or "" when the sender omitted it. */
+    public headerEnd: string,
+    public body: Buffer,
+    /** Problems found while framing and reading the start line and header names. */
+    public diagnostics: Diagnostic[] = [],
+    /** Bytes after the message in the same datagram (RFC 3261 §18.3: ignored). */
+    public trailing: Buffer = Buffer.alloc(0),
+  ) {}
+
+  /** All fields with this name (compact forms and case folded). */
+  fieldsOf(name: string): HeaderField[] {
+    const key = keyOf(name);
+    return this.fields.filter((f) => f.key === key);
+  }
+
+  has(name: string): boolean {
+    const key = keyOf(name);
+    return this.fields.some((f) => f.key === key);
+  }
+
+  /** First value of a header, unfolded and trimmed. */
+  get(name: string): string | undefined {
+    const key = keyOf(name);
+    for (const f of this.fields) if (f.key === key) return f.value;
+    return undefined;
+  }
+
+  /** Every value of a header: list headers are split on commas outside quotes and < >. */
+  getAll(name: string): string[] {
+    const key = keyOf(name);
+    const out: string[] = [];
+    for (const f of this.fields) {
+      if (f.key !== key) continue;
+      if (LIST_VALUED.has(key)) for (const p of splitOutside(f.value, 0x2c)) { if (p.text !== '') out.push(p.text); }
+      else out.push(f.value);
+    }
+    return out;
+  }
+
+  /** Parsed value of every occurrence, through the header's grammar (undefined where it does not parse). */
+  parsed<T>(name: string): T[] {
+    const key = keyOf(name);
+    const grammar = GRAMMAR[key];
+    if (!grammar) throw new Error(`no grammar for header ${name}`);
+    const ck = 'p:' + key;
+    if (this.cache.has(ck)) return this.cache.get(ck) as T[];
+    const out: T[] = [];
+    for (const f of this.fields) {
+      if (f.key !== key) continue;
+      const r = grammar(f.rawValue, f.valueOffset, undefined);
+      if (Array.isArray(r)) { for (const x of r) if (x !== undefined) out.push(x as T); }
+      else if (r !== undefined) out.push(r as T);
+    }
+    this.cache.set(ck, out);
+    return out;
+  }
+
+  private first<T>(name: string): T | undefined {
+    return this.parsed<T>(name)[0];
+  }
+
+  get callId(): string | undefined { return this.get('call-id'); }
+  get cseq(): CSeq | undefined { return this.first<CSeq>('cseq'); }
+  get from(): NameAddr | undefined { return this.first<NameAddr>('from'); }
+  get to(): NameAddr | undefined { return this.first<NameAddr>('to'); }
+  get fromTag(): string | undefined { return this.from?.params.get('tag'); }
+  get toTag(): string | undefined { return this.to?.params.get('tag'); }
+  get vias(): Via[] { return this.parsed<Via>('via'); }
+  get topVia(): Via | undefined { return this.vias[0]; }
+  get branch(): string | undefined { return this.topVia?.branch; }
+  get contacts(): NameAddr[] {
+    const all = this.parsed<NameAddr[] | '*'>('contact') as unknown as Array<NameAddr | '*'>;
+    return all.filter((c): c is NameAddr => c !== '*');
+  }
+  get isContactStar(): boolean { return this.get('contact') === '*'; }
+  get routes(): NameAddr[] { return this.parsed<NameAddr>('route'); }
+  get recordRoutes(): NameAddr[] { return this.parsed<NameAddr>('record-route'); }
+  get maxForwards(): number | undefined { return this.first<number>('max-forwards'); }
+  get expires(): number | undefined { return this.first<number>('expires'); }
+  get contentLength(): number | undefined { return this.first<number>('content-length'); }
+  get contentType(): string | undefined { return this.first<{ type: string }>('content-type')?.type; }
+  get rseq(): number | undefined { return this.first<number>('rseq'); }
+  get rack(): RAck | undefined { return this.first<RAck>('rack'); }
+  get sessionExpires(): SessionExpires | undefined { return this.first<SessionExpires>('session-expires'); }
+  get minSE(): number | undefined { return this.first<SessionExpires>('min-se')?.seconds; }
+  get event(): EventHeader | undefined { return this.first<EventHeader>('event'); }
+  get subscriptionState(): SubscriptionState | undefined { return this.first<SubscriptionState>('subscription-state'); }
+  get referTo(): NameAddr | undefined { return this.first<NameAddr>('refer-to'); }
+  /** Option tags of Require / Supported / … as lower-case tokens. */
+  optionTags(name: 'require' | 'supported' | 'proxy-require' | 'unsupported' | 'allow'): string[] {
+    return this.parsed<string>(name).map((t) => t.toLowerCase());
+  }
+
+  /** Body as UTF-8 text (SDP, sipfrag, PIDF …). */
+  get bodyText(): string { return this.body.toString('utf8'); }
+
+  /** Method of the request, or of the request this response answers (from CSeq). */
+  abstract get method(): string | undefined;
+
+  /** Every diagnostic: framing, start line, and the grammar of each known header and of the message as a whole. */
+  validate(): Diagnostic[] {
+    if (this.fullDiagnostics) return this.fullDiagnostics;
+    const out = [...this.diagnostics];
+    for (const f of this.fields) {
+      const g = GRAMMAR[f.key];
+      if (g) g(f.rawValue, f.valueOffset, out);
+      else checkOpaqueValue(f, out);
+    }
+    this.validateMessage(out);
+    out.sort((a, b) => a.offset - b.offset);
+    this.fullDiagnostics = out;
+    return out;
+  }
+
+  protected abstract validateMessage(out: Diagnostic[]): void;
+
+  // ---- serialization and editing -------------------------------------------------------------------
+
+  /** The message as bytes: start line, each field as on the wire, the empty line, the body. */
+  toBuffer(): Buffer {
+    let head = this.startLine.text + this.startLine.eol;
+    for (const f of this.fields) head += f.raw;
+    head += this.headerEnd;
+    return Buffer.concat([Buffer.from(head, 'latin1'), this.body]);
+  }
+
+  /** Readable text (UTF-8 decoded), for ladders and failure messages. */
+  toString(): string {
+    return this.toBuffer().toString('utf8');
+  }
+
+  private touched(): void {
+    this.cache.clear();
+    this.fullDiagnostics = undefined;
+  }
+
+  /** Replace every occurrence of a header with one field, or add it at the end. */
+  setHeader(name: string, value: string): this {
+    const key = keyOf(name);
+    const i = this.fields.findIndex((f) => f.key === key);
+    const field = HeaderField.create(name.length === 1 ? headerDisplayName(key) : name, value);
+    if (i < 0) this.fields.push(field);
+    else this.fields = [...this.fields.slice(0, i), field, ...this.fields.slice(i + 1).filter((f) => f.key !== key)];
+    this.touched();
+    return this;
+  }
+
+  /** Add a field; `top` puts it before other fields of that name (Via, Route, Record-Route are stacks). */
+  addHeader(name: string, value: string, top = false): this {
+    const key = keyOf(name);
+    const field = HeaderField.create(name, value);
+    const i = this.fields.findIndex((f) => f.key === key);
+    if (top && i >= 0) this.fields.splice(i, 0, field);
+    else if (i >= 0) {
+      let last = i;
+      this.fields.forEach((f, k) => { if (f.key === key) last = k; });
+      this.fields.splice(last + 1, 0, field);
+    } else this.fields.push(field);
+    this.touched();
+    return this;
+  }
+
+  removeHeader(name: string): this {
+    const key = keyOf(name);
+    this.fields = this.fields.filter((f) => f.key !== key);
+    this.touched();
+    return this;
+  }
+
+  /** Replace the body and keep Content-Length (and the header terminator) consistent. */
+  setBody(body: Buffer | string, contentType?: string): this {
+    this.body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (contentType) this.setHeader('Content-Type', contentType);
+    this.setHeader('Content-Length', String(this.body.length));
+    if (this.headerEnd === '') this.headerEnd = '\r\n';
+    this.touched();
+    return this;
+  }
+
+  protected commonChecks(out: Diagnostic[], required: string[]): void {
+    for (const h of required) {
+      if (!this.has(h)) {
+        out.push(diag('missing-header', 'error', this.kind === 'request' ? 'RFC 3261 §8.1.1 (SYN-04)' : 'RFC 3261 §8.2.6.2 (SYN-05)', `mandatory header ${headerDisplayName(h)} is missing`, 0, { header: h }));
+      }
+    }
+    if (this.body.length > 0 && !this.has('content-type')) {
+      out.push(diag('body-without-content-type', 'error', 'RFC 3261 §7.4.1 (SYN-07)', `a ${this.body.length}-byte body has no Content-Type`, this.bodyOffset, { header: 'content-type' }));
+    }
+  }
+
+  /** Byte offset of the body within the message. */
+  get bodyOffset(): number {
+    let n = Buffer.byteLength(this.startLine.text + this.startLine.eol, 'latin1');
+    for (const f of this.fields) n += f.raw.length;
+    return n + this.headerEnd.length;
+  }
+}
+
+export class SipRequest extends SipMessage {
+  readonly kind = 'request' as const;
+
+  constructor(
+    public requestMethod: string,
+    /** The Request-URI as written (brackets and LWS removed when the sender added them; see diagnostics). */
+    public uriText: string,
+    public version: string,
+    startLine: StartLine,
+    fields: HeaderField[],
+    headerEnd: string,
+    body: Buffer,
+    diagnostics: Diagnostic[] = [],
+    trailing?: Buffer,
+  ) {
+    super(startLine, fields, headerEnd, body, diagnostics, trailing);
+  }
+
+  get method(): string { return this.requestMethod; }
+
+  /** Parsed Request-URI (undefined if it has no scheme at all). */
+  get uri(): Uri | undefined {
+    return parseUri(this.uriText);
+  }
+
+  protected validateMessage(out: Diagnostic[]): void {
+    this.commonChecks(out, ['to', 'from', 'cseq', 'call-id', 'max-forwards', 'via']);
+    const cseq = this.cseq;
+    if (cseq && cseq.method !== this.method) {
+      out.push(diag('cseq-method-mismatch', 'error', 'RFC 3261 §8.1.1.5 (SYN-08); RFC 4475 §3.1.2.17', `CSeq method "${cseq.method}" does not match the request method "${this.method}"`, this.fieldsOf('cseq')[0]?.valueOffset ?? 0, { header: 'cseq' }));
+    }
+  }
+}
+
+export class SipResponse extends SipMessage {
+  readonly kind = 'response' as const;
+
+  constructor(
+    public status: number,
+    /** Reason phrase, UTF-8 decoded. */
+    public reason: string,
+    public version: string,
+    startLine: StartLine,
+    fields: HeaderField[],
+    headerEnd: string,
+    body: Buffer,
+    diagnostics: Diagnostic[] = [],
+    trailing?: Buffer,
+  ) {
+    super(startLine, fields, headerEnd, body, diagnostics, trailing);
+  }
+
+  get method(): string | undefined { return this.cseq?.method; }
+
+  protected validateMessage(out: Diagnostic[]): void {
+    this.commonChecks(out, ['to', 'from', 'cseq', 'call-id', 'via']);
+  }
+}
+
+export type AnySipMessage = SipRequest | SipResponse;
+
+function keyOf(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.length === 1 ? headerKeyCompact(lower) : lower;
+}
+
+import { headerKey as headerKeyCompact } from './header-names.js';
+
+/** Unknown headers are opaque, but control characters other than HT never belong in a value. */
+function checkOpaqueValue(f: HeaderField, out: Diagnostic[]): void {
+  const v = f.rawValue;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) || c === 0x7f) {
+      out.push(diag('control-char-in-value', 'error', 'RFC 3261 §25.1 (TEXT-UTF8-TRIM)', `${f.name}: control character 0x${c.toString(16).padStart(2, '0')} in the value`, f.valueOffset + i, { header: f.key }));
+      return;
+    }
+  }
+}
