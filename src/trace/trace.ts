@@ -1,0 +1,200 @@
+/**
+ * A trace: the SIP messages of a capture in wire order, grouped into transactions and dialogs, with parties
+ * named. This is what suites assert on.
+ */
+import type { CaptureFinding, CaptureResult, Endpoint, SipPayload, Transport } from '../capture/types.js';
+import type { Diagnostic } from '../sip/diagnostics.js';
+import type { AnySipMessage } from '../sip/message.js';
+import { parseMessage } from '../sip/parser.js';
+import { groupDialogs, type Dialog } from './dialogs.js';
+import type { LadderArrow, LadderInput } from './ladder-types.js';
+import { PartyNames, endpointText } from './parties.js';
+import { labelOf, type TraceMessage } from './trace-message.js';
+import { groupTransactions, type Transaction } from './transactions.js';
+
+export interface TraceOptions {
+  /** Address → party name ("127.0.3.1:5060" or "127.0.3.1" → "alice"). */
+  parties?: Record<string, string> | PartyNames;
+}
+
+/** A payload the parser could not turn into a message. */
+export interface Unparsed {
+  frame?: number;
+  time: number;
+  src: Endpoint;
+  dst: Endpoint;
+  diagnostics: Diagnostic[];
+}
+
+export interface MessageQuery {
+  method?: string | string[];
+  /** Exact status, or a class such as "2xx". */
+  status?: number | string;
+  /** Party names (either end when `party`). */
+  from?: string;
+  to?: string;
+  party?: string;
+  callId?: string;
+  dialog?: Dialog;
+  transaction?: Transaction;
+  /** Only messages strictly after / before this one (wire order). */
+  after?: TraceMessage;
+  before?: TraceMessage;
+  /** Include retransmissions (default true). */
+  retransmissions?: boolean;
+  where?: (m: TraceMessage) => boolean;
+}
+
+export class Trace {
+  readonly transactions: Transaction[];
+  readonly dialogs: Dialog[];
+  readonly parties: string[];
+
+  constructor(
+    readonly messages: TraceMessage[],
+    readonly unparsed: Unparsed[] = [],
+    readonly captureFindings: CaptureFinding[] = [],
+  ) {
+    this.transactions = groupTransactions(messages);
+    this.dialogs = groupDialogs(messages);
+    const seen = new Set<string>();
+    for (const m of messages) { seen.add(m.from); seen.add(m.to); }
+    this.parties = [...seen];
+  }
+
+  static fromPayloads(payloads: SipPayload[], options: TraceOptions = {}, findings: CaptureFinding[] = []): Trace {
+    const names = options.parties instanceof PartyNames ? options.parties : new PartyNames(options.parties);
+    const messages: TraceMessage[] = [];
+    const unparsed: Unparsed[] = [];
+    for (const p of payloads) {
+      // The capture layer already framed stream messages, so every payload is parsed as a whole unit.
+      const r = parseMessage(p.bytes, { framing: 'datagram' });
+      if (!r.message) {
+        unparsed.push({ frame: p.frame, time: p.time, src: p.src, dst: p.dst, diagnostics: r.diagnostics });
+        continue;
+      }
+      messages.push(makeMessage(messages.length, r.message, p.time, p.src, p.dst, p.transport, names, p.frame));
+    }
+    return new Trace(messages, unparsed, findings);
+  }
+
+  static fromCapture(capture: CaptureResult, options: TraceOptions = {}): Trace {
+    return Trace.fromPayloads(capture.payloads, options, capture.findings);
+  }
+
+  /** Build a trace from messages already parsed (tests, synthetic flows). */
+  static fromMessages(items: Array<{ message: AnySipMessage; time?: number; src: Endpoint; dst: Endpoint; transport?: Transport }>, options: TraceOptions = {}): Trace {
+    const names = options.parties instanceof PartyNames ? options.parties : new PartyNames(options.parties);
+    return new Trace(items.map((it, i) => makeMessage(i, it.message, it.time ?? i * 0.001, it.src, it.dst, it.transport ?? 'udp', names)));
+  }
+
+  // ---- queries -----------------------------------------------------------------------------------
+
+  find(q: MessageQuery = {}): TraceMessage[] {
+    const methods = q.method === undefined ? undefined : (Array.isArray(q.method) ? q.method : [q.method]).map((x) => x.toUpperCase());
+    return this.messages.filter((m) => {
+      if (methods && (!m.method || !methods.includes(m.method.toUpperCase()))) return false;
+      if (q.status !== undefined && !statusMatches(m.status, q.status)) return false;
+      if (q.from !== undefined && m.from !== q.from) return false;
+      if (q.to !== undefined && m.to !== q.to) return false;
+      if (q.party !== undefined && m.from !== q.party && m.to !== q.party) return false;
+      if (q.callId !== undefined && m.message.callId !== q.callId) return false;
+      if (q.dialog !== undefined && !q.dialog.messages.includes(m)) return false;
+      if (q.transaction !== undefined && m.transaction !== q.transaction) return false;
+      if (q.after !== undefined && m.index <= q.after.index) return false;
+      if (q.before !== undefined && m.index >= q.before.index) return false;
+      if (q.retransmissions === false && m.retransmission) return false;
+      if (q.where && !q.where(m)) return false;
+      return true;
+    });
+  }
+
+  first(q: MessageQuery = {}): TraceMessage | undefined {
+    return this.find(q)[0];
+  }
+
+  last(q: MessageQuery = {}): TraceMessage | undefined {
+    const all = this.find(q);
+    return all[all.length - 1];
+  }
+
+  requests(method?: string): TraceMessage[] {
+    return this.find({ where: (m) => m.message.kind === 'request' && (method === undefined || m.method === method.toUpperCase()) });
+  }
+
+  responses(status?: number | string): TraceMessage[] {
+    return this.find({ where: (m) => m.message.kind === 'response' && (status === undefined || statusMatches(m.status, status)) });
+  }
+
+  /** The responses of the transaction a request opened (every copy, in order). */
+  responsesTo(request: TraceMessage): TraceMessage[] {
+    return request.transaction ? request.transaction.responses : [];
+  }
+
+  /** The request a response answers (first copy). */
+  requestOf(response: TraceMessage): TraceMessage | undefined {
+    return response.transaction?.request;
+  }
+
+  /** All dialogs a message belongs to (a forked INVITE belongs to each early dialog it created). */
+  dialogsOf(m: TraceMessage): Dialog[] {
+    return this.dialogs.filter((d) => d.messages.includes(m));
+  }
+
+  transactionsOf(method: string): Transaction[] {
+    return this.transactions.filter((t) => t.method === method.toUpperCase());
+  }
+
+  // ---- ladders -----------------------------------------------------------------------------------
+
+  /** Ladder input: parties in order of first appearance unless given, arrows coloured per dialog. */
+  ladder(options: { title?: string; parties?: string[]; mark?: Map<number, string> | Set<number> } = {}): LadderInput {
+    const parties = options.parties ? [...options.parties, ...this.parties.filter((p) => !options.parties!.includes(p))] : this.parties;
+    const arrows: LadderArrow[] = this.messages.map((m) => {
+      const marked = options.mark?.has(m.index) ?? false;
+      const note = options.mark instanceof Map ? options.mark.get(m.index) : undefined;
+      return {
+        index: m.index,
+        from: m.from,
+        to: m.to,
+        label: m.label + (m.retransmission ? ' (rtx)' : ''),
+        time: m.time,
+        transport: m.transport,
+        detail: m.message.toString(),
+        mark: marked || undefined,
+        note,
+        group: m.dialog?.id ?? m.transaction?.id,
+      };
+    });
+    return { title: options.title, parties, arrows };
+  }
+}
+
+function makeMessage(index: number, message: AnySipMessage, time: number, src: Endpoint, dst: Endpoint, transport: Transport, names: PartyNames, frame?: number): TraceMessage {
+  return {
+    index,
+    frame,
+    time,
+    src,
+    dst,
+    transport,
+    from: names.nameOf(src),
+    to: names.nameOf(dst),
+    message,
+    method: message.kind === 'request' ? message.method : undefined,
+    status: message.kind === 'response' ? message.status : undefined,
+    label: labelOf(message),
+    retransmission: false,
+  };
+}
+
+function statusMatches(status: number | undefined, q: number | string): boolean {
+  if (status === undefined) return false;
+  if (typeof q === 'number') return status === q;
+  const m = /^([1-6])xx$/i.exec(q);
+  if (m) return Math.floor(status / 100) === Number(m[1]);
+  return status === Number(q);
+}
+
+export { endpointText };
+export type { TraceMessage, Transaction, Dialog };
