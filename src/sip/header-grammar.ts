@@ -112,10 +112,8 @@ function contentType(value: string, base: number, diags: Diagnostic[] | undefine
 
 function auth(kind: 'challenge' | 'credentials', header: string): Grammar {
   return (value, base, diags) => {
-    const r = kind === 'challenge' ? parseChallenge(value) : parseCredentials(value);
-    for (const d of r.diagnostics) {
-      diags?.push(diag(d.code ?? 'bad-auth', 'error', d.rule, `${header}: ${d.message}`, base + d.offset, { header }));
-    }
+    const r = kind === 'challenge' ? parseChallenge(value, base) : parseCredentials(value, base);
+    for (const d of r.diagnostics) diags?.push({ ...d, message: `${header}: ${d.message}`, header });
     return r;
   };
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Entry point that works straight after `git clone`: it installs the npm packages and compiles the
+// TypeScript on first use (or when a source file changed), then runs the compiled CLI.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(root, 'dist', 'src', 'cli', 'main.js');
+
+function run(cmd, args, what) {
+  process.stderr.write(`sipwright: ${what}…\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 2, 2] });
+  if (r.status !== 0) {
+    process.stderr.write(`sipwright: ${what} failed (${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}).\n`);
+    process.exit(3);
+  }
+}
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+if (!existsSync(join(root, 'node_modules', 'typescript')) || !existsSync(join(root, 'node_modules', 'commander'))) {
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], 'installing npm packages (first run)');
+}
+if (!existsSync(entry) || statSync(entry).mtimeMs < Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'bench')))) {
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], 'compiling');
+}
+const { main } = await import(pathToFileURL(entry).href);
+process.exitCode = await main(process.argv.slice(2));

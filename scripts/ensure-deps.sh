@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs what the tests and the CLI need, on first use: npm packages always, Debian packages when root.
+# Prints the exact command when it cannot install something itself.
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules/typescript ] || [ ! -d node_modules/jest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "sipwright: installing npm packages…" >&2
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error >&2; else npm install --no-audit --no-fund --loglevel=error >&2; fi
+fi
+
+# Debian packages: tshark is the reference the capture tests compare against.
+missing=""
+for pair in "tshark:tshark"; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "sipwright: installing Debian packages:$missing…" >&2
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing; } >&2 \
+      || echo "sipwright: could not install$missing; tests that compare with tshark will use frozen counts" >&2
+  else
+    echo "sipwright: missing Debian packages:$missing. Install them with: sudo apt-get install -y$missing" >&2
+  fi
+fi

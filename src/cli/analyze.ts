@@ -1,0 +1,107 @@
+/** `sipwright analyze FILE`: ladder and rule findings for any capture. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extractSip } from '../capture/extract.js';
+import type { CaptureResult } from '../capture/types.js';
+import { runRules, type Finding } from '../rules/index.js';
+import { renderHtmlLadder } from '../trace/ladder-html.js';
+import { renderTextLadder } from '../trace/ladder-text.js';
+import { endpointText } from '../trace/parties.js';
+import { Trace } from '../trace/trace.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+export interface AnalyzeOptions {
+  json?: boolean;
+  html?: string;
+  /** "127.0.0.1:5060=alice" pairs. */
+  party?: string[];
+  ladder?: boolean;
+  t1?: number;
+  rules?: string[];
+}
+
+export function readCapture(file: string): CaptureResult {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  try {
+    return extractSip(buf);
+  } catch (e) {
+    throw new CliError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+export function parsePartyMap(pairs: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.lastIndexOf('=');
+    if (eq <= 0 || eq === p.length - 1) throw new CliError(`--party "${p}": expected ADDRESS=NAME, e.g. 127.0.0.1:5060=alice`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+export function analyzeCapture(file: string, options: AnalyzeOptions = {}): { trace: Trace; findings: Finding[]; capture: CaptureResult } {
+  const capture = readCapture(file);
+  const trace = Trace.fromCapture(capture, { parties: parsePartyMap(options.party) });
+  const findings = runRules(trace, { only: options.rules, context: options.t1 ? { t1: options.t1 } : undefined });
+  return { trace, findings, capture };
+}
+
+export function analyzeCommand(file: string, options: AnalyzeOptions, out: (s: string) => void): number {
+  const { trace, findings, capture } = analyzeCapture(file, options);
+  const must = findings.filter((f) => f.level === 'MUST');
+  if (options.html) {
+    const mark = markMap(findings);
+    writeFileSync(options.html, renderHtmlLadder(trace.ladder({ title: file, mark }), { title: file }));
+  }
+  if (options.json) {
+    out(JSON.stringify(toJson(file, trace, findings, capture)));
+    return must.length ? EXIT.FAILED : EXIT.OK;
+  }
+  if (options.ladder !== false) out(renderTextLadder(trace.ladder({ title: file, mark: markMap(findings) }), { detailForMarked: false }));
+  out('');
+  out(`${file}: ${capture.frames} frames, ${trace.messages.length} SIP messages, ${trace.transactions.length} transactions, ${trace.dialogs.length} dialogs`);
+  for (const f of capture.findings) out(`  capture  frame ${f.frame}: ${f.level}: ${f.message}`);
+  for (const u of trace.unparsed) out(`  unparsed frame ${u.frame ?? '?'} ${endpointText(u.src)} → ${endpointText(u.dst)}: ${u.diagnostics.map((d) => d.message).join('; ')}`);
+  if (findings.length === 0) out('No findings.');
+  for (const f of findings) {
+    out(`  ${f.level === 'MUST' ? 'MUST  ' : 'SHOULD'} ${f.rule.padEnd(7)} ${f.messages.length ? '#' + f.messages.join(',#') : ''}  ${f.message}  [${f.rfc}]`);
+  }
+  out(`${must.length} MUST-level and ${findings.length - must.length} SHOULD-level findings.`);
+  return must.length ? EXIT.FAILED : EXIT.OK;
+}
+
+function markMap(findings: Finding[]): Map<number, string> {
+  const mark = new Map<number, string>();
+  for (const f of findings) {
+    const i = f.messages[0];
+    if (i === undefined) continue;
+    mark.set(i, mark.has(i) ? `${mark.get(i)} ${f.rule}` : f.rule);
+  }
+  return mark;
+}
+
+export function toJson(file: string, trace: Trace, findings: Finding[], capture: CaptureResult) {
+  return {
+    file,
+    format: capture.format,
+    frames: capture.frames,
+    messages: trace.messages.map((m) => ({
+      index: m.index,
+      frame: m.frame,
+      time: m.time,
+      src: endpointText(m.src),
+      dst: endpointText(m.dst),
+      transport: m.transport,
+      ...(m.method !== undefined ? { method: m.method } : { status: m.status }),
+      callId: m.message.callId,
+      cseq: m.message.get('cseq'),
+    })),
+    findings,
+    unparsed: trace.unparsed.map((u) => ({ frame: u.frame, src: endpointText(u.src), dst: endpointText(u.dst), diagnostics: u.diagnostics })),
+    captureFindings: capture.findings,
+  };
+}

@@ -1,0 +1,59 @@
+/** The `sipwright` command. */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { analyzeCommand } from './analyze.js';
+import { checkMessageCommand } from './check-message.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = new Command()
+    .name('sipwright')
+    .description('SIP conformance and interop test harness: verdicts from the wire')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('analyze')
+    .description('print the ladder and rule findings of a pcap/pcapng capture (exit 1 on MUST-level findings)')
+    .argument('<file>', 'capture file (pcap or pcapng)')
+    .option('--json', 'print JSON: messages (time, src, dst, transport, method or status, Call-ID, CSeq) and findings')
+    .option('--html <out>', 'also write a self-contained HTML ladder (click an arrow to see the message)')
+    .option('--party <address=name>', 'name a party, e.g. 127.0.0.1:5060=alice (repeatable)', collect)
+    .option('--rules <ids>', 'only these rule ids or prefixes, comma-separated (e.g. REL-,SYN-06)', (v) => v.split(','))
+    .option('--t1 <seconds>', 'T1 used by timer rules (default 0.5)', positiveNumber)
+    .option('--no-ladder', 'findings only, no ladder')
+    .action((file: string, opts) => { code = analyzeCommand(file, opts, out); });
+
+  program
+    .command('check-message')
+    .description('parse one raw SIP message (exit 0 valid, 1 invalid with the reasons, 2 unreadable)')
+    .argument('<file>', 'file holding the message bytes, or - for stdin')
+    .option('--json', 'print the verdict and diagnostics as JSON')
+    .option('--stream', 'frame as on TCP (Content-Length required) instead of as one datagram')
+    .action((file: string, opts) => { code = checkMessageCommand(file, opts, out); });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; every other parse problem is a usage error.
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`sipwright: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  return code;
+}
