@@ -1,4 +1,4 @@
-import type { LadderInput } from './ladder-types.js';
+import type { LadderArrow, LadderInput } from './ladder-types.js';
 
 export type TimeMode = 'relative' | 'absolute';
 
@@ -33,4 +33,10 @@ export function formatTime(time: number, t0: number, mode: TimeMode): string {
   if (!Number.isFinite(ms)) return '?';
   const abs = Math.abs(ms);
   return `${ms < 0 ? '-' : '+'}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}s`;
+}
+
+/** Text beside an arrow; "!!" flags a marked arrow even when it carries no note. */
+export function noteText(a: LadderArrow): string {
+  if (a.mark) return a.note ? `!! ${a.note}` : '!!';
+  return a.note ?? '';
 }

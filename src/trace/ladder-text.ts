@@ -1,7 +1,7 @@
 import type { LadderArrow, LadderInput } from './ladder-types.js';
 import { TextRow, type Style } from './ladder-canvas.js';
 import { displayWidth, truncate, wrap } from './ladder-width.js';
-import { formatTime, resolveParties, type TimeMode } from './ladder-common.js';
+import { formatTime, noteText, resolveParties, type TimeMode } from './ladder-common.js';
 
 export interface TextLadderOptions {
   /** Width the ladder tries to stay within; labels and notes are cut to fit. Default 120. */
@@ -147,11 +147,6 @@ const SHAFT_EXTRA = 4;
 
 function nameMax(count: number, gap: number): number {
   return count > 1 ? gap - 1 : MAX_GAP - 1;
-}
-
-function noteText(a: LadderArrow): string {
-  if (a.mark) return a.note ? `!! ${a.note}` : '!!';
-  return a.note ?? '';
 }
 
 function drawArrow(a: LadderArrow, time: string, layout: Layout, style: Style): TextRow[] {
