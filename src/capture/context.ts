@@ -1,0 +1,88 @@
+import { Findings } from './findings.js';
+import { formatIpv6, Ipv4Names } from './ip-addr.js';
+import { FragmentReassembler } from './ip-reassembly.js';
+import { SctpReassembler } from './sctp-reassembly.js';
+import { TcpTracker } from './tcp-tracker.js';
+import type { Endpoint, SipPayload, Transport } from './types.js';
+
+export interface ExtractOptions {
+  /** Bytes a single TCP direction, WebSocket message or SCTP message may buffer. Default 1 MiB. */
+  maxReassemblyBytes?: number;
+  /**
+   * tshark's sip.strict_sip_version (default true): the version token must be exactly
+   * "SIP/2.0". false accepts any case-insensitive "SIP/" like tshark's lenient mode.
+   */
+  strictSipVersion?: boolean;
+}
+
+export const DEFAULT_MAX_REASSEMBLY = 1024 * 1024;
+
+/**
+ * Per-capture decoding state shared by the layer decoders: the frame being decoded,
+ * the innermost IP addresses, the reassemblers and the output.
+ */
+export class DecodeContext {
+  frame = 0;
+  time = 0;
+  readonly payloads: SipPayload[] = [];
+  readonly findings = new Findings();
+  readonly maxReassemblyBytes: number;
+  readonly strict: boolean;
+  readonly ipv4Frags = new FragmentReassembler(this.findings, 'IPv4');
+  readonly ipv6Frags = new FragmentReassembler(this.findings, 'IPv6');
+  readonly tcp = new TcpTracker();
+  readonly sctp = new SctpReassembler();
+
+  /** Innermost IP header's addresses, set by the IP decoders before a transport runs. */
+  addrBuf: Buffer = Buffer.alloc(0);
+  srcOff = 0;
+  dstOff = 0;
+  addrLen = 4;
+
+  /** Set when a payload is emitted with an earlier frame than the previous one. */
+  unordered = false;
+  private readonly v4names = new Ipv4Names();
+
+  constructor(options: ExtractOptions = {}) {
+    this.maxReassemblyBytes = options.maxReassemblyBytes ?? DEFAULT_MAX_REASSEMBLY;
+    this.strict = options.strictSipVersion ?? true;
+  }
+
+  setAddresses(buf: Buffer, srcOff: number, dstOff: number, len: number): void {
+    this.addrBuf = buf;
+    this.srcOff = srcOff;
+    this.dstOff = dstOff;
+    this.addrLen = len;
+  }
+
+  srcIp(): string {
+    return this.ipText(this.srcOff);
+  }
+
+  dstIp(): string {
+    return this.ipText(this.dstOff);
+  }
+
+  /**
+   * A key naming the current address pair and the given ports, for flow tables;
+   * `reversed` names the opposite direction (addresses swapped, ports as given).
+   */
+  flowKey(srcPort: number, dstPort: number, reversed = false): string {
+    const b = this.addrBuf;
+    const a1 = reversed ? this.dstOff : this.srcOff;
+    const a2 = reversed ? this.srcOff : this.dstOff;
+    if (this.addrLen === 4) return `${b.readUInt32BE(a1)}:${srcPort}>${b.readUInt32BE(a2)}:${dstPort}`;
+    return `${b.toString('latin1', a1, a1 + 16)}:${srcPort}>${b.toString('latin1', a2, a2 + 16)}:${dstPort}`;
+  }
+
+  /** Stream transports pass the frame that completed the message, which may be an earlier one. */
+  emit(transport: Transport, src: Endpoint, dst: Endpoint, bytes: Buffer, frame: number, time: number): void {
+    const n = this.payloads.length;
+    if (n > 0 && this.payloads[n - 1].frame > frame) this.unordered = true;
+    this.payloads.push({ frame, time, src, dst, transport, bytes });
+  }
+
+  private ipText(off: number): string {
+    return this.addrLen === 4 ? this.v4names.name(this.addrBuf, off) : formatIpv6(this.addrBuf, off);
+  }
+}

@@ -1,0 +1,43 @@
+import { DecodeContext, type ExtractOptions } from './context.js';
+import type { FrameSink } from './frame-sink.js';
+import { decodeFrame } from './network.js';
+import { isPcap, readPcap } from './pcap-reader.js';
+import { isPcapng, readPcapng } from './pcapng-reader.js';
+import type { CaptureResult } from './types.js';
+
+export type { ExtractOptions } from './context.js';
+
+/**
+ * Every SIP message in a pcap or pcapng capture, in wire order. Damaged input
+ * yields findings, never an exception; only a file that is neither format throws.
+ */
+export function extractSip(file: Buffer, options?: ExtractOptions): CaptureResult {
+  const pcapng = isPcapng(file);
+  if (!pcapng && !isPcap(file)) {
+    const magic = file.length >= 4 ? file.readUInt32BE(0).toString(16).padStart(8, '0') : file.toString('hex');
+    throw new Error(`not a pcap or pcapng file: bad magic 0x${magic}`);
+  }
+  const ctx = new DecodeContext(options);
+  const sink: FrameSink = {
+    frame(frameNo, time, linkType, data, off, end) {
+      ctx.frame = frameNo;
+      ctx.time = time;
+      decodeFrame(ctx, linkType, data, off, end);
+    },
+  };
+  const summary = pcapng ? readPcapng(file, sink, ctx.findings) : readPcap(file, sink, ctx.findings);
+
+  ctx.tcp.finish(ctx);
+  ctx.ipv4Frags.finish();
+  ctx.ipv6Frags.finish();
+  ctx.sctp.finish(ctx.findings, ctx.frame);
+  if (ctx.unordered) ctx.payloads.sort((a, b) => a.frame - b.frame);
+
+  return {
+    payloads: ctx.payloads,
+    findings: ctx.findings.finish(),
+    frames: summary.frames,
+    linkTypes: summary.linkTypes,
+    format: pcapng ? 'pcapng' : 'pcap',
+  };
+}

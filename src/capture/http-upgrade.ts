@@ -1,0 +1,51 @@
+import { findHeaderEnd } from './sip-framing.js';
+
+/** Recognises the HTTP/1.1 WebSocket opening handshake (RFC 6455 §4) that precedes SIP over WebSocket. */
+
+export const HTTP_NEED_MORE = 0;
+export const HTTP_WS_REQUEST = 1;
+export const HTTP_SWITCHING = 2;
+export const HTTP_OTHER = 3;
+
+const GET = Buffer.from('GET ');
+const HTTP = Buffer.from('HTTP/');
+
+/** 1 = request, 2 = response, 0 = need more bytes, -1 = not HTTP. */
+export function httpStart(buf: Buffer, s: number, e: number): number {
+  if (prefixState(buf, s, e, GET) === 1) return 1;
+  if (prefixState(buf, s, e, HTTP) === 1) return 2;
+  return prefixState(buf, s, e, GET) === 0 || prefixState(buf, s, e, HTTP) === 0 ? 0 : -1;
+}
+
+/** 1 full match, 0 partial match so far, -1 mismatch. */
+function prefixState(buf: Buffer, s: number, e: number, p: Buffer): number {
+  const n = Math.min(e - s, p.length);
+  for (let i = 0; i < n; i++) if (buf[s + i] !== p[i]) return -1;
+  return n === p.length ? 1 : 0;
+}
+
+export interface HttpHead {
+  /** Length of the head including the empty line. */
+  length: number;
+  subprotocol: string;
+}
+
+/** Classifies a complete request or response head; HTTP_NEED_MORE until the empty line arrives. */
+export function parseHttpHead(buf: Buffer, s: number, e: number, out: HttpHead): number {
+  const hdrEnd = findHeaderEnd(buf, s, e);
+  if (hdrEnd < 0) return HTTP_NEED_MORE;
+  out.length = hdrEnd - s;
+  const lines = buf.toString('latin1', s, hdrEnd).split(/\r?\n/);
+  const first = lines[0];
+  let upgrade = false;
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim().toLowerCase();
+    if (name === 'upgrade' && value.includes('websocket')) upgrade = true;
+    if (name === 'sec-websocket-protocol') out.subprotocol = value;
+  }
+  if (first.startsWith('GET ')) return upgrade ? HTTP_WS_REQUEST : HTTP_OTHER;
+  return /^HTTP\/1\.\d 101\b/.test(first) ? HTTP_SWITCHING : HTTP_OTHER;
+}

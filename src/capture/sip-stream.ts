@@ -1,0 +1,171 @@
+import { CL_INVALID, CL_MISSING, contentLength, findHeaderEnd, findLf } from './sip-framing.js';
+import { looksLikeSip } from './sip-heuristic.js';
+import type { StreamBuffer } from './stream-buffer.js';
+import type { StreamOwner } from './stream-owner.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+/** A start line longer than this is not SIP; it bounds what resynchronisation keeps. */
+const MAX_LINE = 64 * 1024;
+
+/**
+ * Cuts one direction of a byte stream into SIP messages: start line, headers up to
+ * the empty line, then Content-Length bytes of body. Keep-alives (RFC 5626 CRLFCRLF
+ * ping, CRLF pong) between messages are skipped; data that does not start with a SIP
+ * start line (capture began mid-stream, garbage, a lost segment) is skipped up to
+ * the next line that does.
+ */
+export class SipStream {
+  private aligned: boolean;
+  /** Header bytes of the current message already searched for the empty line. */
+  private scanned = 0;
+  /** Header length (incl. empty line) and body length once known, else -1. */
+  private hdrLen = -1;
+  private bodyLen = -1;
+  private skipped = 0;
+  private everAligned = false;
+
+  constructor(
+    private readonly owner: StreamOwner,
+    private readonly transport: 'tcp',
+    aligned = false,
+  ) {
+    this.aligned = aligned;
+  }
+
+  /** Parses what `sb` holds; `frame`/`time` are those of the segment that brought the latest bytes. */
+  process(sb: StreamBuffer, frame: number, time: number): void {
+    const ctx = this.owner.ctx;
+    const max = ctx.maxReassemblyBytes;
+    while (sb.length > 0) {
+      const buf = sb.buf;
+      const s = sb.start;
+      const e = sb.end;
+      if (!this.aligned) {
+        if (!this.resync(sb, frame)) return;
+        continue;
+      }
+      if (this.hdrLen < 0) {
+        if (buf[s] === CR || buf[s] === LF) {
+          let i = s;
+          while (i < e && (buf[i] === CR || buf[i] === LF)) i++;
+          sb.consume(i - s);
+          continue;
+        }
+        if (this.scanned === 0) {
+          const lf = findLf(buf, s, e);
+          if (lf < 0) {
+            if (e - s > MAX_LINE) this.lose(sb, frame, `SIP start line longer than ${MAX_LINE} bytes`);
+            return;
+          }
+          if (!looksLikeSip(buf, s, lf + 1, ctx.strict)) {
+            ctx.findings.add(frame, 'warning', `non-SIP data between SIP messages on ${this.owner.label}; resynchronising`);
+            this.aligned = false;
+            continue;
+          }
+        }
+        const hdrEnd = findHeaderEnd(buf, s + Math.max(0, this.scanned - 3), e);
+        if (hdrEnd < 0) {
+          this.scanned = e - s;
+          if (this.scanned > max) this.lose(sb, frame, `SIP header block exceeds ${max} bytes`);
+          return;
+        }
+        this.hdrLen = hdrEnd - s;
+        const cl = contentLength(buf, s, hdrEnd);
+        if (cl === CL_MISSING || cl === CL_INVALID) {
+          const why = cl === CL_MISSING ? 'without Content-Length' : 'with unparsable Content-Length';
+          ctx.findings.add(frame, 'warning', `SIP message ${why} on stream ${this.owner.label}; body taken as empty`);
+          this.bodyLen = 0;
+        } else if (this.hdrLen + cl > max) {
+          this.lose(sb, frame, `SIP message of ${this.hdrLen + cl} bytes exceeds the ${max}-byte reassembly limit`);
+          continue;
+        } else {
+          this.bodyLen = cl;
+        }
+      }
+      const total = this.hdrLen + this.bodyLen;
+      if (sb.length < total) return;
+      const bytes = sb.take(total);
+      this.hdrLen = -1;
+      this.bodyLen = -1;
+      this.scanned = 0;
+      ctx.emit(this.transport, this.owner.src, this.owner.dst, bytes, frame, time);
+    }
+  }
+
+  /** Stream bytes were lost (gap, reset): whatever was pending is gone. */
+  gap(sb: StreamBuffer, frame: number): void {
+    if (this.aligned && sb.length > 0) this.incomplete(sb, frame, 'cut by a gap in the TCP stream');
+    sb.clear();
+    this.reset(false);
+  }
+
+  /** End of stream (FIN, RST or end of capture). */
+  end(sb: StreamBuffer, frame: number): void {
+    if (this.aligned && sb.length > 0) this.incomplete(sb, frame, 'incomplete at end of stream');
+    sb.clear();
+    this.reset(false);
+  }
+
+  private incomplete(sb: StreamBuffer, frame: number, why: string): void {
+    // Only keep-alive bytes left is a normal end.
+    for (let i = sb.start; i < sb.end; i++) {
+      const c = sb.buf[i];
+      if (c !== CR && c !== LF) {
+        this.owner.ctx.findings.add(frame, 'error', `SIP message ${why} on ${this.owner.label} (${sb.length} bytes)`);
+        return;
+      }
+    }
+  }
+
+  private lose(sb: StreamBuffer, frame: number, why: string): void {
+    this.owner.ctx.findings.add(frame, 'error', `${why} on ${this.owner.label}; data dropped, resynchronising`);
+    sb.clear();
+    this.reset(false);
+  }
+
+  private reset(aligned: boolean): void {
+    this.aligned = aligned;
+    this.scanned = 0;
+    this.hdrLen = -1;
+    this.bodyLen = -1;
+  }
+
+  /** Skips to the next SIP start line; false when more data is needed. */
+  private resync(sb: StreamBuffer, frame: number): boolean {
+    const buf = sb.buf;
+    const e = sb.end;
+    let ls = sb.start;
+    while (ls < e) {
+      const c = buf[ls];
+      if (c === CR || c === LF) {
+        ls++;
+        continue;
+      }
+      const lf = findLf(buf, ls, e);
+      if (lf < 0) {
+        // Keep the partial line unless it is too long to be a start line.
+        if (e - ls > MAX_LINE) ls = e;
+        break;
+      }
+      if (looksLikeSip(buf, ls, lf + 1, this.owner.ctx.strict)) {
+        const n = ls - sb.start;
+        this.skipped += n;
+        sb.consume(n);
+        if (this.skipped > 0) {
+          const why = this.everAligned ? 'after non-SIP data' : 'not at the start of the stream (capture began mid-stream?)';
+          this.owner.ctx.findings.add(frame, 'warning', `SIP resynchronised ${why} on ${this.owner.label}: ${this.skipped} bytes skipped`);
+        }
+        this.skipped = 0;
+        this.everAligned = true;
+        this.reset(true);
+        return true;
+      }
+      ls = lf + 1;
+    }
+    const n = ls - sb.start;
+    this.skipped += n;
+    sb.consume(n);
+    return false;
+  }
+}
