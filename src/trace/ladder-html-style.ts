@@ -23,18 +23,17 @@ svg{display:block;font:inherit}
 svg text{fill:currentColor}
 .life{stroke:#bbb;stroke-dasharray:3 3}
 .empty{fill:#777}
-.arrow{cursor:pointer;color:#444}
-.arrow .bg{fill:transparent}
-.arrow:hover .bg{fill:#f3f3f3}
+.arrow{cursor:pointer;color:#444;--row:transparent;--halo:#fff}
+.arrow:hover{--row:rgba(0,0,0,.05);--halo:#f2f2f2}
+.arrow .bg{fill:var(--row)}
 .arrow .shaft{stroke:currentColor;stroke-width:1.5;fill:none}
 .arrow .head{fill:currentColor}
-.arrow .label{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
+.arrow .label{paint-order:stroke;stroke:var(--halo);stroke-width:4px;stroke-linejoin:round}
 .arrow .meta{fill:#888}
 .arrow .note{fill:#777;font-style:italic}
 ${GROUP_COLOURS.map((c, i) => `.c${i}{color:${c}}`).join('\n')}
-.arrow.marked{color:#d62728;font-weight:bold}
-.arrow.marked .bg{fill:#fdecea}
+.arrow.marked{color:#d62728;font-weight:bold;--row:rgba(214,39,40,.1);--halo:#fbe9e9}
 .arrow.marked .note,.arrow.marked .meta{fill:#d62728;font-style:normal}
-.arrow.sel .bg{fill:#dbeafe}
-.arrow.marked.sel .bg{fill:#f9d0d0}
+.arrow.sel{--row:rgba(37,99,235,.15);--halo:#dce6fc}
+.arrow.marked.sel{--row:rgba(214,39,40,.22);--halo:#f6d0d0}
 `;
