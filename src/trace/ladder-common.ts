@@ -40,3 +40,10 @@ export function noteText(a: LadderArrow): string {
   if (a.mark) return a.note ? `!! ${a.note}` : '!!';
   return a.note ?? '';
 }
+
+/** Math.max over a list without spreading it: a trace can hold more arrows than a call has arguments. */
+export function maxOf(values: Iterable<number>, floor = 0): number {
+  let max = floor;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}

@@ -1,6 +1,6 @@
 import type { LadderArrow, LadderInput } from './ladder-types.js';
 import { escapeHtml } from './ladder-escape.js';
-import { formatTime, noteText, resolveParties } from './ladder-common.js';
+import { formatTime, maxOf, noteText, resolveParties } from './ladder-common.js';
 import { displayWidth, truncate } from './ladder-width.js';
 
 /**
@@ -33,9 +33,9 @@ export function renderSvg(input: LadderInput): SvgLadder {
   const t0 = arrows[0]?.time ?? 0;
   const times = arrows.map((a) => formatTime(a.time, t0, 'relative'));
 
-  const indexChars = Math.max(2, ...arrows.map((a) => `#${a.index}`.length));
+  const indexChars = maxOf(arrows.map((a) => `#${a.index}`.length), 2);
   const timeX = 8 + indexChars * CHAR_W + 10;
-  const gutter = timeX + Math.max(7, ...times.map((t) => t.length)) * CHAR_W + 16;
+  const gutter = timeX + maxOf(times.map((t) => t.length), 7) * CHAR_W + 16;
 
   let col = MIN_COL;
   let selfOnLast = false;

@@ -1,7 +1,7 @@
 import type { LadderArrow, LadderInput } from './ladder-types.js';
 import { TextRow, type Style } from './ladder-canvas.js';
 import { displayWidth, truncate, wrap } from './ladder-width.js';
-import { formatTime, noteText, resolveParties, type TimeMode } from './ladder-common.js';
+import { formatTime, maxOf, noteText, resolveParties, type TimeMode } from './ladder-common.js';
 
 export interface TextLadderOptions {
   /** Width the ladder tries to stay within; labels and notes are cut to fit. Default 120. */
@@ -23,12 +23,23 @@ const MAX_GAP = 48;
 const MIN_DETAIL = 40;
 // A marked INVITE with a large body should not bury the rest of a failure message.
 const MAX_DETAIL_LINES = 200;
+// A dash and a space on each side of a label, so it never touches a lifeline or the head.
+const SHAFT_EXTRA = 4;
+// Cells an arrow needs besides its label: the shaft's SHAFT_EXTRA, the head, and one lifeline
+// (a span of n gaps has n * gap - 1 free cells).
+const ARROW_CELLS = SHAFT_EXTRA + 2;
+// A loop needs its label plus the lane, two dashes, two spaces, the corner and a free cell
+// before the neighbouring lifeline.
+const SELF_EXTRA = 7;
+const NOTE_SPACE = 2;
 const PALETTE = ['36', '32', '33', '35', '34', '96', '92', '93', '95', '94'];
 const MARK: Style = '1;31';
 const DIM: Style = '2';
 
 interface Layout {
   lanes: Map<string, number>;
+  /** The lanes' columns, left to right. */
+  xs: number[];
   gap: number;
   markerW: number;
   indexW: number;
@@ -48,6 +59,8 @@ export function renderTextLadder(input: LadderInput, options: TextLadderOptions 
   const times = arrows.map((a) => (mode === false ? '' : formatTime(a.time, t0, mode)));
   const layout = computeLayout(parties, arrows, times, width);
   const groupStyle = groupStyles(arrows);
+  const blank = new TextRow();
+  for (const x of layout.xs) blank.put(x, '│', DIM);
 
   const rows: TextRow[] = [];
   const header = new TextRow();
@@ -67,7 +80,7 @@ export function renderTextLadder(input: LadderInput, options: TextLadderOptions 
   const details: { after: TextRow; arrow: LadderArrow }[] = [];
   arrows.forEach((arrow, i) => {
     const style = arrow.mark ? MARK : groupStyle.get(arrow.group ?? '');
-    const drawn = drawArrow(arrow, times[i], layout, style);
+    const drawn = drawArrow(arrow, times[i], layout, blank, style);
     rows.push(...drawn);
     if (arrow.mark && options.detailForMarked !== false && arrow.detail !== '') {
       details.push({ after: drawn[drawn.length - 1], arrow });
@@ -76,7 +89,7 @@ export function renderTextLadder(input: LadderInput, options: TextLadderOptions 
 
   // Every row is padded to the widest one so the ladder reads as a grid, even in a proportional
   // jest diff or when pasted into a bug report.
-  const ladderW = Math.max(0, ...rows.map((r) => r.width));
+  const ladderW = maxOf(rows.map((r) => r.width));
   const detailX = layout.markerW + 2;
   const prefixW = detailX + 2;
   const total = Math.max(ladderW, details.length > 0 ? prefixW + MIN_DETAIL : 0);
@@ -100,8 +113,8 @@ export function renderTextLadder(input: LadderInput, options: TextLadderOptions 
 
 function computeLayout(parties: string[], arrows: LadderArrow[], times: string[], width: number): Layout {
   const markerW = arrows.some((a) => a.mark) ? 2 : 0;
-  const indexW = Math.max(0, ...arrows.map((a) => `#${a.index}`.length));
-  const timeW = Math.max(0, ...times.map((t) => t.length));
+  const indexW = maxOf(arrows.map((a) => `#${a.index}`.length));
+  const timeW = maxOf(times.map((t) => t.length));
   const gutter = markerW + indexW + (timeW > 0 ? 2 + timeW : 0) + 2;
   const firstName = parties.length > 0 ? Math.min(displayWidth(parties[0]), MAX_GAP - 1) : 0;
   const x0 = Math.max(gutter, Math.floor(firstName / 2));
@@ -122,7 +135,7 @@ function computeLayout(parties: string[], arrows: LadderArrow[], times: string[]
       needed = Math.max(needed, lw + SELF_EXTRA);
       if (from === parties.length - 1) selfOnLast = true;
     } else {
-      needed = Math.max(needed, Math.ceil((lw + ARROW_EXTRA + 1) / Math.abs(to - from)));
+      needed = Math.max(needed, Math.ceil((lw + ARROW_CELLS) / Math.abs(to - from)));
     }
     noteW = Math.max(noteW, displayWidth(noteText(a)));
   }
@@ -130,29 +143,20 @@ function computeLayout(parties: string[], arrows: LadderArrow[], times: string[]
   const slots = parties.length - 1 + (selfOnLast ? 1 : 0);
   const fit = slots > 0 ? Math.floor((width - x0 - noteReserve) / slots) : MAX_GAP;
   const gap = Math.max(MIN_GAP, Math.min(needed, MAX_GAP, fit));
-  const lanes = new Map(parties.map((p, i) => [p, x0 + i * gap]));
+  const xs = parties.map((_, i) => x0 + i * gap);
+  const lanes = new Map(parties.map((p, i) => [p, xs[i]]));
   const lastEnd = x0 + (parties.length - 1) * gap + (selfOnLast ? gap - 2 : 0);
   const noteX = parties.length > 0 ? lastEnd + 1 + NOTE_SPACE : gutter;
-  return { lanes, gap, markerW, indexW, timeW, noteX, width };
+  return { lanes, xs, gap, markerW, indexW, timeW, noteX, width };
 }
-
-// Cells an arrow needs besides its label: head, a dash on each side, a space on each side.
-const ARROW_EXTRA = 5;
-// A loop needs its label plus the lane, two dashes, two spaces, the corner and a free cell
-// before the neighbouring lifeline.
-const SELF_EXTRA = 7;
-const NOTE_SPACE = 2;
-// A dash and a space on each side of a label, so it never touches a lifeline or the head.
-const SHAFT_EXTRA = 4;
 
 function nameMax(count: number, gap: number): number {
   return count > 1 ? gap - 1 : MAX_GAP - 1;
 }
 
-function drawArrow(a: LadderArrow, time: string, layout: Layout, style: Style): TextRow[] {
-  const row = new TextRow();
-  const lanes = [...layout.lanes.values()];
-  for (const x of lanes) row.put(x, '│', DIM);
+/** `blank` is a row of bare lifelines, copied rather than redrawn for every arrow. */
+function drawArrow(a: LadderArrow, time: string, layout: Layout, blank: TextRow, style: Style): TextRow[] {
+  const row = new TextRow(blank);
   if (a.mark) row.put(0, '►', MARK);
   row.put(layout.markerW, `#${a.index}`, a.mark ? MARK : DIM);
   if (time) row.put(layout.markerW + layout.indexW + 2, time, DIM);
@@ -161,9 +165,9 @@ function drawArrow(a: LadderArrow, time: string, layout: Layout, style: Style): 
   const xb = layout.lanes.get(a.to)!;
   const rows = [row];
   if (xa === xb) {
-    rows.push(drawLoop(row, xa, a.label, layout, style));
+    rows.push(drawLoop(row, xa, a.label, layout, blank, style));
   } else {
-    drawLine(row, Math.min(xa, xb), Math.max(xa, xb), xa < xb, a.label, lanes, style);
+    drawLine(row, Math.min(xa, xb), Math.max(xa, xb), xa < xb, a.label, layout.xs, style);
   }
 
   const note = noteText(a);
@@ -196,7 +200,7 @@ function drawLine(row: TextRow, left: number, right: number, rightward: boolean,
 }
 
 /** A message to oneself: out on this row, back on a second one, label inside the loop. */
-function drawLoop(row: TextRow, x: number, label: string, layout: Layout, style: Style): TextRow {
+function drawLoop(row: TextRow, x: number, label: string, layout: Layout, blank: TextRow, style: Style): TextRow {
   const span = layout.gap - 2;
   row.put(x, '├', style);
   row.fill(x + 1, span - 1, '─', style);
@@ -204,8 +208,7 @@ function drawLoop(row: TextRow, x: number, label: string, layout: Layout, style:
   const text = truncate(label, span - 5);
   if (text !== '') row.put(x + 2, ` ${text} `, style);
 
-  const back = new TextRow();
-  for (const lx of layout.lanes.values()) back.put(lx, '│', DIM);
+  const back = new TextRow(blank);
   back.put(x + 1, '<', style);
   back.fill(x + 2, span - 2, '─', style);
   back.put(x + span, '┘', style);

@@ -19,6 +19,7 @@ const ZERO_WIDTH_ONLY = /^[\p{Mn}\p{Me}\p{Cf}]+$/u;
 // Bidi controls would make the terminal reorder the row and break the column grid.
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
 const CONTROL = /\p{Cc}/gu;
+const NARROW_ONLY = /^[\x20-\x7e\u2026\u2500-\u257f\u25ba]*$/;
 
 /** One line of plain printable text: whitespace controls become spaces, other controls U+FFFD. */
 export function sanitizeLine(s: string): string {
@@ -32,6 +33,9 @@ export function sanitizeLine(s: string): string {
  * a zero-width space) are dropped so that every glyph maps to whole cells.
  */
 export function toGlyphs(s: string): Glyph[] {
+  // Most of a ladder is ASCII and box drawing; the segmenter is far too slow to run on every cell
+  // of a trace with a hundred thousand messages.
+  if (isNarrow(s)) return Array.from(s, (text) => ({ text, width: 1 as const }));
   const out: Glyph[] = [];
   for (const { segment } of segmenter.segment(sanitizeLine(s))) {
     if (ZERO_WIDTH_ONLY.test(segment)) continue;
@@ -40,7 +44,13 @@ export function toGlyphs(s: string): Glyph[] {
   return out;
 }
 
+/** Only characters that take one cell each and need no sanitising: the common case, done fast. */
+export function isNarrow(s: string): boolean {
+  return NARROW_ONLY.test(s);
+}
+
 export function displayWidth(s: string): number {
+  if (isNarrow(s)) return s.length;
   let w = 0;
   for (const g of toGlyphs(s)) w += g.width;
   return w;

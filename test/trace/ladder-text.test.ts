@@ -228,6 +228,14 @@ describe('renderTextLadder', () => {
     expect(coloured.replace(/\x1b\[[0-9;]*m/g, '')).toBe(plain);
   });
 
+  test('a long trace renders without hitting argument-count limits', () => {
+    const parties = ['a', 'b', 'c', 'd'];
+    const arrows = Array.from({ length: 150_000 }, (_, i) => arrow(parties[i % 4], parties[(i + 1) % 4], 'OPTIONS'));
+    const out = lines(renderTextLadder(ladder(parties, arrows)));
+    expect(out).toHaveLength(150_001);
+    expect(out[150_000]).toMatch(/^#149999 /);
+  });
+
   test('an arrow naming an unlisted party gets a column instead of throwing', () => {
     const out = renderTextLadder(ladder(['a'], [arrow('a', 'ghost', 'INVITE')]));
     expect(lines(out)[0]).toContain('ghost');
