@@ -26,7 +26,9 @@ export class Findings {
     this.add(frame, level, message);
   }
 
+  /** The findings in frame order (stream findings are raised late, at the end of the capture). */
   finish(): CaptureFinding[] {
+    this.list.sort((a, b) => a.frame - b.frame);
     if (this.suppressed > 0) {
       const last = this.list[this.list.length - 1];
       this.list.push({

@@ -17,7 +17,18 @@ const PROTO_IPV6 = 41;
 const PROTO_GRE = 47;
 const PROTO_SCTP = 132;
 
+const SIP_PORT = 5060;
+
 const linkOut: LinkOut = { off: 0 };
+
+/** CRLF keep-alives (RFC 5626 style, also sent over UDP by many phones) are not worth a finding. */
+function isKeepAlive(buf: Buffer, off: number, end: number): boolean {
+  for (let i = off; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
+}
 
 /** Decodes one captured frame down to the SIP payloads it carries. */
 export function decodeFrame(ctx: DecodeContext, linkType: number, buf: Buffer, off: number, end: number): void {
@@ -139,7 +150,17 @@ function decodeUdp(ctx: DecodeContext, buf: Buffer, off: number, end: number, de
       return;
     }
   }
-  if (!looksLikeSip(buf, poff, pend, ctx.strict)) return;
+  if (!looksLikeSip(buf, poff, pend, ctx.strict)) {
+    if ((srcPort === SIP_PORT || dstPort === SIP_PORT) && !isKeepAlive(buf, poff, pend)) {
+      ctx.findings.once(
+        `udp-nonsip:${ctx.flowKey(srcPort, dstPort)}`,
+        ctx.frame,
+        'warning',
+        `UDP datagram on port ${SIP_PORT} is not SIP (${ctx.srcIp()}:${srcPort} -> ${ctx.dstIp()}:${dstPort}; reported once per flow)`,
+      );
+    }
+    return;
+  }
   ctx.emit(
     'udp',
     { ip: ctx.srcIp(), port: srcPort },

@@ -33,8 +33,11 @@ export class SipStream {
     this.aligned = aligned;
   }
 
-  /** Parses what `sb` holds; `frame`/`time` are those of the segment that brought the latest bytes. */
-  process(sb: StreamBuffer, frame: number, time: number): void {
+  /**
+   * Parses what `sb` holds; `frame`/`time` are those of the segment that brought the
+   * latest bytes, which start `segmentAt` bytes after sb.start.
+   */
+  process(sb: StreamBuffer, frame: number, time: number, segmentAt = 0): void {
     const ctx = this.owner.ctx;
     const max = ctx.maxReassemblyBytes;
     while (sb.length > 0) {
@@ -42,7 +45,7 @@ export class SipStream {
       const s = sb.start;
       const e = sb.end;
       if (!this.aligned) {
-        if (!this.resync(sb, frame)) return;
+        if (!this.resync(sb, frame, segmentAt)) return;
         continue;
       }
       if (this.hdrLen < 0) {
@@ -131,10 +134,24 @@ export class SipStream {
     this.bodyLen = -1;
   }
 
-  /** Skips to the next SIP start line; false when more data is needed. */
-  private resync(sb: StreamBuffer, frame: number): boolean {
+  /**
+   * Skips to the next SIP start line; false when more data is needed. A segment
+   * boundary is tried first: like tshark, which looks for a start line at each
+   * segment, we must not glue a skipped partial line to the start line after it.
+   */
+  private resync(sb: StreamBuffer, frame: number, segmentAt: number): boolean {
     const buf = sb.buf;
     const e = sb.end;
+    const strict = this.owner.ctx.strict;
+    const seg = sb.start + segmentAt;
+    if (segmentAt > 0 && seg < e) {
+      const lf = findLf(buf, seg, e);
+      if (lf >= 0 && looksLikeSip(buf, seg, lf + 1, strict)) {
+        this.skipped += countContent(buf, sb.start, seg);
+        sb.consume(segmentAt);
+        return this.markAligned(frame);
+      }
+    }
     let ls = sb.start;
     while (ls < e) {
       const c = buf[ls];
@@ -145,27 +162,38 @@ export class SipStream {
       const lf = findLf(buf, ls, e);
       if (lf < 0) {
         // Keep the partial line unless it is too long to be a start line.
-        if (e - ls > MAX_LINE) ls = e;
+        if (e - ls > MAX_LINE) {
+          this.skipped += e - ls;
+          ls = e;
+        }
         break;
       }
-      if (looksLikeSip(buf, ls, lf + 1, this.owner.ctx.strict)) {
-        const n = ls - sb.start;
-        this.skipped += n;
-        sb.consume(n);
-        if (this.skipped > 0) {
-          const why = this.everAligned ? 'after non-SIP data' : 'not at the start of the stream (capture began mid-stream?)';
-          this.owner.ctx.findings.add(frame, 'warning', `SIP resynchronised ${why} on ${this.owner.label}: ${this.skipped} bytes skipped`);
-        }
-        this.skipped = 0;
-        this.everAligned = true;
-        this.reset(true);
-        return true;
+      if (looksLikeSip(buf, ls, lf + 1, strict)) {
+        sb.consume(ls - sb.start);
+        return this.markAligned(frame);
       }
+      this.skipped += lf + 1 - ls;
       ls = lf + 1;
     }
-    const n = ls - sb.start;
-    this.skipped += n;
-    sb.consume(n);
+    sb.consume(ls - sb.start);
     return false;
   }
+
+  private markAligned(frame: number): true {
+    if (this.skipped > 0) {
+      const why = this.everAligned ? 'after non-SIP data' : 'not at the start of the stream (capture began mid-stream?)';
+      this.owner.ctx.findings.add(frame, 'warning', `SIP resynchronised ${why} on ${this.owner.label}: ${this.skipped} bytes skipped`);
+    }
+    this.skipped = 0;
+    this.everAligned = true;
+    this.reset(true);
+    return true;
+  }
+}
+
+/** Bytes other than CR/LF: keep-alives before a message are not "skipped data". */
+function countContent(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (buf[i] !== CR && buf[i] !== LF) n++;
+  return n;
 }

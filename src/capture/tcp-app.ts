@@ -65,8 +65,9 @@ export class TcpApp implements StreamOwner {
 
   data(bytes: Buffer, frame: number, time: number): void {
     if (this.mode === Mode.Tls || this.mode === Mode.Dead) return;
+    const segmentAt = this.sb.length;
     this.sb.append(bytes);
-    this.run(frame, time);
+    this.run(frame, time, segmentAt);
   }
 
   /** Bytes before this point were lost. */
@@ -93,14 +94,14 @@ export class TcpApp implements StreamOwner {
     this.run(frame, time);
   }
 
-  private run(frame: number, time: number): void {
+  private run(frame: number, time: number, segmentAt = 0): void {
     for (;;) {
       switch (this.mode) {
         case Mode.Detect:
           if (!this.detect(frame)) return;
           break;
         case Mode.Sip:
-          this.sip!.process(this.sb, frame, time);
+          this.sip!.process(this.sb, frame, time, segmentAt);
           return;
         case Mode.Ws:
           this.ws!.process(this.sb, frame, time);
