@@ -5,14 +5,16 @@ export const LINKTYPE_RAW = 101;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 
-const SUPPORTED = new Set([LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6]);
 const SNAPLEN = 262144;
 const GLOBAL_HEADER = 24;
 const RECORD_HEADER = 16;
 
-/** Classic pcap global header: magic 0xa1b2c3d4 little-endian (microseconds), version 2.4. */
+/**
+ * Classic pcap global header: magic 0xa1b2c3d4 little-endian (microseconds), version 2.4.
+ * The packet builders produce Ethernet or raw IP; other link types are written as given.
+ */
 export function pcapGlobalHeader(linkType: number): Buffer {
-  if (!SUPPORTED.has(linkType)) throw new Error(`unsupported link type for writing: ${linkType}`);
+  if (!Number.isInteger(linkType) || linkType < 0 || linkType > 0xffff) throw new Error(`bad link type: ${linkType}`);
   const h = Buffer.alloc(GLOBAL_HEADER);
   h.writeUInt32LE(0xa1b2c3d4, 0);
   h.writeUInt16LE(2, 4);
