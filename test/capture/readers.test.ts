@@ -24,7 +24,7 @@ function pcap(le: boolean, magic: number, linkType: number, recs: Rec[]): Buffer
     le ? b.writeUInt16LE(v) : b.writeUInt16BE(v);
     return b;
   };
-  const parts = [u32(magic), u16(2), u16(4), u32(0), u32(0), u32(65535), u32(linkType)];
+  const parts: Buffer[] = [u32(magic), u16(2), u16(4), u32(0), u32(0), u32(65535), u32(linkType)];
   for (const r of recs) parts.push(u32(r.sec), u32(r.frac), u32(r.data.length), u32(r.data.length), r.data);
   return Buffer.concat(parts);
 }
