@@ -1,0 +1,55 @@
+/**
+ * Speed of `sipwright analyze --json` against tshark on the same capture, as a ratio measured in the same run.
+ *   npm run bench -- [--messages 200000] [--keep FILE] [--skip-tshark]
+ * Prints both message counts (they must agree) and the ratio. The goal is ≥ 20× tshark.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeBenchCapture } from './make-capture.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const messages = Number(opt('--messages', '200000'));
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function timed(cmd: string, argv: string[]): Promise<{ seconds: number; stdout: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => chunks.push(c));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, stdout: Buffer.concat(chunks).toString('utf8'), code }));
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipwright-bench-'));
+  const file = args.includes('--keep') ? opt('--keep', join(dir, 'bench.pcap')) : join(dir, 'bench.pcap');
+  try {
+    const t0 = Date.now();
+    const written = writeBenchCapture(file, messages);
+    console.log(`capture: ${written} SIP messages, ${(statSync(file).size / 1e6).toFixed(1)} MB, written in ${((Date.now() - t0) / 1000).toFixed(1)} s (${file})`);
+
+    const ours = await timed(process.execPath, [join(root, 'bin', 'sipwright.js'), 'analyze', '--json', file]);
+    if (ours.code !== 0 && ours.code !== 1) throw new Error(`sipwright analyze exited ${ours.code}`);
+    const report = JSON.parse(ours.stdout) as { messages: unknown[]; findings: Array<{ level: string }> };
+    console.log(`sipwright analyze --json: ${report.messages.length} messages, ${report.findings.length} findings, ${ours.seconds.toFixed(2)} s`);
+
+    if (args.includes('--skip-tshark')) return;
+    const ts = await timed('tshark', ['-r', file, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Method', '-e', 'sip.Status-Code']);
+    if (ts.code !== 0) throw new Error(`tshark exited ${ts.code} (is it installed? apt-get install tshark)`);
+    // One line per frame; a frame holding several messages lists comma-separated values.
+    const tsCount = ts.stdout.split('\n').filter((l) => l.trim() !== '').reduce((n, l) => n + Math.max(...l.split('\t').map((f) => (f === '' ? 0 : f.split(',').length))), 0);
+    console.log(`tshark -Y sip -T fields:    ${tsCount} messages, ${ts.seconds.toFixed(2)} s`);
+    console.log(`counts ${tsCount === report.messages.length ? 'agree' : 'DIFFER'}; sipwright is ${(ts.seconds / ours.seconds).toFixed(1)}× faster than tshark`);
+    if (tsCount !== report.messages.length) process.exitCode = 1;
+  } finally {
+    if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => { console.error(`bench failed: ${(e as Error).message}`); process.exitCode = 1; });
