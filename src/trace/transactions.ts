@@ -38,9 +38,14 @@ export function provisionalResponses(t: Transaction): TraceMessage[] {
 
 const COOKIE = 'z9hG4bK';
 
+/**
+ * sent-by with the default port filled in: RFC 3261 compares sent-by as written, but real UAs (X-Lite in the
+ * aaa capture) send "host" on the CANCEL and "host:5060" on its INVITE, and a trace reader must pair them.
+ */
 function sentBy(m: TraceMessage): string {
   const v = m.message.topVia;
-  return v ? `${v.host.toLowerCase()}:${v.port ?? ''}` : `${m.src.ip}`;
+  if (!v) return m.src.ip;
+  return `${v.host.toLowerCase()}:${v.port ?? (v.transport === 'TLS' || v.transport === 'WSS' ? 5061 : 5060)}`;
 }
 
 function keyOf(m: TraceMessage, method: string): { key: string; rfc2543: boolean; branch?: string } {
