@@ -1,0 +1,146 @@
+/** The sipwright command as a user runs it: output and exit codes (0 ok, 1 findings/invalid, 2 unreadable). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+
+const PCAPS = join(process.cwd(), 'test/vectors/pcaps');
+const RFC4475 = join(process.cwd(), 'test/vectors/rfc4475');
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => { errs.push(String(s)); return true; }) as typeof process.stderr.write;
+  try {
+    const code = await main(argv, (s) => lines.push(s));
+    return { code, out: lines.join('\n'), err: errs.join('') };
+  } finally {
+    process.stderr.write = orig;
+  }
+}
+
+/** tshark -Y sip frame counts (INDEX.md); each of these frames holds one message. */
+const SIP_COUNTS: Record<string, number> = {
+  'aaa-register-auth-invite-cancel-udp.pcap': 81, 'call-asterisk-b2bua-reinvite.pcap': 19,
+  'call-b2bua-100rel-prack-update-ipv6-frag.pcap': 32, 'call-g711-register-udp-sip-only.pcap': 10,
+  'call-invite-bye-ipv6-udp.pcap': 6, 'call-invite-sdp-bye-tcp.pcap': 7, 'call-tcp-in-ipip-tunnel.pcap': 4,
+  'call-websocket-407-b2bua-183.pcap': 39, 'ims-volte-register-aka-subscribe-invite-gtpu-sll.pcap': 17,
+  'invite-sipi-isup-sctp-sll.pcap': 4, 'neg-fuzzed-aaa.pcap': 52, 'neg-invalid-content-length.pcap': 2,
+  'neg-junk-before-request.pcap': 1, 'publish-single.pcap': 1, 'register-200-tcp.pcap': 2,
+  'register-401-invite-403-rawip.pcap': 8, 'register-401-tcp-to-udp-proxy-sll.pcap': 8,
+  'call-2xx-retransmit-no-ack-timer-g-h-sip-only.pcapng': 68, 'register-401-digest-udp.pcapng': 8,
+};
+
+describe('sipwright analyze', () => {
+  test('covers all 19 reference captures', () => {
+    expect(readdirSync(PCAPS).filter((f) => /\.pcap(ng)?$/.test(f)).sort()).toEqual(Object.keys(SIP_COUNTS).sort());
+  });
+
+  test.each(Object.entries(SIP_COUNTS))('%s --json lists the SIP messages tshark sees (%i)', async (file, count) => {
+    const r = await run('analyze', '--json', join(PCAPS, file));
+    expect([0, 1]).toContain(r.code);
+    const j = JSON.parse(r.out);
+    // Messages the parser rejects outright (junk start lines) are listed as unparsed, not dropped.
+    expect(j.messages.length + j.unparsed.length).toBe(count);
+    for (const m of j.messages) {
+      expect(m).toEqual(expect.objectContaining({ time: expect.any(Number), src: expect.any(String), dst: expect.any(String), transport: expect.any(String) }));
+      expect(m.method !== undefined || m.status !== undefined).toBe(true);
+    }
+    // Exit status follows the MUST-level findings.
+    expect(r.code).toBe(j.findings.some((f: { level: string }) => f.level === 'MUST') ? 1 : 0);
+  });
+
+  test.each(Object.keys(SIP_COUNTS))('%s prints a ladder with one row per message and a summary', async (file) => {
+    const r = await run('analyze', join(PCAPS, file));
+    expect([0, 1]).toContain(r.code);
+    const j = JSON.parse((await run('analyze', '--json', join(PCAPS, file))).out);
+    expect(r.out.split('\n').filter((l) => /^(►)?\s*#\d+\s/.test(l))).toHaveLength(j.messages.length);
+    expect(r.out).toMatch(new RegExp(`${j.messages.length} SIP messages`));
+  });
+
+  test('the IPv6 capture with unbracketed addresses fails at MUST level, naming SYN-11', async () => {
+    const r = await run('analyze', join(PCAPS, 'call-invite-bye-ipv6-udp.pcap'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/MUST\s+SYN-11/);
+  });
+
+  test('--html writes a self-contained page with one arrow per message', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sw-')), 'ladder.html');
+    await run('analyze', '--html', out, '--no-ladder', join(PCAPS, 'call-invite-sdp-bye-tcp.pcap'));
+    const html = (await import('node:fs')).readFileSync(out, 'utf8');
+    expect(html.match(/class="arrow[^"]*" data-index="\d+"/g)).toHaveLength(7);
+    expect(html).not.toMatch(/<script[^>]+src=/);
+  });
+
+  test('--party names parties in the ladder', async () => {
+    const r = await run('analyze', '--party', '200.57.7.195=proxy', join(PCAPS, 'call-g711-register-udp-sip-only.pcap'));
+    expect(r.out).toContain('proxy');
+  });
+
+  test('a missing file exits 2 and says so', async () => {
+    const r = await run('analyze', '/nonexistent/x.pcap');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot read .*x\.pcap: no such file/);
+  });
+
+  test('a file that is not a capture exits 2 naming the problem', async () => {
+    const r = await run('analyze', join(RFC4475, 'wsinv.dat'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not a pcap or pcapng file/);
+  });
+
+  test('a truncated capture still yields what was read, with a finding', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-'));
+    const buf = (await import('node:fs')).readFileSync(join(PCAPS, 'aaa-register-auth-invite-cancel-udp.pcap'));
+    writeFileSync(join(dir, 't.pcap'), buf.subarray(0, Math.floor(buf.length / 2)));
+    const r = await run('analyze', '--json', join(dir, 't.pcap'));
+    const j = JSON.parse(r.out);
+    expect(j.messages.length).toBeGreaterThan(10);
+    expect(j.captureFindings.map((f: { message: string }) => f.message).join(' ')).toMatch(/truncat/i);
+  });
+
+  test('a bad option value is a usage error (exit 2)', async () => {
+    expect((await run('analyze', '--t1', 'abc', join(PCAPS, 'publish-single.pcap'))).code).toBe(2);
+    expect((await run('analyze', '--party', 'nonsense', join(PCAPS, 'publish-single.pcap'))).code).toBe(2);
+    expect((await run('frobnicate')).code).toBe(2);
+  });
+});
+
+describe('sipwright check-message', () => {
+  test('a valid torture message exits 0', async () => {
+    const r = await run('check-message', join(RFC4475, 'wsinv.dat'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/INVITE request, valid/);
+  });
+
+  test('an invalid one exits 1 with the reason, its position and the rule', async () => {
+    const r = await run('check-message', join(RFC4475, 'badvers.dat'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/INVALID/);
+    expect(r.out).toMatch(/1:\d+ error unsupported-version: SIP version "SIP\/7\.0" is not SIP\/2\.0 \[RFC 3261/);
+  });
+
+  test('--json gives the verdict and diagnostics', async () => {
+    const r = await run('check-message', '--json', join(RFC4475, 'mismatch01.dat'));
+    const j = JSON.parse(r.out);
+    expect(j.valid).toBe(false);
+    expect(j.diagnostics.map((d: { code: string }) => d.code)).toContain('cseq-method-mismatch');
+  });
+
+  test('junk that is not SIP exits 1, an unreadable file exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-'));
+    writeFileSync(join(dir, 'junk'), Buffer.from([0, 1, 2, 3, 0xff]));
+    expect((await run('check-message', join(dir, 'junk'))).code).toBe(1);
+    expect((await run('check-message', join(dir, 'missing'))).code).toBe(2);
+  });
+});
+
+describe('the installed entry point', () => {
+  test('bin/sipwright.js builds itself if needed and runs check-message', () => {
+    const r = spawnSync(process.execPath, ['bin/sipwright.js', 'check-message', join(RFC4475, 'noreason.dat')], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toMatch(/100 response, valid/);
+    expect(r.status).toBe(0);
+  }, 130_000);
+});
