@@ -1,0 +1,247 @@
+/**
+ * What several rule modules need to read a trace the way the catalogue's "how to check" column does:
+ * hops, proxy legs, endpoints, timer arithmetic. A capture shows a request once per hop, each hop being its
+ * own transaction, so most of this is about telling hops apart and pairing them.
+ */
+import type { Endpoint } from '../capture/types.js';
+import type { Via } from '../sip/headers/via.js';
+import type { NameAddr } from '../sip/name-addr.js';
+import { uriEquals, type Uri } from '../sip/uri.js';
+import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
+import { finalResponse } from '../trace/transactions.js';
+import type { Finding, RuleContext } from './types.js';
+
+export { finalResponse };
+
+export const COOKIE = 'z9hG4bK';
+
+export function isRequest(m: TraceMessage): boolean {
+  return m.message.kind === 'request';
+}
+
+export function isResponse(m: TraceMessage): boolean {
+  return m.message.kind === 'response';
+}
+
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && canonicalIp(a.ip) === canonicalIp(b.ip);
+}
+
+export function epText(e: Endpoint): string {
+  return e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
+}
+
+/** Both messages travel between the same two endpoints (either direction): the same hop. */
+export function sameHop(a: TraceMessage, b: TraceMessage): boolean {
+  return (sameEndpoint(a.src, b.src) && sameEndpoint(a.dst, b.dst)) || (sameEndpoint(a.src, b.dst) && sameEndpoint(a.dst, b.src));
+}
+
+/** Lower-case, IPv6 compressed the RFC 5952 way (URL does that), brackets removed. */
+export function canonicalIp(ip: string): string {
+  const bare = ip.replace(/^\[|\]$/g, '').toLowerCase();
+  if (!bare.includes(':')) return bare;
+  try {
+    return new URL(`http://[${bare}]/`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return bare;
+  }
+}
+
+export function isIpLiteral(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || (h.includes(':') && /^[0-9a-f:.]+$/i.test(h));
+}
+
+/** The same Via value for matching purposes: branch, sent-by and transport (received/rport may be added). */
+export function viaSame(a: Via | undefined, b: Via | undefined): boolean {
+  if (!a || !b) return false;
+  return a.branch === b.branch && a.host.toLowerCase() === b.host.toLowerCase() && (a.port ?? 5060) === (b.port ?? 5060) && a.transport === b.transport;
+}
+
+export function viaText(v: Via): string {
+  return v.raw;
+}
+
+export function viaSentBy(v: Via): string {
+  const h = v.host.includes(':') ? `[${v.host}]` : v.host;
+  return v.port !== undefined ? `${h}:${v.port}` : h;
+}
+
+export function uriText(u: Uri | undefined, fallback = '?'): string {
+  return u ? u.raw : fallback;
+}
+
+export function sameUri(a: Uri | undefined, b: Uri | undefined): boolean {
+  if (!a || !b) return a === b;
+  return uriEquals(a, b);
+}
+
+export function sameUriList(a: NameAddr[], b: NameAddr[]): boolean {
+  return a.length === b.length && a.every((x, i) => sameUri(x.uri, b[i].uri));
+}
+
+export function listText(l: NameAddr[]): string {
+  return l.length ? l.map((r) => `<${r.uriText}>`).join(', ') : '(none)';
+}
+
+export function cseqText(m: TraceMessage): string {
+  const c = m.message.cseq;
+  return c ? `${c.seq} ${c.method}` : '?';
+}
+
+export function lr(n: NameAddr): boolean {
+  return n.uri?.kind === 'sip' && n.uri.params.has('lr');
+}
+
+/** Option tags of Require and Supported (either says the sender knows the extension). */
+export function hasTag(m: TraceMessage, header: 'require' | 'supported' | 'proxy-require', tag: string): boolean {
+  try {
+    return m.message.optionTags(header).includes(tag);
+  } catch {
+    return false;
+  }
+}
+
+// ---- time --------------------------------------------------------------------------------------
+
+/** |actual - expected| within the context's relative tolerance plus slack. */
+export function near(actual: number, expected: number, ctx: RuleContext): boolean {
+  return Math.abs(actual - expected) <= expected * ctx.tolerance + ctx.slack;
+}
+
+export function late(actual: number, limit: number, ctx: RuleContext): boolean {
+  return actual > limit * (1 + ctx.tolerance) + ctx.slack;
+}
+
+export function secs(x: number): string {
+  return `${x.toFixed(x < 10 ? 2 : 1)} s`;
+}
+
+export function traceEnd(trace: Trace): number {
+  return trace.messages.length ? trace.messages[trace.messages.length - 1].time : 0;
+}
+
+// ---- hops and proxy legs -------------------------------------------------------------------------
+
+export interface Leg {
+  /** The transaction on the upstream side of the proxy (request arriving at it). */
+  in: Transaction;
+  /** The transaction the proxy created by forwarding it. */
+  out: Transaction;
+}
+
+const legCache = new WeakMap<Trace, Leg[]>();
+
+/**
+ * Proxy legs: a forwarded request has one more Via than the request the proxy received, its second Via being
+ * that request's top Via, with the same Call-ID, CSeq and method. B2BUAs start a new Via stack and so are not
+ * legs (their two sides are separate transactions with nothing to compare).
+ */
+export function requestLegs(trace: Trace): Leg[] {
+  const cached = legCache.get(trace);
+  if (cached) return cached;
+  const byTop = new Map<string, Transaction[]>();
+  const key = (t: Transaction, v: Via) => `${t.request.message.callId}|${t.request.message.cseq?.seq}|${t.method}|${v.branch}|${v.host.toLowerCase()}|${v.port ?? 5060}`;
+  for (const t of trace.transactions) {
+    const top = t.request.message.topVia;
+    if (!top || !t.request.message.cseq) continue;
+    const k = key(t, top);
+    const list = byTop.get(k) ?? [];
+    list.push(t);
+    byTop.set(k, list);
+  }
+  const out: Leg[] = [];
+  for (const t of trace.transactions) {
+    const vias = t.request.message.vias;
+    if (vias.length < 2 || !t.request.message.cseq) continue;
+    const cands = byTop.get(key(t, vias[1])) ?? [];
+    const inT = cands.filter((c) => c !== t && c.request.index < t.request.index && c.request.message.vias.length === vias.length - 1).pop();
+    if (inT) out.push({ in: inT, out: t });
+  }
+  legCache.set(trace, out);
+  return out;
+}
+
+/** Legs whose in-transaction is `t`. */
+export function legsFrom(trace: Trace, t: Transaction): Leg[] {
+  return requestLegs(trace).filter((l) => l.in === t);
+}
+
+export function legInto(trace: Trace, t: Transaction): Leg | undefined {
+  return requestLegs(trace).find((l) => l.out === t);
+}
+
+/** The element that received `t`'s request passed it on (so it is not the UAS of that request). */
+export function wasForwarded(trace: Trace, t: Transaction): boolean {
+  return requestLegs(trace).some((l) => l.in === t);
+}
+
+export interface ResponseLeg {
+  /** Response the proxy received from downstream. */
+  in: TraceMessage;
+  /** The copy it sent upstream. */
+  out: TraceMessage;
+  leg: Leg;
+}
+
+const responseLegCache = new WeakMap<Trace, { pairs: ResponseLeg[]; unmatched: Array<{ in: TraceMessage; leg: Leg }> }>();
+
+/**
+ * Responses relayed by proxies, paired in order by status (a To tag match preferred, so a rewritten tag still
+ * pairs and can be reported). 100 Trying is hop-by-hop and never paired.
+ */
+export function responseLegs(trace: Trace): { pairs: ResponseLeg[]; unmatched: Array<{ in: TraceMessage; leg: Leg }> } {
+  const cached = responseLegCache.get(trace);
+  if (cached) return cached;
+  const pairs: ResponseLeg[] = [];
+  const unmatched: Array<{ in: TraceMessage; leg: Leg }> = [];
+  const used = new Set<TraceMessage>();
+  for (const leg of requestLegs(trace)) {
+    const ups = leg.in.responses.filter((r) => r.status !== 100);
+    for (const down of leg.out.responses) {
+      if (down.status === 100) continue;
+      const cands = ups.filter((u) => !used.has(u) && u.status === down.status && u.index > down.index);
+      const pick = cands.find((u) => u.message.toTag === down.message.toTag) ?? cands[0];
+      if (pick) {
+        used.add(pick);
+        pairs.push({ in: down, out: pick, leg });
+      } else unmatched.push({ in: down, leg });
+    }
+  }
+  const r = { pairs, unmatched };
+  responseLegCache.set(trace, r);
+  return r;
+}
+
+/** The request at the UAC: its only Via is the UAC's own. */
+export function fromOriginator(m: TraceMessage): boolean {
+  return m.message.kind === 'request' && m.message.vias.length === 1;
+}
+
+/** Copies of the same request at other hops share Call-ID, CSeq and method: one key for all of them. */
+export function requestKey(m: TraceMessage): string {
+  const c = m.message.cseq;
+  return `${m.message.callId}|${c?.seq}|${c?.method ?? m.method}`;
+}
+
+/** Keep the first finding for each message text (the same defect seen again at another hop). */
+export function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.rule}|${f.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Expiry a REGISTER asks for a Contact: its expires parameter, else the Expires header. */
+export function contactExpiry(m: TraceMessage, c: NameAddr): number | undefined {
+  const p = c.params.get('expires');
+  if (p !== undefined && /^\d+$/.test(p)) return Number(p);
+  return m.message.expires;
+}
+
+export function statusText(m: TraceMessage): string {
+  return m.label.replace(/ \(SDP\)$/, '');
+}
