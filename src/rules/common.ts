@@ -117,6 +117,19 @@ export function secs(x: number): string {
   return `${x.toFixed(x < 10 ? 2 : 1)} s`;
 }
 
+/**
+ * Timestamps good enough for timer rules: no step back of more than a second and no gap of more than a day
+ * between consecutive messages (some published captures carry rewritten or random times).
+ */
+export function timesTrusted(trace: Trace): boolean {
+  const ms = trace.messages;
+  for (let i = 1; i < ms.length; i++) {
+    const d = ms[i].time - ms[i - 1].time;
+    if (d < -1 || d > 86400) return false;
+  }
+  return true;
+}
+
 export function traceEnd(trace: Trace): number {
   return trace.messages.length ? trace.messages[trace.messages.length - 1].time : 0;
 }

@@ -1,10 +1,11 @@
 /** DLG-*: dialogs, INVITE, ACK, BYE and re-INVITE (RFC 3261 §12 to §15). */
 import type { Endpoint } from '../capture/types.js';
 import type { NameAddr } from '../sip/name-addr.js';
+import type { Uri } from '../sip/uri.js';
 import type { Dialog, Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import {
   canonicalIp, dedupe, finalResponse, isRequest, isResponse, late, listText, lr, requestKey, sameEndpoint, sameUri,
-  sameUriList, secs, traceEnd, uriText,
+  sameUriList, secs, traceEnd, uriText, wasForwarded,
 } from './common.js';
 import { finding, rule, type Finding, type Rule, type RuleContext } from './types.js';
 
@@ -94,6 +95,13 @@ function* sentBy(d: Dialog, side: Side): Generator<{ m: TraceMessage; routeSet?:
   }
 }
 
+/** An IPv6 address written without [ ] leaves host and port ambiguous (SYN-11 reports it). */
+function malformedHost(u: Uri | undefined): boolean {
+  if (u?.kind !== 'sip') return false;
+  const hostPart = u.raw.replace(/^sips?:/i, '').replace(/^[^@]*@/, '').split(/[;?>]/)[0];
+  return !hostPart.startsWith('[') && (hostPart.match(/:/g)?.length ?? 0) > 1;
+}
+
 // ---- rules ---------------------------------------------------------------------------------------
 
 const dlg01 = rule('DLG-01', 'MUST', 'RFC 3261 §12.1.1', 'A dialog-creating response contains a Contact', (trace) => {
@@ -150,6 +158,7 @@ const dlg04 = rule('DLG-04', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog requests 
       for (const { m, routeSet, target, targetFrom } of sentBy(d, side)) {
         if (!target || !targetFrom || (routeSet && routeSet.length && !lr(routeSet[0]))) continue;
         const uri = m.message.kind === 'request' ? m.message.uri : undefined;
+        if (malformedHost(uri) || malformedHost(target.uri)) continue; // SYN-11 reports unbracketed IPv6
         if (!sameUri(uri, target.uri)) {
           out.push(finding(dlg04, `${m.method} Request-URI is ${uriText(uri, m.message.kind === 'request' ? m.message.uriText : '?')}, but the remote target is <${target.uriText}> (Contact of ${targetFrom.label})`, m.index, targetFrom.index));
         }
@@ -170,8 +179,10 @@ const dlg05 = rule('DLG-05', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog requests 
       const fromCaller = sameEndpoint(m.src, c.src);
       const toCaller = sameEndpoint(m.dst, c.src);
       if (!fromCaller && !toCaller) continue;
-      const wantFrom = fromCaller ? d.callerTag : d.calleeTag;
-      const wantTo = fromCaller ? d.calleeTag : d.callerTag;
+      // The caller's tag is the one it sent (a response with a mangled From tag must not redefine it).
+      const callerTag = c.message.fromTag ?? d.callerTag;
+      const wantFrom = fromCaller ? callerTag : d.calleeTag;
+      const wantTo = fromCaller ? d.calleeTag : callerTag;
       if (m.message.fromTag !== wantFrom || m.message.toTag !== wantTo) {
         out.push(finding(dlg05, `${m.method} sent by the ${fromCaller ? 'caller' : 'callee'} has From tag ${m.message.fromTag} and To tag ${m.message.toTag}, expected From tag ${wantFrom} and To tag ${wantTo}`, m.index));
       }
@@ -270,6 +281,11 @@ const dlg09 = rule('DLG-09', 'MUST', 'RFC 3261 §13.2.2.4', 'The UAC ACKs every 
     const byTag = new Map<string, TraceMessage[]>();
     for (const r of oks) byTag.set(r.message.toTag ?? '', [...(byTag.get(r.message.toTag ?? '') ?? []), r]);
     for (const [tag, copies] of byTag) {
+      // The ACK goes to the first Record-Route hop or the Contact; only when that is the element the 2xx came
+      // from can the capture be expected to show it (a Contact of 127.0.0.1 sends it nowhere we see).
+      const rr = copies[0].message.recordRoutes;
+      const next = rr.length ? rr[rr.length - 1].uri : copies[0].message.contacts[0]?.uri;
+      if (next?.kind !== 'sip' || canonicalIp(next.host) !== canonicalIp(copies[0].src.ip)) continue;
       const acks = trace.messages.filter((m) => m.method === 'ACK' && m.index > copies[0].index && canonicalIp(m.src.ip) === canonicalIp(uac.ip)
         && m.message.callId === t.request.message.callId && m.message.cseq?.seq === t.request.message.cseq?.seq && (m.message.toTag ?? '') === tag);
       let ai = 0;
@@ -292,10 +308,13 @@ const dlg09 = rule('DLG-09', 'MUST', 'RFC 3261 §13.2.2.4', 'The UAC ACKs every 
 });
 
 /** 2xx copies of an INVITE sent by the UAS itself, grouped by To tag. */
-function uas2xx(t: Transaction): Map<string, TraceMessage[]> {
+function uas2xx(trace: Trace, t: Transaction): Map<string, TraceMessage[]> {
   const byTag = new Map<string, TraceMessage[]>();
+  // Direct from a UAC (one Via), not forwarded, no Record-Route: nothing but the UAS can have answered.
+  const direct = t.request.message.vias.length === 1 && !wasForwarded(trace, t);
   for (const r of t.responses) {
-    if (r.status! < 200 || r.status! >= 300 || r.transport !== 'udp' || !contactIs(r, r.src)) continue;
+    if (r.status! < 200 || r.status! >= 300 || r.transport !== 'udp' || !sameEndpoint(r.src, t.request.dst)) continue;
+    if (!contactIs(r, r.src) && !(direct && r.message.recordRoutes.length === 0)) continue;
     const k = `${r.message.toTag}`;
     byTag.set(k, [...(byTag.get(k) ?? []), r]);
   }
@@ -312,7 +331,7 @@ const dlg10 = rule('DLG-10', 'MUST', 'RFC 3261 §13.3.1.4', 'The UAS retransmits
   const end = traceEnd(trace);
   for (const t of trace.transactions) {
     if (t.method !== 'INVITE') continue;
-    for (const copies of uas2xx(t).values()) {
+    for (const copies of uas2xx(trace, t).values()) {
       const first = copies[0];
       const ack = ackFor(trace, first);
       const rtxDue = first.time + ctx.t1 * (1 + ctx.tolerance) + ctx.slack;

@@ -161,9 +161,9 @@ const evt12 = rule('EVT-12', 'MUST', 'RFC 6665 §4.1.2.1, §8.2; RFC 3261 §12.1
   for (const m of trace.messages) {
     if (m.retransmission || m.message.has('contact')) continue;
     if (m.method === 'SUBSCRIBE' || m.method === 'NOTIFY') {
-      if (isRequest(m)) out.push(finding(evt12, `${m.method} (Event: ${m.message.get('event') ?? '?'}) has no Contact`, m.index));
+      if (isRequest(m)) out.push(finding(evt12, `${m.method} (CSeq ${m.message.cseq?.seq}, Event: ${m.message.get('event') ?? '?'}) has no Contact`, m.index));
     } else if (isResponse(m) && m.status! >= 200 && m.status! < 300 && m.message.cseq?.method === 'SUBSCRIBE') {
-      out.push(finding(evt12, `${m.label} to SUBSCRIBE has no Contact`, m.index));
+      out.push(finding(evt12, `${m.label} to SUBSCRIBE (CSeq ${m.message.cseq?.seq}) has no Contact`, m.index));
     }
   }
   return dedupe(out);

@@ -11,6 +11,7 @@
  */
 import type { Trace } from '../trace/trace.js';
 import { CANCEL_RULES } from './cancel.js';
+import { timesTrusted } from './common.js';
 import { DIALOG_RULES } from './dialog.js';
 import { EVENT_RULES } from './events.js';
 import { MESSAGE_PUBLISH_RULES } from './message-publish.js';
@@ -26,10 +27,18 @@ import { DEFAULT_CONTEXT, type Finding, type Rule, type RuleContext } from './ty
 import { UAC_RULES } from './uac.js';
 import { UAS_RULES } from './uas.js';
 
+/** Rules that measure time or wait for something "within" a delay: meaningless on a capture with broken clocks. */
+const TIMED = new Set(['DLG-09', 'DLG-10', 'DLG-12', 'DLG-15', 'CAN-06', 'CAN-08', 'REL-05', 'REL-08', 'REL-13', 'SES-10', 'SES-11', 'REF-04', 'EVT-04', 'EVT-07', 'UAS-15', 'RPL-05', 'PRX-05', 'PRX-07', 'PRX-17']);
+
+function guarded(r: Rule): Rule {
+  if (!r.id.startsWith('TMR-') && !TIMED.has(r.id)) return r;
+  return { ...r, check: (trace, ctx) => (timesTrusted(trace) ? r.check(trace, ctx) : []) };
+}
+
 export const ALL_RULES: Rule[] = [
   ...SYNTAX_RULES, ...UAC_RULES, ...UAS_RULES, ...DIALOG_RULES, ...CANCEL_RULES, ...TIMER_RULES, ...PROXY_RULES,
   ...REGISTRATION_RULES, ...PRACK_RULES, ...SESSION_TIMER_RULES, ...REFER_RULES, ...EVENT_RULES, ...MESSAGE_PUBLISH_RULES, ...SDP_RULES,
-];
+].map(guarded);
 
 export interface RunRulesOptions {
   /** Rule ids (or prefixes such as "REL-") to run; all when absent. */

@@ -1,6 +1,6 @@
 /** REL-*: reliable provisional responses and PRACK (RFC 3262). */
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
-import { dedupe, finalResponse, hasTag, isRequest, isResponse, late, listText, lr, near, requestKey, sameEndpoint, sameUri, sameUriList, secs, traceEnd } from './common.js';
+import { dedupe, finalResponse, hasTag, isRequest, isResponse, late, listText, lr, near, requestKey, sameEndpoint, sameUri, sameUriList, secs, traceEnd, wasForwarded } from './common.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
 const isReliable = (m: TraceMessage) => isResponse(m) && m.status! > 100 && m.status! < 200 && m.message.rseq !== undefined;
@@ -77,7 +77,8 @@ const rel05 = rule('REL-05', 'MUST', 'RFC 3262 §3', 'A reliable 1xx is retransm
       for (const r of list) byRseq.set(r.message.rseq!, [...(byRseq.get(r.message.rseq!) ?? []), r]);
       for (const copies of byRseq.values()) {
         const first = copies[0];
-        const prack = pracks(trace, first.message.callId).find((p) => p.index > first.index && matches(p, first) && sameHopAs(p, first));
+        // Any PRACK naming this RSeq in the dialog stops it (a wrong CSeq in its RAck is REL-09's).
+        const prack = pracks(trace, first.message.callId).find((p) => p.index > first.index && p.message.rack?.rseq === first.message.rseq && p.message.toTag === first.message.toTag && sameHopAs(p, first));
         const fin = finalResponse(t);
         const stop = Math.min(prack?.time ?? Infinity, fin?.time ?? Infinity);
         const due = first.time + ctx.t1 * (1 + ctx.tolerance) + ctx.slack;
@@ -92,7 +93,7 @@ const rel05 = rule('REL-05', 'MUST', 'RFC 3262 §3', 'A reliable 1xx is retransm
       }
     }
   }
-  return out;
+  return dedupe(out);
 });
 
 function sameHopAs(a: TraceMessage, b: TraceMessage): boolean {
@@ -120,10 +121,11 @@ const rel07 = rule('REL-07', 'MUST', 'RFC 3262 §3', 'No 2xx to INVITE while a r
   for (const t of trace.transactions) {
     if (t.method !== 'INVITE') continue;
     const ok = t.responses.find((r) => r.status! >= 200 && r.status! < 300);
-    if (!ok) continue;
+    // Judged where the UAS itself sent the 2xx: a relaying element is not the one that waits for PRACKs.
+    if (!ok || wasForwarded(trace, t)) continue;
     for (const r of t.responses) {
       if (!isReliable(r) || r.index > ok.index || r.message.body.length === 0 || r.message.toTag !== ok.message.toTag) continue;
-      const acked = pracks(trace, r.message.callId).some((p) => p.index < ok.index && matches(p, r));
+      const acked = pracks(trace, r.message.callId).some((p) => p.index < ok.index && p.message.rack?.rseq === r.message.rseq && p.message.toTag === r.message.toTag);
       if (!acked) { out.push(finding(rel07, `${ok.label} sent while ${r.label} (RSeq ${r.message.rseq}, with a session description) was still un-PRACKed`, ok.index, r.index)); break; }
     }
   }

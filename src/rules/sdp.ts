@@ -14,7 +14,8 @@ export function sdpText(m: TraceMessage): string | undefined {
   const msg = m.message;
   if (msg.body.length === 0) return undefined;
   const ct = (msg.contentType ?? '').toLowerCase();
-  if (ct === 'application/sdp') return msg.bodyText;
+  // A body without Content-Type is SYN-07's; if it is plainly SDP, the exchange is still followed.
+  if (ct === 'application/sdp' || (ct === '' && msg.bodyText.startsWith('v=0'))) return msg.bodyText;
   if (!ct.startsWith('multipart/')) return undefined;
   const b = /boundary\s*=\s*"?([^";]+)"?/i.exec(msg.get('content-type') ?? '')?.[1];
   if (!b) return undefined;

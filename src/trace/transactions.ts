@@ -60,6 +60,8 @@ function keyOf(m: TraceMessage, method: string): { key: string; rfc2543: boolean
 /** Assigns m.transaction for every message and returns the transactions in order of first appearance. */
 export function groupTransactions(messages: TraceMessage[]): Transaction[] {
   const byKey = new Map<string, Transaction>();
+  /** Transactions displaced from byKey by a reused branch, by key and CSeq number. */
+  const older = new Map<string, Transaction>();
   const out: Transaction[] = [];
   for (const m of messages) {
     const msg = m.message;
@@ -78,12 +80,17 @@ export function groupTransactions(messages: TraceMessage[]): Transaction[] {
       }
       const k = keyOf(m, method);
       let t = byKey.get(k.key);
+      // A branch reused for another request (other CSeq or Call-ID) is not a retransmission: the server
+      // saw a new request, and the rules must see it too (UAC-02 reports the reuse).
+      if (t && (t.request.message.cseq?.seq !== msg.cseq?.seq || t.request.message.callId !== msg.callId)) t = undefined;
       if (t) {
         t.requests.push(m);
         m.transaction = t;
         m.retransmission = true;
         continue;
       }
+      const prev = byKey.get(k.key);
+      if (prev) older.set(`${k.key}|${prev.request.message.cseq?.seq}`, prev);
       t = { id: k.key, method, branch: k.branch, rfc2543: k.rfc2543, request: m, requests: [m], responses: [], acks: [], client: m.from, server: m.to };
       byKey.set(k.key, t);
       out.push(t);
@@ -94,7 +101,10 @@ export function groupTransactions(messages: TraceMessage[]): Transaction[] {
       }
     } else {
       const k = keyOf(m, cseqMethod === 'ACK' ? 'INVITE' : cseqMethod);
-      const t = byKey.get(k.key);
+      let t = byKey.get(k.key);
+      if (t && t.request.message.cseq?.seq !== msg.cseq?.seq) t = older.get(`${k.key}|${msg.cseq?.seq}`) ?? t;
+      // Another host answering with another Call-ID answers another request that reused the branch.
+      if (t && t.request.message.callId !== msg.callId && t.request.dst.ip !== m.src.ip) t = undefined;
       if (!t) continue; // a response whose request was not captured
       const prior = t.responses.find((r) => r.status === m.status && r.message.toTag === msg.toTag && r.src.ip === m.src.ip && r.src.port === m.src.port && r.message.rseq === msg.rseq);
       if (prior) m.retransmission = true;
