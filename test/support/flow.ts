@@ -89,6 +89,8 @@ interface Call {
   cseq: Record<string, number>;
   /** Record-Route of the dialog-creating response, top first. */
   recordRoute: string[];
+  /** Contact URIs (remote targets) of each side. */
+  contact: Record<string, string>;
   inviteIndex: number;
 }
 
@@ -210,7 +212,7 @@ export class Flow {
     if (contact !== null) lines.push(`Contact: ${contact}`);
     this.send(from, opts.via ?? to, lines.join('\r\n') + '\r\n\r\n', opts);
     if (DIALOG_CREATING.has(method) && !opts.toTag) {
-      this.call = { callId, caller: from, callee: to, callerTag: fromTag ?? '', cseq: { [from]: cseq }, recordRoute: [], inviteIndex: this.lastIndex };
+      this.call = { callId, caller: from, callee: to, callerTag: fromTag ?? '', cseq: { [from]: cseq }, recordRoute: [], inviteIndex: this.lastIndex, contact: { [from]: stripBrackets(contact) } };
     }
     return this;
   }
@@ -264,7 +266,11 @@ export class Flow {
     const needsContact = status > 100 && status < 300 && (DIALOG_CREATING.has(method) || method === 'UPDATE') || (status >= 300 && status < 400);
     const contact = opts.contact === undefined ? (needsContact ? `<sip:${sender}@${hostPort(sender)}>` : null) : opts.contact;
     if (contact !== null) lines.push(`Contact: ${contact}`);
-    if (call && DIALOG_CREATING.has(method) && !req.toTag && status > 100 && status < 300) call.recordRoute = req.fieldsOf('record-route').map((f) => f.value);
+    if (call && DIALOG_CREATING.has(method) && !req.toTag && status > 100 && status < 300) {
+      call.recordRoute = req.fieldsOf('record-route').map((f) => f.value);
+      if (sender !== call.caller) call.callee = sender;
+      if (contact) call.contact.callee = stripBrackets(contact);
+    }
     this.send(sender, e.from, lines.join('\r\n') + '\r\n\r\n', { ...opts, transport: opts.transport ?? e.transport });
     return this;
   }
@@ -313,7 +319,7 @@ export class Flow {
     const fromUser = caller ? c.caller : c.callee;
     const toUser = caller ? c.callee : c.caller;
     const lines = [
-      `${method} ${opts.uri ?? `sip:${peer}@${hostPort(peer)}`} SIP/2.0`,
+      `${method} ${opts.uri ?? (caller ? c.contact.callee : c.contact[c.caller]) ?? `sip:${peer}@${hostPort(peer)}`} SIP/2.0`,
       `Via: SIP/2.0/${(opts.transport ?? 'udp').toUpperCase()} ${hostPort(from)};branch=${opts.branch ?? this.newBranch()}`,
       ...(opts.maxForwards === null ? [] : [`Max-Forwards: ${opts.maxForwards ?? 70}`]),
       ...routes.map((r) => `Route: ${r}`),
@@ -396,6 +402,10 @@ export class Flow {
       { parties },
     );
   }
+}
+
+function stripBrackets(contact: string | null | undefined): string {
+  return (contact ?? '').replace(/^.*</, '').replace(/>.*$/, '');
 }
 
 function routeParty(route: string): string | undefined {
