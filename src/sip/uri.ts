@@ -190,13 +190,24 @@ function parseHostPort(hp: string, uri: SipUri, base: number, diags: Diagnostic[
   }
 }
 
+/**
+ * hostname = *( domainlabel "." ) toplabel [ "." ]: labels of alphanumerics and inner hyphens, the last one
+ * starting with a letter (a purely numeric last label would be an IPv4 typo). One pass, no allocation: this
+ * runs for every Via and URI of large captures.
+ */
 export function isHostname(h: string): boolean {
-  if (h === '' || !isAll(h, HOSTCHAR)) return false;
-  const labels = h.endsWith('.') ? h.slice(0, -1).split('.') : h.split('.');
-  for (const l of labels) if (l === '' || l.startsWith('-') || l.endsWith('-')) return false;
-  // toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum: a purely numeric last label would be an IPv4 typo.
-  const top = labels[labels.length - 1];
-  return ALPHA[top.charCodeAt(0)] === 1;
+  const n = h.length > 0 && h.charCodeAt(h.length - 1) === 0x2e ? h.length - 1 : h.length;
+  if (n === 0) return false;
+  let labelStart = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? h.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (i === labelStart || h.charCodeAt(labelStart) === 0x2d || h.charCodeAt(i - 1) === 0x2d) return false;
+      if (i === n && !ALPHA[h.charCodeAt(labelStart)]) return false;
+      labelStart = i + 1;
+    } else if (c > 255 || !HOSTCHAR[c] || c === 0x2e) return false;
+  }
+  return true;
 }
 
 function parseUriParams(s: string, base: number, diags: Diagnostic[] | undefined, where: string, header?: string): Params {
