@@ -84,6 +84,20 @@ function isWsp(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
 
+/**
+ * s without trailing SP/HT/CR/LF. A loop rather than `replace(/[ \t\r\n]+$/, '')`: that regex restarts at
+ * every character of a whitespace run that is not at the end, which is quadratic in the run's length.
+ */
+function trimEndLws(s: string): string {
+  let e = s.length;
+  while (e > 0) {
+    const c = s.charCodeAt(e - 1);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    e--;
+  }
+  return s.slice(0, e);
+}
+
 class Lexer {
   readonly diags: AuthDiagnostic[] = [];
   private bareBreakReported = false;
@@ -232,7 +246,7 @@ export function parseAuthParamList(value: string, base = 0): AuthParamList {
     lx.diag('auth-no-params', 'error', 'RFC 3261 §25.1 (challenge/credentials)', `auth-scheme '${result.scheme}' without any parameter`, first);
     return result;
   }
-  const rest = s.slice(first).replace(/[ \t\r\n]+$/, '');
+  const rest = trimEndLws(s.slice(first));
   // Digest never uses token68, so there a lone word is better reported as a parameter missing its value.
   if (result.scheme.toLowerCase() !== 'digest' && TOKEN68.test(rest) && !/^[^=]+=[^=]/.test(rest)) {
     result.token68 = rest;
@@ -315,7 +329,7 @@ function parseParam(lx: Lexer, i: number, params: Map<string, AuthParamValue>, l
     const comma = lx.toComma(end);
     if (!quoted) {
       // Keep what a lenient peer would have meant (e.g. an unquoted URI), but say it is not a token.
-      value = s.slice(valueStart, comma).replace(/[ \t\r\n]+$/, '');
+      value = trimEndLws(s.slice(valueStart, comma));
       lx.diag('auth-bad-value', 'error', AUTH_PARAM_RULE, `value of '${name}' is neither a token nor a quoted-string`, valueStart, value.length);
     } else {
       lx.diag('auth-junk-after-value', 'error', AUTH_PARAM_RULE, `unexpected '${s[end]}' after the quoted value of '${name}'`, end, comma - end);

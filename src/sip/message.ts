@@ -3,7 +3,7 @@
  * re-serializes to the same bytes; typed views (Via, CSeq, From …) are parsed on demand and cached.
  */
 import { diag, type Diagnostic } from './diagnostics.js';
-import { GRAMMAR } from './header-grammar.js';
+import { GRAMMAR, type Grammar } from './header-grammar.js';
 import { HeaderField } from './header-field.js';
 import { headerDisplayName, LIST_VALUED } from './header-names.js';
 import type { CSeq, RAck } from './headers/cseq.js';
@@ -71,7 +71,7 @@ export abstract class SipMessage {
   /** Parsed value of every occurrence, through the header's grammar (undefined where it does not parse). */
   parsed<T>(name: string): T[] {
     const key = keyOf(name);
-    const grammar = GRAMMAR[key];
+    const grammar = grammarOf(key);
     if (!grammar) throw new Error(`no grammar for header ${name}`);
     const ck = 'p:' + key;
     if (this.cache.has(ck)) return this.cache.get(ck) as T[];
@@ -133,7 +133,7 @@ export abstract class SipMessage {
     if (this.fullDiagnostics) return this.fullDiagnostics;
     const out = [...this.diagnostics];
     for (const f of this.fields) {
-      const g = GRAMMAR[f.key];
+      const g = grammarOf(f.key);
       if (g) g(f.rawValue, f.valueOffset, out);
       else checkOpaqueValue(f, out);
     }
@@ -294,6 +294,14 @@ function keyOf(name: string): string {
 }
 
 import { headerKey as headerKeyCompact } from './header-names.js';
+
+/**
+ * The grammar of a header, own properties only: header names come off the wire, and "__proto__" or
+ * "constructor" must not find Object.prototype's members in the GRAMMAR table.
+ */
+function grammarOf(key: string): Grammar | undefined {
+  return Object.hasOwn(GRAMMAR, key) ? GRAMMAR[key] : undefined;
+}
 
 /** Unknown headers are opaque, but control characters other than HT never belong in a value. */
 function checkOpaqueValue(f: HeaderField, out: Diagnostic[]): void {

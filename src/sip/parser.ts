@@ -42,11 +42,16 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
     return { diagnostics: diags, consumed: bytes.length };
   }
 
-  // End of the header section: CRLFCRLF, or LFLF from senders that use bare LF.
-  let headEnd = bytes.indexOf('\r\n\r\n', start, 'latin1');
-  let sepLen = 4;
-  const lflf = bytes.indexOf('\n\n', start, 'latin1');
-  if (lflf >= 0 && (headEnd < 0 || lflf < headEnd)) { headEnd = lflf; sepLen = 2; }
+  // End of the header section: the first CRLFCRLF, or LFLF from senders that use bare LF. One walk over the
+  // LFs up to the first of either, rather than two searches to the end of the buffer for both: on a stream
+  // of many messages (parseStream) the latter is quadratic when only one of the two forms is used.
+  let headEnd = -1;
+  let sepLen = 0;
+  for (let lf = bytes.indexOf(LF, start); lf >= 0; lf = bytes.indexOf(LF, lf + 1)) {
+    const next = bytes[lf + 1];
+    if (next === LF) { headEnd = lf; sepLen = 2; break; }
+    if (next === CR && bytes[lf + 2] === LF && bytes[lf - 1] === CR) { headEnd = lf - 1; sepLen = 4; break; }
+  }
   let headerTerminated = headEnd >= 0;
   if (!headerTerminated) {
     if (framing === 'stream') return { diagnostics: [], consumed: 0, incomplete: true };
@@ -71,10 +76,22 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
   const fields: HeaderField[] = [];
   let pos = eolAt + 1;
   let pendingStart = -1;
+  /** Index of the colon of the pending field, or -1 for an opaque one (a line without ':'). */
   let pendingColon = -1;
   const flush = (end: number) => {
     if (pendingStart < 0) return;
     const raw = head.slice(pendingStart, end);
+    if (pendingColon < 0) {
+      // Kept as an opaque field (named by its first word, with no value) so re-serialization stays exact;
+      // its folded continuation lines, if any, stay with it.
+      let lineLen = raw.indexOf('\n');
+      if (lineLen < 0) lineLen = raw.length;
+      else if (lineLen > 0 && raw.charCodeAt(lineLen - 1) === CR) lineLen--;
+      const line = raw.slice(0, lineLen);
+      fields.push(new HeaderField(line.split(/[ \t:]/)[0] || line, raw, lineLen, lineLen, base + pendingStart));
+      pendingStart = -1;
+      return;
+    }
     let vEnd = raw.length;
     if (vEnd > 0 && raw.charCodeAt(vEnd - 1) === LF) vEnd--;
     if (vEnd > 0 && raw.charCodeAt(vEnd - 1) === CR) vEnd--;
@@ -88,13 +105,17 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
     fields.push(new HeaderField(name, raw, colon + 1, vEnd, base + pendingStart));
     pendingStart = -1;
   };
+  let nextColon = -2;
   while (pos < head.length) {
     let nl = head.indexOf('\n', pos);
     if (nl < 0) nl = head.length - 1;
     const c = head.charCodeAt(pos);
     if (c === 0x20 || c === 0x09) {
       if (pendingStart < 0) {
+        // Right after the start line: the line continues nothing, but its bytes are kept (opaque field).
         diags.push(diag('folding-without-header', 'error', 'RFC 3261 §7.3.1', 'a continuation line (starting with whitespace) follows no header', base + pos));
+        pendingStart = pos;
+        pendingColon = -1;
       }
       pos = nl + 1;
       continue;
@@ -103,12 +124,15 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
     if (nl > 0 && head.charCodeAt(nl) === LF && head.charCodeAt(nl - 1) !== CR) {
       diags.push(diag('bare-lf', 'warning', 'RFC 3261 §7 (SYN-03)', 'header line ends with LF instead of CRLF', base + nl));
     }
-    const colon = head.indexOf(':', pos);
+    // The first ':' at or after pos. A search that ran past this line is reused for the next lines, so
+    // that many colon-less lines cost one scan instead of one scan each (quadratic).
+    if (nextColon !== -1 && nextColon < pos) nextColon = head.indexOf(':', pos);
+    const colon = nextColon;
     if (colon < 0 || colon > nl) {
       const line = head.slice(pos, nl + 1).replace(/\r?\n$/, '');
       diags.push(diag('header-without-colon', 'error', 'RFC 3261 §7.3.1 (message-header)', `header line "${line.slice(0, 50)}" has no ':'`, base + pos));
-      // Kept as an opaque field named by the whole line so re-serialization stays exact.
-      fields.push(new HeaderField(line.split(/[ \t:]/)[0] || line, head.slice(pos, nl + 1), line.length, line.length, base + pos));
+      pendingStart = pos;
+      pendingColon = -1;
       pos = nl + 1;
       continue;
     }
@@ -208,9 +232,17 @@ function buildMessage(sl: StartLine, fields: HeaderField[], headerEnd: string, b
     if (/ $/.test(line)) diags.push(diag('request-line-trailing-space', 'error', 'RFC 3261 §7.1, §25.1 (SYN-01); RFC 4475 §3.1.2.10', 'whitespace between the SIP version and the end of the request line', base + line.trimEnd().length));
     if (/\S {2,}\S/.test(line)) diags.push(diag('request-line-extra-space', 'error', 'RFC 3261 §7.1, §25.1 (SYN-01); RFC 4475 §3.1.2.9', 'several spaces between request-line elements; exactly one SP is allowed', base + line.search(/\S {2,}\S/) + 1));
   }
-  const words = line.trim().split(/[ \t]+/);
+  // The words with their offsets, taken while splitting: looking a word up again with line.indexOf(word) is
+  // quadratic when the word is long and repetitive (a run of '%' in both the method and the URI).
+  const lead = line.length - line.trimStart().length;
+  const words: string[] = [];
+  const at: number[] = [];
+  for (const w of line.trim().matchAll(/[^ \t]+/g)) {
+    words.push(w[0]);
+    at.push(lead + (w.index ?? 0));
+  }
   if (words.length < 3) {
-    if (words.length === 1 && words[0] === '') {
+    if (words.length === 0) {
       diags.push(diag('no-start-line', 'error', 'RFC 3261 §7.1 (SYN-01)', 'the message has no start line', base));
     } else {
       diags.push(diag('bad-request-line', 'error', 'RFC 3261 §7.1 (SYN-01)', `"${clip(line)}" is neither a request line (METHOD URI SIP/2.0) nor a status line`, base));
@@ -218,15 +250,15 @@ function buildMessage(sl: StartLine, fields: HeaderField[], headerEnd: string, b
     return undefined;
   }
   if (words.length > 3) {
-    diags.push(diag('request-uri-lws', 'error', 'RFC 3261 §7.1, §25.1 (SYN-01); RFC 4475 §3.1.2.8', `whitespace inside the Request-URI "${words.slice(1, -1).join(' ')}"`, base + line.indexOf(words[2])));
+    diags.push(diag('request-uri-lws', 'error', 'RFC 3261 §7.1, §25.1 (SYN-01); RFC 4475 §3.1.2.8', `whitespace inside the Request-URI "${words.slice(1, -1).join(' ')}"`, base + at[2]));
   }
   const method = words[0];
   const version = words[words.length - 1];
   let uriText = words.slice(1, -1).join('');
   const badM = firstInvalid(method, TOKEN, 0, method.length, false);
   if (badM >= 0) diags.push(diag('bad-method', 'error', 'RFC 3261 §25.1 (Method)', `method "${clip(method)}" has a non-token character at position ${badM + 1}`, base + badM));
-  checkVersion(version, base + line.lastIndexOf(version), diags);
-  const uriOffset = base + line.indexOf(words[1]);
+  checkVersion(version, base + at[words.length - 1], diags);
+  const uriOffset = base + at[1];
   if (uriText.startsWith('<') && uriText.endsWith('>')) {
     diags.push(diag('request-uri-brackets', 'error', 'RFC 3261 §25.1 (Request-URI); RFC 4475 §3.1.2.7', 'the Request-URI is enclosed in < >, which only name-addr allows', uriOffset));
     uriText = uriText.slice(1, -1);
@@ -270,7 +302,8 @@ export function parseStream(bytes: Buffer): { messages: AnySipMessage[]; diagnos
     const r = parseMessage(bytes.subarray(off), { framing: 'stream' });
     if (r.incomplete) break;
     if (r.message) messages.push(r.message);
-    diagnostics.push(...r.diagnostics);
+    // Not push(...r.diagnostics): spreading a few hundred thousand diagnostics overflows the call stack.
+    for (const d of r.diagnostics) diagnostics.push(d);
     if (r.consumed <= 0) break;
     off += r.consumed;
   }

@@ -70,8 +70,35 @@ export function quote(s: string): string {
   return '"' + s.replace(/(["\\])/g, '\\$1') + '"';
 }
 
-/** Collapse folded lines and runs of whitespace to single spaces (RFC 3261 §7.3.1 LWS equivalence). */
+/**
+ * Collapse folded lines and runs of whitespace to single spaces (RFC 3261 §7.3.1 LWS equivalence): a fold
+ * `[ \t]* CRLF [ \t]+` becomes one space, and so does any other line break (CRLF or LF). A scan from LF to LF
+ * rather than `replace(/[ \t]*\r?\n[ \t]+/g, ' ')`, which retries a long run of spaces from each of its
+ * characters (quadratic) when the run is not followed by a line break.
+ */
 export function unfold(s: string): string {
   if (!/[\r\n]/.test(s)) return s;
-  return s.replace(/[ \t]*\r?\n[ \t]+/g, ' ').replace(/\r?\n/g, ' ');
+  let out = '';
+  let from = 0;
+  for (let lf = s.indexOf('\n'); lf >= 0; lf = s.indexOf('\n', lf + 1)) {
+    const brk = lf > from && s.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf;
+    let after = lf + 1;
+    while (after < s.length && isSpTab(s.charCodeAt(after))) after++;
+    if (after > lf + 1) {
+      // A fold: the whitespace on both sides of the line break goes with it.
+      let before = brk;
+      while (before > from && isSpTab(s.charCodeAt(before - 1))) before--;
+      out += s.slice(from, before) + ' ';
+      from = after;
+      lf = after - 1;
+    } else {
+      out += s.slice(from, brk) + ' ';
+      from = lf + 1;
+    }
+  }
+  return out + s.slice(from);
+}
+
+function isSpTab(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }

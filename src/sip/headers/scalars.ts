@@ -32,7 +32,9 @@ export interface RetryAfter {
 }
 
 export function parseRetryAfter(s: string, base: number, diags: Diagnostic[] | undefined): RetryAfter | undefined {
-  const m = /^\s*(\S+?)\s*(\([^)]*\))?\s*(;.*)?$/s.exec(s);
+  // Each whitespace run is matched by one \s* only (`\s*(comment)?\s*` tries every split of a long run), and
+  // the number stops at '(' or ';' so that the comment is not rescanned from every '(' (both quadratic).
+  const m = /^\s*([^\s(;]+)\s*(?:(\([^)]*\))\s*)?(;.*)?$/s.exec(s);
   if (!m) {
     diags?.push(diag('bad-number', 'error', 'RFC 3261 §20.33', `Retry-After "${s.trim()}" is malformed`, base, { header: 'retry-after' }));
     return undefined;

@@ -21,7 +21,9 @@ const R = 'RFC 3261 §20.42, §25.1 (via-parm)';
 export function parseVia(s: string, base: number, diags: Diagnostic[] | undefined): Via | undefined {
   const h = 'via';
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport, SLASH allows SWS around '/'.
-  const m = /^\s*([^\s/;]+)\s*\/\s*([^\s/;]+)\s*\/\s*([^\s/;]+)\s+([^;]*?)\s*(;.*)?$/s.exec(s);
+  // sent-by is everything up to the first ';' (trimmed below). Not `([^;]*?)\s*`: a lazy group followed by
+  // \s* retries the whole whitespace run at each of its characters, quadratic on a long run of spaces.
+  const m = /^\s*([^\s/;]+)\s*\/\s*([^\s/;]+)\s*\/\s*([^\s/;]+)\s+([^;]*)(;.*)?$/s.exec(s);
   if (!m) {
     diags?.push(diag('bad-via', 'error', R, `Via "${s.trim().slice(0, 60)}" is not sent-protocol followed by sent-by`, base, { header: h }));
     return undefined;
