@@ -344,7 +344,8 @@ const dlg10 = rule('DLG-10', 'MUST', 'RFC 3261 §13.3.1.4', 'The UAS retransmits
         continue;
       }
       const deadline = first.time + 64 * ctx.t1;
-      if (late(end - first.time, 64 * ctx.t1 + 2, ctx)) {
+      // A SHOULD with a grace of 4·T1 past 64·T1: the BYE is due when the retransmissions stop.
+      if (end - first.time > 68 * ctx.t1 + ctx.slack) {
         const bye = trace.messages.find((m) => m.method === 'BYE' && m.index > first.index && m.message.callId === first.message.callId && m.message.fromTag === first.message.toTag);
         if (!bye) out.push({ ...finding(dlg10, `no ACK for ${first.label} within 64·T1 (${secs(64 * ctx.t1)}) and the UAS did not end the session with BYE (the capture runs ${secs(end - deadline)} past the deadline)`, first.index), level: 'SHOULD' });
       }

@@ -1,7 +1,7 @@
-import { flow } from '../support/flow.js';
+import { flow, type RequestOptions } from '../support/flow.js';
 import { pair } from '../support/rules.js';
 
-const reg = (opts = {}) => flow().register('alice', 'registrar', { callId: 'reg1', ...opts });
+const reg = (opts: RequestOptions & { expires?: number } = {}) => flow().register('alice', 'registrar', { callId: 'reg1', ...opts });
 const OB = '<sip:alice@127.0.0.1:5060>;reg-id=1;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"';
 const bound = '<sip:alice@127.0.0.1:5060>;expires=3600';
 
