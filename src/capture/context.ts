@@ -42,6 +42,7 @@ export class DecodeContext {
   /** Set when a payload is emitted with an earlier frame than the previous one. */
   unordered = false;
   private readonly v4names = new Ipv4Names();
+  private readonly endpoints = new Map<string, Map<number, Endpoint>>();
 
   constructor(options: ExtractOptions = {}) {
     this.maxReassemblyBytes = options.maxReassemblyBytes ?? DEFAULT_MAX_REASSEMBLY;
@@ -61,6 +62,35 @@ export class DecodeContext {
 
   dstIp(): string {
     return this.ipText(this.dstOff);
+  }
+
+  /**
+   * The current source/destination as an Endpoint. Endpoints are shared between
+   * payloads (a capture has few of them and many messages; fewer live objects is
+   * less garbage-collector work) and therefore frozen.
+   */
+  srcEndpoint(port: number): Endpoint {
+    return this.endpoint(this.ipText(this.srcOff), port);
+  }
+
+  dstEndpoint(port: number): Endpoint {
+    return this.endpoint(this.ipText(this.dstOff), port);
+  }
+
+  private endpoint(ip: string, port: number): Endpoint {
+    let ports = this.endpoints.get(ip);
+    if (ports === undefined) {
+      if (this.endpoints.size >= 4096) this.endpoints.clear();
+      ports = new Map();
+      this.endpoints.set(ip, ports);
+    }
+    let e = ports.get(port);
+    if (e === undefined) {
+      if (ports.size >= 4096) ports.clear();
+      e = Object.freeze({ ip, port });
+      ports.set(port, e);
+    }
+    return e;
   }
 
   /**

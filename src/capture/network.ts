@@ -52,11 +52,21 @@ export function decodeIp(ctx: DecodeContext, version: number, buf: Buffer, off: 
   else if (v === 6) decodeIpv6(ctx, buf, off, end, depth);
 }
 
+/**
+ * Scratch headers, reused for every packet to spare the allocation. Safe under
+ * tunnel recursion because each decoder copies what it needs before recursing.
+ */
+const v4: Ipv4Header = { proto: 0, payloadOff: 0, payloadEnd: 0, complete: false, fragOff: 0, more: false, id: 0, srcOff: 0, dstOff: 0 };
+const v6: Ipv6Header = {
+  next: 0, payloadOff: 0, payloadEnd: 0, complete: false, fragmented: false, fragOff: 0, more: false, fragId: 0, srcOff: 0, dstOff: 0,
+};
+
 function decodeIpv4(ctx: DecodeContext, buf: Buffer, off: number, end: number, depth: number): void {
-  const h: Ipv4Header = {
-    proto: 0, payloadOff: 0, payloadEnd: 0, complete: false, fragOff: 0, more: false, id: 0, srcOff: 0, dstOff: 0,
-  };
+  const h = v4;
   if (buf[off] >> 4 !== 4 || !parseIpv4(buf, off, end, h)) return;
+  const proto = h.proto;
+  const srcOff = h.srcOff;
+  const dstOff = h.dstOff;
   let pbuf = buf;
   let poff = h.payloadOff;
   let pend = h.payloadEnd;
@@ -65,7 +75,7 @@ function decodeIpv4(ctx: DecodeContext, buf: Buffer, off: number, end: number, d
       // tshark does not reassemble a snapped fragment; it still dissects a first fragment alone.
       if (h.fragOff !== 0) return;
     } else {
-      const key = `4|${buf.readUInt32BE(h.srcOff)}|${buf.readUInt32BE(h.dstOff)}|${h.proto}|${h.id}`;
+      const key = `4|${buf.readUInt32BE(srcOff)}|${buf.readUInt32BE(dstOff)}|${proto}|${h.id}`;
       const whole = ctx.ipv4Frags.add(key, h.fragOff, h.more, buf.subarray(poff, pend), ctx.frame, ctx.time);
       if (!whole) return;
       pbuf = whole;
@@ -73,16 +83,15 @@ function decodeIpv4(ctx: DecodeContext, buf: Buffer, off: number, end: number, d
       pend = whole.length;
     }
   }
-  ctx.setAddresses(buf, h.srcOff, h.dstOff, 4);
-  decodeTransport(ctx, h.proto, pbuf, poff, pend, depth);
+  ctx.setAddresses(buf, srcOff, dstOff, 4);
+  decodeTransport(ctx, proto, pbuf, poff, pend, depth);
 }
 
 function decodeIpv6(ctx: DecodeContext, buf: Buffer, off: number, end: number, depth: number): void {
-  const h: Ipv6Header = {
-    next: 0, payloadOff: 0, payloadEnd: 0, complete: false, fragmented: false, fragOff: 0, more: false, fragId: 0,
-    srcOff: 0, dstOff: 0,
-  };
+  const h = v6;
   if (!parseIpv6(buf, off, end, h)) return;
+  const srcOff = h.srcOff;
+  const dstOff = h.dstOff;
   let pbuf = buf;
   let poff = h.payloadOff;
   let pend = h.payloadEnd;
@@ -90,7 +99,7 @@ function decodeIpv6(ctx: DecodeContext, buf: Buffer, off: number, end: number, d
     if (!h.complete) {
       if (h.fragOff !== 0) return;
     } else {
-      const key = `6|${buf.toString('latin1', h.srcOff, h.srcOff + 32)}|${h.fragId}`;
+      const key = `6|${buf.toString('latin1', srcOff, srcOff + 32)}|${h.fragId}`;
       const whole = ctx.ipv6Frags.add(key, h.fragOff, h.more, buf.subarray(poff, pend), ctx.frame, ctx.time);
       if (!whole) return;
       // Extension headers may follow the fragment header inside the reassembled part.
@@ -101,7 +110,7 @@ function decodeIpv6(ctx: DecodeContext, buf: Buffer, off: number, end: number, d
       pend = whole.length;
     }
   }
-  ctx.setAddresses(buf, h.srcOff, h.dstOff, 16);
+  ctx.setAddresses(buf, srcOff, dstOff, 16);
   decodeTransport(ctx, h.next, pbuf, poff, pend, depth);
 }
 
@@ -161,14 +170,7 @@ function decodeUdp(ctx: DecodeContext, buf: Buffer, off: number, end: number, de
     }
     return;
   }
-  ctx.emit(
-    'udp',
-    { ip: ctx.srcIp(), port: srcPort },
-    { ip: ctx.dstIp(), port: dstPort },
-    buf.subarray(poff, pend),
-    ctx.frame,
-    ctx.time,
-  );
+  ctx.emit('udp', ctx.srcEndpoint(srcPort), ctx.dstEndpoint(dstPort), buf.subarray(poff, pend), ctx.frame, ctx.time);
 }
 
 /** GRE (RFC 2784/2890) carrying IP or bridged Ethernet. */

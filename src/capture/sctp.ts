@@ -56,5 +56,5 @@ function userData(
     msg = ctx.sctp.add(key, frag, ctx.maxReassemblyBytes, ctx.findings, ctx.frame);
   }
   if (!msg || !looksLikeSip(msg, 0, msg.length, ctx.strict)) return;
-  ctx.emit('sctp', { ip: ctx.srcIp(), port: srcPort }, { ip: ctx.dstIp(), port: dstPort }, msg, ctx.frame, ctx.time);
+  ctx.emit('sctp', ctx.srcEndpoint(srcPort), ctx.dstEndpoint(dstPort), msg, ctx.frame, ctx.time);
 }

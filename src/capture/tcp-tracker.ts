@@ -122,8 +122,8 @@ export class TcpTracker {
       ctx.findings.once('tcp-evict', ctx.frame, 'warning', `more than ${MAX_CONVERSATIONS} TCP connections; oldest closed early`);
       this.close(oldest, ctx.frame);
     }
-    const src: Endpoint = { ip: ctx.srcIp(), port: srcPort };
-    const dst: Endpoint = { ip: ctx.dstIp(), port: dstPort };
+    const src = ctx.srcEndpoint(srcPort);
+    const dst = ctx.dstEndpoint(dstPort);
     const reverse = ctx.flowKey(dstPort, srcPort, true);
     const conv = new Conversation(key, reverse);
     const shared = new TcpConversation(srcPort, dstPort);
