@@ -19,8 +19,10 @@ export class HeaderField {
     readonly valueStart: number,
     readonly valueEnd: number,
     readonly offset: number,
+    /** A line without ':' kept only for its bytes: it answers to no header name. */
+    readonly opaque = false,
   ) {
-    this.key = headerKey(name);
+    this.key = opaque ? '' : headerKey(name);
   }
 
   static create(name: string, value: string): HeaderField {

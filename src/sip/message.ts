@@ -5,7 +5,7 @@
 import { diag, type Diagnostic } from './diagnostics.js';
 import { GRAMMAR, type Grammar } from './header-grammar.js';
 import { HeaderField } from './header-field.js';
-import { headerDisplayName, LIST_VALUED } from './header-names.js';
+import { headerDisplayName, LIST_VALUED, SINGLE_VALUED } from './header-names.js';
 import type { CSeq, RAck } from './headers/cseq.js';
 import type { EventHeader, SubscriptionState } from './headers/event.js';
 import type { SessionExpires } from './headers/scalars.js';
@@ -73,8 +73,8 @@ export abstract class SipMessage {
     const key = keyOf(name);
     const grammar = grammarOf(key);
     if (!grammar) throw new Error(`no grammar for header ${name}`);
-    const ck = 'p:' + key;
-    if (this.cache.has(ck)) return this.cache.get(ck) as T[];
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit as T[];
     const out: T[] = [];
     for (const f of this.fields) {
       if (f.key !== key) continue;
@@ -82,7 +82,7 @@ export abstract class SipMessage {
       if (Array.isArray(r)) { for (const x of r) if (x !== undefined) out.push(x as T); }
       else if (r !== undefined) out.push(r as T);
     }
-    this.cache.set(ck, out);
+    this.cache.set(key, out);
     return out;
   }
 
@@ -209,6 +209,17 @@ export abstract class SipMessage {
   }
 
   protected commonChecks(out: Diagnostic[], required: string[]): void {
+    const counts = new Map<string, HeaderField[]>();
+    for (const f of this.fields) {
+      if (!SINGLE_VALUED.has(f.key) || f.key === 'content-length') continue; // Content-Length: framing reports it
+      const l = counts.get(f.key);
+      if (l) l.push(f); else counts.set(f.key, [f]);
+    }
+    for (const [key, list] of counts) {
+      if (list.length > 1) {
+        out.push(diag('duplicate-header', 'error', 'RFC 3261 §7.3.1 (SYN-10); RFC 4475 §3.3.8', `${headerDisplayName(key)} appears ${list.length} times but takes a single value`, list[1].offset, { header: key }));
+      }
+    }
     for (const h of required) {
       if (!this.has(h)) {
         out.push(diag('missing-header', 'error', this.kind === 'request' ? 'RFC 3261 §8.1.1 (SYN-04)' : 'RFC 3261 §8.2.6.2 (SYN-05)', `mandatory header ${headerDisplayName(h)} is missing`, 0, { header: h }));
@@ -241,18 +252,32 @@ export class SipRequest extends SipMessage {
     body: Buffer,
     diagnostics: Diagnostic[] = [],
     trailing?: Buffer,
+    /** Offset of the Request-URI in the message, for diagnostics. */
+    private uriOffset = 0,
   ) {
     super(startLine, fields, headerEnd, body, diagnostics, trailing);
   }
 
   get method(): string { return this.requestMethod; }
 
+  private parsedUri: Uri | undefined | null = null;
+
   /** Parsed Request-URI (undefined if it has no scheme at all). */
   get uri(): Uri | undefined {
-    return parseUri(this.uriText);
+    if (this.parsedUri === null) this.parsedUri = parseUri(this.uriText);
+    return this.parsedUri;
   }
 
   protected validateMessage(out: Diagnostic[]): void {
+    // The Request-URI grammar is checked here rather than while parsing: bulk reading of captures needs only
+    // the method and framing, and most messages are never validated.
+    const uri = parseUri(this.uriText, this.uriOffset, out, 'Request-URI');
+    if (uri?.kind === 'sip' && uri.headers.length > 0) {
+      out.push(diag('request-uri-headers', 'error', 'RFC 3261 §19.1.1 (table 1); RFC 4475 §3.1.2.11', `the Request-URI carries URI headers (?${uri.headers.map((h) => h.name).join('&')}), which are not allowed there`, this.uriOffset + this.uriText.indexOf('?')));
+    }
+    if (uri?.kind === 'sip' && uri.params.has('method')) {
+      out.push(diag('request-uri-method-param', 'error', 'RFC 3261 §19.1.1 (table 1)', 'the Request-URI carries a method parameter, which is not allowed there', this.uriOffset));
+    }
     this.commonChecks(out, ['to', 'from', 'cseq', 'call-id', 'max-forwards', 'via']);
     const cseq = this.cseq;
     if (cseq && cseq.method !== this.method) {

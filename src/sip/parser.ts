@@ -6,9 +6,7 @@
 import { diag, type Diagnostic } from './diagnostics.js';
 import { DIGIT, TOKEN, isAll, firstInvalid } from './grammar.js';
 import { HeaderField } from './header-field.js';
-import { headerDisplayName, SINGLE_VALUED } from './header-names.js';
 import { SipRequest, SipResponse, type AnySipMessage, type StartLine } from './message.js';
-import { parseUri } from './uri.js';
 
 export interface ParseOptions {
   /**
@@ -67,10 +65,9 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
   if (eolAt < 0) eolAt = head.length;
   const lineEnd = eolAt > 0 && head.charCodeAt(eolAt - 1) === CR ? eolAt - 1 : eolAt;
   const startLine: StartLine = { text: head.slice(0, lineEnd), eol: head.slice(lineEnd, eolAt + 1) };
-  if (startLine.eol === '\n') diags.push(diag('bare-lf', 'warning', 'RFC 3261 §7 (SYN-03)', 'the start line ends with LF instead of CRLF', base + lineEnd));
-  if (startLine.eol === '' && headerTerminated === false) {
-    // A start line alone: still a message, just an unterminated one.
-  }
+  // Bare LFs are counted and reported once per message: a sender that uses them does so on every line.
+  let bareLf = startLine.eol === '\n' ? 1 : 0;
+  let firstBareLf = bareLf ? base + lineEnd : -1;
 
   // ---- header fields (with folding: a line starting with SP/HT continues the previous field)
   const fields: HeaderField[] = [];
@@ -88,7 +85,7 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
       if (lineLen < 0) lineLen = raw.length;
       else if (lineLen > 0 && raw.charCodeAt(lineLen - 1) === CR) lineLen--;
       const line = raw.slice(0, lineLen);
-      fields.push(new HeaderField(line.split(/[ \t:]/)[0] || line, raw, lineLen, lineLen, base + pendingStart));
+      fields.push(new HeaderField(line.split(/[ \t:]/)[0] || line, raw, lineLen, lineLen, base + pendingStart, true));
       pendingStart = -1;
       return;
     }
@@ -122,7 +119,7 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
     }
     flush(pos);
     if (nl > 0 && head.charCodeAt(nl) === LF && head.charCodeAt(nl - 1) !== CR) {
-      diags.push(diag('bare-lf', 'warning', 'RFC 3261 §7 (SYN-03)', 'header line ends with LF instead of CRLF', base + nl));
+      if (bareLf++ === 0) firstBareLf = base + nl;
     }
     // The first ':' at or after pos. A search that ran past this line is reused for the next lines, so
     // that many colon-less lines cost one scan instead of one scan each (quadratic).
@@ -142,6 +139,9 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
   }
   flush(head.length);
 
+  if (bareLf > 0) {
+    diags.push(diag('bare-lf', 'warning', 'RFC 3261 §7 (SYN-03)', `${bareLf} line${bareLf > 1 ? 's end' : ' ends'} with LF instead of CRLF`, firstBareLf));
+  }
   const headerEnd = sepLen === 4 ? '\r\n' : sepLen === 2 ? '\n' : '';
   if (!headerTerminated) {
     diags.push(diag('no-header-terminator', 'error', 'RFC 3261 §7 (SYN-03)', 'the header section does not end with an empty line (CRLF CRLF)', bytes.length));
@@ -185,15 +185,6 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
       diags.push(diag('trailing-bytes', 'warning', 'RFC 3261 §18.3 (SYN-14)', `${trailing.length} bytes after the Content-Length body are ignored`, end));
     }
     consumed = bytes.length;
-  }
-
-  for (const key of SINGLE_VALUED) {
-    let count = 0;
-    let second: HeaderField | undefined;
-    for (const f of fields) if (f.key === key && ++count === 2) second = f;
-    if (count > 1 && key !== 'content-length') {
-      diags.push(diag('duplicate-header', 'error', 'RFC 3261 §7.3.1 (SYN-10); RFC 4475 §3.3.8', `${headerDisplayName(key)} appears ${count} times but takes a single value`, second!.offset, { header: key }));
-    }
   }
 
   const message = buildMessage(startLine, fields, headerEnd, body, diags, base, trailing);
@@ -263,14 +254,7 @@ function buildMessage(sl: StartLine, fields: HeaderField[], headerEnd: string, b
     diags.push(diag('request-uri-brackets', 'error', 'RFC 3261 §25.1 (Request-URI); RFC 4475 §3.1.2.7', 'the Request-URI is enclosed in < >, which only name-addr allows', uriOffset));
     uriText = uriText.slice(1, -1);
   }
-  const uri = parseUri(uriText, uriOffset, diags, 'Request-URI');
-  if (uri?.kind === 'sip' && uri.headers.length > 0) {
-    diags.push(diag('request-uri-headers', 'error', 'RFC 3261 §19.1.1 (table 1); RFC 4475 §3.1.2.11', `the Request-URI carries URI headers (?${uri.headers.map((h) => h.name).join('&')}), which are not allowed there`, uriOffset + uriText.indexOf('?')));
-  }
-  if (uri?.kind === 'sip' && uri.params.has('method')) {
-    diags.push(diag('request-uri-method-param', 'error', 'RFC 3261 §19.1.1 (table 1)', 'the Request-URI carries a method parameter, which is not allowed there', uriOffset));
-  }
-  return new SipRequest(method, uriText, version, sl, fields, headerEnd, body, diags, trailing);
+  return new SipRequest(method, uriText, version, sl, fields, headerEnd, body, diags, trailing, uriOffset - base);
 }
 
 function checkVersion(version: string, offset: number, diags: Diagnostic[]): void {
