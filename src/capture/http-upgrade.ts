@@ -47,5 +47,5 @@ export function parseHttpHead(buf: Buffer, s: number, e: number, out: HttpHead):
     if (name === 'sec-websocket-protocol') out.subprotocol = value;
   }
   if (first.startsWith('GET ')) return upgrade ? HTTP_WS_REQUEST : HTTP_OTHER;
-  return /^HTTP\/1\.\d 101\b/.test(first) ? HTTP_SWITCHING : HTTP_OTHER;
+  return upgrade && /^HTTP\/1\.\d 101\b/.test(first) ? HTTP_SWITCHING : HTTP_OTHER;
 }

@@ -25,8 +25,6 @@ const MAX_HTTP_HEAD = 64 * 1024;
 /** State both directions of one TCP connection share. */
 export class TcpConversation {
   tls = false;
-  wsRequested = false;
-  wsUpgraded = false;
   private tlsReported = false;
 
   constructor(readonly portA: number, readonly portB: number) {}
@@ -152,13 +150,12 @@ export class TcpApp implements StreamOwner {
     }
     if (this.mode === Mode.HttpRequest && r === HTTP_WS_REQUEST) {
       this.sb.consume(this.head.length);
-      this.conv.wsRequested = true;
       this.mode = Mode.WsWait;
       return true;
     }
-    if (this.mode === Mode.HttpResponse && r === HTTP_SWITCHING && this.conv.wsRequested) {
+    // The request may not have been captured; a 101 naming websocket is enough.
+    if (this.mode === Mode.HttpResponse && r === HTTP_SWITCHING) {
       this.sb.consume(this.head.length);
-      this.conv.wsUpgraded = true;
       this.mode = Mode.Ws;
       this.ws = new WsStream(this);
       this.peer.upgraded(frame, time);

@@ -13,6 +13,8 @@ const MAX_OOO_SEGMENTS = 256;
 const MAX_SEQ_JUMP = 16 * 1024 * 1024;
 /** Live connections; beyond this the oldest is closed early (SYN floods, scans). */
 const MAX_CONVERSATIONS = 65536;
+/** Closed directions remembered so that late retransmissions are not taken for new streams. */
+const MAX_CLOSED = 65536;
 
 interface Segment {
   seq: number;
@@ -61,6 +63,8 @@ function endpointLabel(e: Endpoint): string {
 export class TcpTracker {
   private readonly dirs = new Map<string, Direction>();
   private readonly convs = new Set<Conversation>();
+  /** Direction key -> sequence number its stream ended at. */
+  private readonly closed = new Map<string, number>();
 
   segment(
     ctx: DecodeContext,
@@ -83,6 +87,11 @@ export class TcpTracker {
     }
     if (!dir) {
       if ((flags & RST) !== 0) return;
+      const endSeq = this.closed.get(key);
+      if (endSeq !== undefined) {
+        if ((flags & SYN) === 0 && seqDiff((seq + len) >>> 0, endSeq) <= 0) return; // late retransmission
+        this.closed.delete(key);
+      }
       dir = this.open(ctx, key, srcPort, dstPort);
     }
     if ((flags & RST) !== 0) {
@@ -101,6 +110,8 @@ export class TcpTracker {
     if ((flags & FIN) !== 0 && !dir.finished && dir.ooo.length === 0 && seqDiff(dir.nextSeq, (seq + len) >>> 0) >= 0) {
       dir.finished = true;
       dir.app.end(ctx.frame);
+      const conv = dir.conv;
+      if (conv.a.finished && conv.b.finished) this.close(conv, ctx.frame);
     }
   }
 
@@ -147,8 +158,16 @@ export class TcpTracker {
       dir.finished = true;
     }
     this.convs.delete(conv);
-    if (this.dirs.get(conv.keyA) === conv.a) this.dirs.delete(conv.keyA);
-    if (this.dirs.get(conv.keyB) === conv.b) this.dirs.delete(conv.keyB);
+    this.forget(conv.keyA, conv.a);
+    this.forget(conv.keyB, conv.b);
+  }
+
+  private forget(key: string, dir: Direction): void {
+    if (this.dirs.get(key) !== dir) return;
+    this.dirs.delete(key);
+    if (dir.nextSeq < 0) return;
+    if (this.closed.size >= MAX_CLOSED) this.closed.delete(this.closed.keys().next().value as string);
+    this.closed.set(key, dir.nextSeq);
   }
 
   private deliver(dir: Direction, seq: number, data: Buffer, frame: number, time: number): void {

@@ -52,6 +52,18 @@ describe('pcap', () => {
     expect(r.payloads[0].transport).toBe('udp');
   });
 
+  test("Kuznetzov's modified pcap (24-byte record headers)", () => {
+    const data = pkt('INVITE');
+    const head = pcap(true, 0xa1b2cd34, 1, []);
+    const rec = Buffer.alloc(24);
+    rec.writeUInt32LE(T0, 0);
+    rec.writeUInt32LE(data.length, 8);
+    rec.writeUInt32LE(data.length, 12);
+    const r = extractSip(Buffer.concat([head, rec, data]));
+    expect(r.findings).toEqual([]);
+    expect(r.payloads.map((p) => p.time)).toEqual([T0]);
+  });
+
   test('a truncated last record is a finding and earlier frames are kept', () => {
     const file = capture([pkt('INVITE'), pkt('BYE')]);
     const r = extractSip(file.subarray(0, file.length - 10));

@@ -236,3 +236,23 @@ describe('TLS', () => {
     expect(r).toMatchObject({ payloads: [], findings: [] });
   });
 });
+
+test('a retransmission after the connection closed is not a new stream', () => {
+  const s = new TcpSession(C, S);
+  const hs = s.handshake();
+  const data = s.send('c', INVITE);
+  const r = run([...hs, ...data, s.fin('c'), s.fin('s'), ...data]);
+  expect(texts(r)).toEqual([INVITE]);
+  expect(r.findings).toEqual([]);
+});
+
+test('closed connections leave the live table: a port reused with a new SYN works', () => {
+  const pk: Buffer[] = [];
+  for (let i = 0; i < 50; i++) {
+    const s = new TcpSession(C, S, 1000 + i * 100000);
+    pk.push(...s.handshake(), ...s.send('c', BYE), s.fin('c'), s.fin('s'));
+  }
+  const r = run(pk);
+  expect(r.payloads).toHaveLength(50);
+  expect(r.findings).toEqual([]);
+});

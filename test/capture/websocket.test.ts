@@ -94,3 +94,9 @@ test('a message unfinished at the end of the capture is a finding', () => {
   expect(r.payloads).toEqual([]);
   expect(r.findings[0].message).toMatch(/WebSocket message incomplete/);
 });
+
+test('a 101 naming websocket is enough when the request was not captured', () => {
+  const s = new TcpSession(C, S);
+  const pk = [...s.send('s', SWITCHING), ...s.send('s', wsFrame(OK))];
+  expect(texts(extractSip(capture(pk)))).toEqual([OK]);
+});
