@@ -1,8 +1,10 @@
-import { findHeaderEnd } from './sip-framing.js';
+/**
+ * Recognises the HTTP/1.1 WebSocket opening handshake (RFC 6455 §4) that precedes
+ * SIP over WebSocket (RFC 7118). Sec-WebSocket-Protocol is not required: tshark
+ * falls back to heuristics on other subprotocols too, and each message is tested
+ * for a SIP start line anyway.
+ */
 
-/** Recognises the HTTP/1.1 WebSocket opening handshake (RFC 6455 §4) that precedes SIP over WebSocket. */
-
-export const HTTP_NEED_MORE = 0;
 export const HTTP_WS_REQUEST = 1;
 export const HTTP_SWITCHING = 2;
 export const HTTP_OTHER = 3;
@@ -24,17 +26,8 @@ function prefixState(buf: Buffer, s: number, e: number, p: Buffer): number {
   return n === p.length ? 1 : 0;
 }
 
-export interface HttpHead {
-  /** Length of the head including the empty line. */
-  length: number;
-  subprotocol: string;
-}
-
-/** Classifies a complete request or response head; HTTP_NEED_MORE until the empty line arrives. */
-export function parseHttpHead(buf: Buffer, s: number, e: number, out: HttpHead): number {
-  const hdrEnd = findHeaderEnd(buf, s, e);
-  if (hdrEnd < 0) return HTTP_NEED_MORE;
-  out.length = hdrEnd - s;
+/** Classifies a complete request or response head [s, hdrEnd). */
+export function classifyHttpHead(buf: Buffer, s: number, hdrEnd: number): number {
   const lines = buf.toString('latin1', s, hdrEnd).split(/\r?\n/);
   const first = lines[0];
   let upgrade = false;
@@ -44,7 +37,6 @@ export function parseHttpHead(buf: Buffer, s: number, e: number, out: HttpHead):
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim().toLowerCase();
     if (name === 'upgrade' && value.includes('websocket')) upgrade = true;
-    if (name === 'sec-websocket-protocol') out.subprotocol = value;
   }
   if (first.startsWith('GET ')) return upgrade ? HTTP_WS_REQUEST : HTTP_OTHER;
   return upgrade && /^HTTP\/1\.\d 101\b/.test(first) ? HTTP_SWITCHING : HTTP_OTHER;

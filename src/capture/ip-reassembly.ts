@@ -25,6 +25,8 @@ export interface ReassemblyLimits {
 
 const DEFAULT_LIMITS: ReassemblyLimits = { maxPending: 4096, maxBytes: 64 * 1024 * 1024, timeout: 60 };
 const MAX_DATAGRAM = 65535;
+/** Real fragments are hundreds of bytes; thousands of tiny ones are an attack on our sorting. */
+const MAX_PARTS = 1024;
 
 /**
  * IP fragment reassembly (shared by IPv4 and IPv6). Fragments are kept as views on
@@ -63,6 +65,9 @@ export class FragmentReassembler {
     }
     if (dg.total >= 0 && endOff > dg.total) {
       return this.abandon(key, dg, frame, `${this.label} fragment extends beyond the last fragment`);
+    }
+    if (dg.parts.length >= MAX_PARTS) {
+      return this.abandon(key, dg, frame, `${this.label} datagram in more than ${MAX_PARTS} fragments`);
     }
     if (data.length > 0) {
       dg.parts.push({ off: fragOff, data });

@@ -15,6 +15,8 @@ interface Pending {
 
 /** Streams with fragments waiting at once; the oldest is dropped beyond this. */
 const MAX_PENDING = 4096;
+/** Fragments per stream: completion is checked by walking them, so their number must stay small. */
+const MAX_FRAGMENTS = 1024;
 
 /**
  * SCTP user-message reassembly (RFC 9260 §6.9, RFC 8260 for I-DATA): fragments of
@@ -36,8 +38,8 @@ export class SctpReassembler {
       this.pending.set(key, p);
     }
     if (p.frags.has(frag.n)) return undefined; // retransmission
-    if (p.bytes + frag.data.length > max) {
-      findings.add(frame, 'error', `SCTP message exceeds ${max} bytes; dropped`);
+    if (p.bytes + frag.data.length > max || p.frags.size >= MAX_FRAGMENTS) {
+      findings.add(frame, 'error', `SCTP message exceeds ${max} bytes or ${MAX_FRAGMENTS} fragments; dropped`);
       this.pending.delete(key);
       return undefined;
     }

@@ -14,24 +14,24 @@ const MAX_LINE = 64 * 1024;
  * ping, CRLF pong) between messages are skipped; data that does not start with a SIP
  * start line (capture began mid-stream, garbage, a lost segment) is skipped up to
  * the next line that does.
+ *
+ * Every search resumes where the previous one stopped, so a message trickling in as
+ * many tiny segments costs linear time.
  */
 export class SipStream {
-  private aligned: boolean;
-  /** Header bytes of the current message already searched for the empty line. */
+  private aligned = false;
+  /** Bytes after sb.start already searched (for the line end, then the empty line). */
   private scanned = 0;
+  private lineChecked = false;
   /** Header length (incl. empty line) and body length once known, else -1. */
   private hdrLen = -1;
   private bodyLen = -1;
+  /** Body bytes of a refused oversized message still to be thrown away. */
+  private discard = 0;
   private skipped = 0;
   private everAligned = false;
 
-  constructor(
-    private readonly owner: StreamOwner,
-    private readonly transport: 'tcp',
-    aligned = false,
-  ) {
-    this.aligned = aligned;
-  }
+  constructor(private readonly owner: StreamOwner) {}
 
   /**
    * Parses what `sb` holds; `frame`/`time` are those of the segment that brought the
@@ -41,36 +41,46 @@ export class SipStream {
     const ctx = this.owner.ctx;
     const max = ctx.maxReassemblyBytes;
     while (sb.length > 0) {
-      const buf = sb.buf;
-      const s = sb.start;
-      const e = sb.end;
+      if (this.discard > 0) {
+        const n = Math.min(this.discard, sb.length);
+        sb.consume(n);
+        this.discard -= n;
+        continue;
+      }
       if (!this.aligned) {
         if (!this.resync(sb, frame, segmentAt)) return;
         continue;
       }
+      const buf = sb.buf;
+      const s = sb.start;
+      const e = sb.end;
       if (this.hdrLen < 0) {
-        if (buf[s] === CR || buf[s] === LF) {
-          let i = s;
-          while (i < e && (buf[i] === CR || buf[i] === LF)) i++;
-          sb.consume(i - s);
-          continue;
-        }
-        if (this.scanned === 0) {
-          const lf = findLf(buf, s, e);
+        if (!this.lineChecked) {
+          if (buf[s] === CR || buf[s] === LF) {
+            let i = s;
+            while (i < e && (buf[i] === CR || buf[i] === LF)) i++;
+            sb.consume(i - s);
+            continue;
+          }
+          const lf = findLf(buf, s + this.scanned, e);
           if (lf < 0) {
-            if (e - s > MAX_LINE) this.lose(sb, frame, `SIP start line longer than ${MAX_LINE} bytes`);
+            this.scanned = e - s;
+            if (this.scanned > MAX_LINE) this.lose(sb, frame, `SIP start line longer than ${MAX_LINE} bytes`);
             return;
           }
           if (!looksLikeSip(buf, s, lf + 1, ctx.strict)) {
             ctx.findings.add(frame, 'warning', `non-SIP data between SIP messages on ${this.owner.label}; resynchronising`);
-            this.aligned = false;
+            this.reset(false);
             continue;
           }
+          this.lineChecked = true;
+          this.scanned = lf - s;
         }
-        const hdrEnd = findHeaderEnd(buf, s + Math.max(0, this.scanned - 3), e);
+        const hdrEnd = findHeaderEnd(buf, s + this.scanned, e);
         if (hdrEnd < 0) {
-          this.scanned = e - s;
-          if (this.scanned > max) this.lose(sb, frame, `SIP header block exceeds ${max} bytes`);
+          // The empty line may straddle the end: resume a few bytes back.
+          this.scanned = Math.max(this.scanned, e - s - 3);
+          if (e - s > max) this.lose(sb, frame, `SIP header block exceeds ${max} bytes`);
           return;
         }
         this.hdrLen = hdrEnd - s;
@@ -80,7 +90,14 @@ export class SipStream {
           ctx.findings.add(frame, 'warning', `SIP message ${why} on stream ${this.owner.label}; body taken as empty`);
           this.bodyLen = 0;
         } else if (this.hdrLen + cl > max) {
-          this.lose(sb, frame, `SIP message of ${this.hdrLen + cl} bytes exceeds the ${max}-byte reassembly limit`);
+          ctx.findings.add(
+            frame,
+            'error',
+            `SIP message of ${this.hdrLen + cl} bytes exceeds the ${max}-byte reassembly limit on ${this.owner.label}; skipped`,
+          );
+          sb.consume(this.hdrLen);
+          this.discard = cl;
+          this.reset(true);
           continue;
         } else {
           this.bodyLen = cl;
@@ -89,24 +106,24 @@ export class SipStream {
       const total = this.hdrLen + this.bodyLen;
       if (sb.length < total) return;
       const bytes = sb.take(total);
-      this.hdrLen = -1;
-      this.bodyLen = -1;
-      this.scanned = 0;
-      ctx.emit(this.transport, this.owner.src, this.owner.dst, bytes, frame, time);
+      this.reset(true);
+      ctx.emit('tcp', this.owner.src, this.owner.dst, bytes, frame, time);
     }
   }
 
   /** Stream bytes were lost (gap, reset): whatever was pending is gone. */
   gap(sb: StreamBuffer, frame: number): void {
-    if (this.aligned && sb.length > 0) this.incomplete(sb, frame, 'cut by a gap in the TCP stream');
+    if (this.aligned && this.discard === 0 && sb.length > 0) this.incomplete(sb, frame, 'cut by a gap in the TCP stream');
     sb.clear();
+    this.discard = 0;
     this.reset(false);
   }
 
   /** End of stream (FIN, RST or end of capture). */
   end(sb: StreamBuffer, frame: number): void {
-    if (this.aligned && sb.length > 0) this.incomplete(sb, frame, 'incomplete at end of stream');
+    if (this.aligned && this.discard === 0 && sb.length > 0) this.incomplete(sb, frame, 'incomplete at end of stream');
     sb.clear();
+    this.discard = 0;
     this.reset(false);
   }
 
@@ -130,6 +147,7 @@ export class SipStream {
   private reset(aligned: boolean): void {
     this.aligned = aligned;
     this.scanned = 0;
+    this.lineChecked = false;
     this.hdrLen = -1;
     this.bodyLen = -1;
   }
@@ -138,6 +156,8 @@ export class SipStream {
    * Skips to the next SIP start line; false when more data is needed. A segment
    * boundary is tried first: like tshark, which looks for a start line at each
    * segment, we must not glue a skipped partial line to the start line after it.
+   * While unaligned, sb holds at most one partial line, of which `scanned` bytes
+   * are known to contain no line end.
    */
   private resync(sb: StreamBuffer, frame: number, segmentAt: number): boolean {
     const buf = sb.buf;
@@ -153,18 +173,23 @@ export class SipStream {
       }
     }
     let ls = sb.start;
+    let from = sb.start + this.scanned;
+    this.scanned = 0;
     while (ls < e) {
       const c = buf[ls];
       if (c === CR || c === LF) {
         ls++;
+        from = Math.max(from, ls);
         continue;
       }
-      const lf = findLf(buf, ls, e);
+      const lf = findLf(buf, from, e);
       if (lf < 0) {
-        // Keep the partial line unless it is too long to be a start line.
         if (e - ls > MAX_LINE) {
+          // Too long to be a start line: drop it, remembering nothing.
           this.skipped += e - ls;
           ls = e;
+        } else {
+          this.scanned = e - ls;
         }
         break;
       }
@@ -174,6 +199,7 @@ export class SipStream {
       }
       this.skipped += lf + 1 - ls;
       ls = lf + 1;
+      from = ls;
     }
     sb.consume(ls - sb.start);
     return false;

@@ -1,5 +1,6 @@
 import type { DecodeContext } from './context.js';
-import { HTTP_NEED_MORE, HTTP_SWITCHING, HTTP_WS_REQUEST, httpStart, parseHttpHead, type HttpHead } from './http-upgrade.js';
+import { classifyHttpHead, HTTP_SWITCHING, HTTP_WS_REQUEST, httpStart } from './http-upgrade.js';
+import { findHeaderEnd } from './sip-framing.js';
 import { SipStream } from './sip-stream.js';
 import { StreamBuffer } from './stream-buffer.js';
 import type { StreamOwner } from './stream-owner.js';
@@ -49,7 +50,8 @@ export class TcpApp implements StreamOwner {
   private mode = Mode.Detect;
   private sip: SipStream | undefined;
   private ws: WsStream | undefined;
-  private readonly head: HttpHead = { length: 0, subprotocol: '' };
+  /** Bytes of an HTTP head already searched for its end. */
+  private headScanned = 0;
 
   constructor(
     readonly ctx: DecodeContext,
@@ -136,26 +138,30 @@ export class TcpApp implements StreamOwner {
     else if (http === 2) this.mode = Mode.HttpResponse;
     else {
       this.mode = Mode.Sip;
-      this.sip = new SipStream(this, 'tcp');
+      this.sip = new SipStream(this);
     }
     return true;
   }
 
   private httpHead(frame: number, time: number): boolean {
-    const r = parseHttpHead(this.sb.buf, this.sb.start, this.sb.end, this.head);
-    if (r === HTTP_NEED_MORE) {
+    const s = this.sb.start;
+    const hdrEnd = findHeaderEnd(this.sb.buf, s + this.headScanned, this.sb.end);
+    if (hdrEnd < 0) {
+      this.headScanned = Math.max(0, this.sb.length - 3);
       if (this.sb.length <= MAX_HTTP_HEAD) return false;
       this.mode = Mode.Dead;
       return true;
     }
+    this.headScanned = 0;
+    const r = classifyHttpHead(this.sb.buf, s, hdrEnd);
     if (this.mode === Mode.HttpRequest && r === HTTP_WS_REQUEST) {
-      this.sb.consume(this.head.length);
+      this.sb.consume(hdrEnd - s);
       this.mode = Mode.WsWait;
       return true;
     }
     // The request may not have been captured; a 101 naming websocket is enough.
     if (this.mode === Mode.HttpResponse && r === HTTP_SWITCHING) {
-      this.sb.consume(this.head.length);
+      this.sb.consume(hdrEnd - s);
       this.mode = Mode.Ws;
       this.ws = new WsStream(this);
       this.peer.upgraded(frame, time);

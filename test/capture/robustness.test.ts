@@ -102,3 +102,21 @@ test('truncated headers at every layer', () => {
   expect(r.frames).toBe(60);
   expect(r.payloads.length).toBeLessThanOrEqual(60 - 43);
 });
+
+test('a line trickling in byte by byte costs linear time', () => {
+  const s = new TcpSession({ ip: '10.0.0.1', port: 1234 }, { ip: '10.0.0.2', port: 5060 });
+  const pk = [...s.handshake(), ...s.send('c', 'X'.repeat(40000) + '\r\n', 1), ...s.send('c', 'INVITE sip:a SIP/2.0\r\n' + 'V: x\r\n'.repeat(3000) + 'l: 0\r\n\r\n', 1)];
+  const file = capture(pk);
+  const t = Date.now();
+  const r = extractSip(file);
+  expect(Date.now() - t).toBeLessThan(5000);
+  expect(r.payloads).toHaveLength(1);
+});
+
+test('a datagram cut into thousands of tiny fragments is refused', () => {
+  const frags = Array.from({ length: 2000 }, (_, i) =>
+    ethernet(0x0800, ipv4('10.0.0.1', '10.0.0.2', 17, Buffer.alloc(8), { id: 9, fragOff: i * 8, more: true })),
+  );
+  const r = extractSip(capture(frags));
+  expect(r.findings.some((f) => /more than 1024 fragments/.test(f.message))).toBe(true);
+});
