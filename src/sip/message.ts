@@ -9,7 +9,7 @@ import { headerDisplayName, LIST_VALUED, SINGLE_VALUED } from './header-names.js
 import type { CSeq, RAck } from './headers/cseq.js';
 import type { EventHeader, SubscriptionState } from './headers/event.js';
 import type { SessionExpires } from './headers/scalars.js';
-import type { Via } from './headers/via.js';
+import { parseVia, type Via } from './headers/via.js';
 import type { NameAddr } from './name-addr.js';
 import { splitOutside } from './split.js';
 import { parseUri, type Uri } from './uri.js';
@@ -94,10 +94,42 @@ export abstract class SipMessage {
   get cseq(): CSeq | undefined { return this.first<CSeq>('cseq'); }
   get from(): NameAddr | undefined { return this.first<NameAddr>('from'); }
   get to(): NameAddr | undefined { return this.first<NameAddr>('to'); }
-  get fromTag(): string | undefined { return this.from?.params.get('tag'); }
-  get toTag(): string | undefined { return this.to?.params.get('tag'); }
+  get fromTag(): string | undefined { return this.tagOf('from'); }
+  get toTag(): string | undefined { return this.tagOf('to'); }
   get vias(): Via[] { return this.parsed<Via>('via'); }
-  get topVia(): Via | undefined { return this.vias[0]; }
+  get topVia(): Via | undefined {
+    // Grouping a large capture needs only the top Via of each message: parse that one element, not the stack.
+    const all = this.cache.get('via') as Via[] | undefined;
+    if (all) return all[0];
+    if (this.cache.has(' topvia')) return this.cache.get(' topvia') as Via | undefined;
+    const f = this.fields.find((x) => x.key === 'via');
+    let top: Via | undefined;
+    if (f) {
+      const v = f.rawValue;
+      const comma = v.indexOf(',');
+      top = v.indexOf('"') >= 0 || comma < 0 ? this.vias[0] : parseVia(v.slice(0, comma), f.valueOffset, undefined);
+    }
+    this.cache.set(' topvia', top);
+    return top;
+  }
+
+  /**
+   * The tag parameter of From or To without building the whole name-addr: trace grouping reads two tags per
+   * message. Odd values (quotes could hide ";tag=" in a display name) take the full parse.
+   */
+  private tagOf(key: 'from' | 'to'): string | undefined {
+    const full = this.cache.get(key) as NameAddr[] | undefined;
+    if (full) return full[0]?.params.get('tag');
+    const f = this.fields.find((x) => x.key === key);
+    if (!f) return undefined;
+    const v = f.rawValue;
+    const gt = v.lastIndexOf('>');
+    // Quotes, or a '<' never closed: the full parse decides what is URI and what is parameter.
+    if (v.indexOf('"') >= 0 || v.lastIndexOf('<') > gt) return (key === 'from' ? this.from : this.to)?.params.get('tag');
+    const params = gt >= 0 ? v.slice(gt + 1) : v.slice(Math.max(0, v.indexOf(';')));
+    const m = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(params);
+    return m ? m[1] : undefined;
+  }
   get branch(): string | undefined { return this.topVia?.branch; }
   get contacts(): NameAddr[] {
     const all = this.parsed<NameAddr[] | '*'>('contact') as unknown as Array<NameAddr | '*'>;
