@@ -10,6 +10,18 @@ export type { ExtractOptions } from './context.js';
 /**
  * Every SIP message in a pcap or pcapng capture, in wire order. Damaged input
  * yields findings, never an exception; only a file that is neither format throws.
+ *
+ * Which frames hold SIP follows tshark 4.0 with default preferences (checked
+ * against it in test/capture), except where tshark's behaviour would lose messages:
+ * - TCP segments out of order are reordered (tshark: tcp.reassemble_out_of_order off);
+ * - partly overlapping retransmissions keep the first copy and parsing goes on;
+ * - a message following another inside a segment on a non-5060 port is kept (tshark's
+ *   TCP heuristic loses it when it ends in the next segment);
+ * - a UDP datagram that is SIP stays SIP on ports tshark gives to another dissector
+ *   (DNS 53, H.225 RAS 1719 …);
+ * - packets quoted inside ICMP errors are not looked into;
+ * - data tshark labels "SIP Continuation" (mid-message TCP on port 5060) yields nothing;
+ * - fragments of an IP datagram older than 60 s (capture time) are abandoned.
  */
 export function extractSip(file: Buffer, options?: ExtractOptions): CaptureResult {
   const pcapng = isPcapng(file);
