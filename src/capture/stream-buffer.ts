@@ -5,17 +5,15 @@ const EMPTY = Buffer.alloc(0);
  * it is only a view on the capture (no copy); once segments must be joined they are
  * copied into an owned, geometrically grown buffer so that many small segments cost
  * linear, not quadratic, time.
+ *
+ * Bytes below `end` are never rewritten (growth moves to a new buffer), so views
+ * handed out by take() stay valid without copying.
  */
 export class StreamBuffer {
   buf: Buffer = EMPTY;
   start = 0;
   end = 0;
   private owned = false;
-
-  /** True when the bytes live in our reusable buffer, so views on them must not be kept. */
-  get isOwned(): boolean {
-    return this.owned;
-  }
 
   get length(): number {
     return this.end - this.start;
@@ -44,14 +42,9 @@ export class StreamBuffer {
     this.end += data.length;
   }
 
-  /**
-   * Bytes [start, start+n) as a Buffer the caller may keep: a view when they live in
-   * the capture, a copy when they live in our reusable buffer.
-   */
+  /** Bytes [start, start+n) as a Buffer the caller may keep, and consumes them. */
   take(n: number): Buffer {
-    const out = this.owned
-      ? Buffer.from(this.buf.subarray(this.start, this.start + n))
-      : this.buf.subarray(this.start, this.start + n);
+    const out = this.buf.subarray(this.start, this.start + n);
     this.consume(n);
     return out;
   }

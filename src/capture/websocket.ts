@@ -49,10 +49,10 @@ export function parseWsFrame(buf: Buffer, off: number, end: number, max: number,
   return WS_FRAME;
 }
 
-/** The frame's payload, unmasked into a new buffer when a mask is present. */
-export function wsPayload(buf: Buffer, f: WsFrame, mustCopy: boolean): Buffer {
+/** The frame's payload: a view when unmasked, unmasked into a new buffer otherwise. */
+export function wsPayload(buf: Buffer, f: WsFrame): Buffer {
   const data = buf.subarray(f.payloadOff, f.payloadOff + f.payloadLen);
-  if (f.maskOff < 0) return mustCopy ? Buffer.from(data) : data;
+  if (f.maskOff < 0) return data;
   const out = Buffer.allocUnsafe(data.length);
   const m = f.maskOff;
   for (let i = 0; i < data.length; i++) out[i] = data[i] ^ buf[m + (i & 3)];

@@ -59,7 +59,7 @@ export class WsStream {
         }
       }
       if (!this.inMessage) this.compressed = f.rsv1;
-      const data = wsPayload(sb.buf, f, sb.isOwned);
+      const data = wsPayload(sb.buf, f);
       sb.consume(frameLen);
       if (this.partsLen + data.length > max) {
         ctx.findings.add(frame, 'error', `WebSocket message exceeds ${max} bytes on ${this.owner.label}; dropped`);
