@@ -256,3 +256,11 @@ test('closed connections leave the live table: a port reused with a new SYN work
   expect(r.payloads).toHaveLength(50);
   expect(r.findings).toEqual([]);
 });
+
+test('messages cut from joined segments stay intact after later segments arrive', () => {
+  const s = new TcpSession(C, S);
+  const msgs = Array.from({ length: 50 }, (_, i) => sipRequest('MESSAGE', `body ${i} `.repeat(i % 7)));
+  const r = run([...s.handshake(), ...s.send('c', msgs.join(''), 37)]);
+  expect(r.findings).toEqual([]);
+  expect(texts(r)).toEqual(msgs);
+});
