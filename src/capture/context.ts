@@ -45,7 +45,9 @@ export class DecodeContext {
   private readonly endpoints = new Map<string, Map<number, Endpoint>>();
 
   constructor(options: ExtractOptions = {}) {
-    this.maxReassemblyBytes = options.maxReassemblyBytes ?? DEFAULT_MAX_REASSEMBLY;
+    const max = options.maxReassemblyBytes;
+    // A nonsensical limit would silently drop every stream message; fall back instead.
+    this.maxReassemblyBytes = max !== undefined && Number.isFinite(max) && max >= 1 ? Math.floor(max) : DEFAULT_MAX_REASSEMBLY;
     this.strict = options.strictSipVersion ?? true;
   }
 

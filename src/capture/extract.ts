@@ -6,6 +6,7 @@ import { isPcapng, readPcapng } from './pcapng-reader.js';
 import type { CaptureResult } from './types.js';
 
 export type { ExtractOptions } from './context.js';
+export type { CaptureFinding, CaptureResult, Endpoint, SipPayload, Transport } from './types.js';
 
 /**
  * Every SIP message in a pcap or pcapng capture, in wire order. Damaged input
@@ -22,6 +23,9 @@ export type { ExtractOptions } from './context.js';
  * - packets quoted inside ICMP errors are not looked into;
  * - data tshark labels "SIP Continuation" (mid-message TCP on port 5060) yields nothing;
  * - fragments of an IP datagram older than 60 s (capture time) are abandoned.
+ *
+ * Payload bytes are views on `file` wherever possible: keep the file unmodified
+ * while the payloads are in use.
  */
 export function extractSip(file: Buffer, options?: ExtractOptions): CaptureResult {
   const pcapng = isPcapng(file);
