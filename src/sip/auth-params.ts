@@ -7,19 +7,10 @@
  * not inside a quoted string.
  */
 
-/**
- * Same shape as `Diagnostic` in ./diagnostics.ts (assignable to it), declared here so this file has no
- * import-time dependency on the rest of the message parser.
- */
-export interface AuthDiagnostic {
-  code: string;
-  severity: 'error' | 'warning';
-  message: string;
-  rule: string;
-  /** Offset in the parsed value, plus the `base` the caller passed. */
-  offset: number;
-  length?: number;
-}
+import type { Diagnostic } from './diagnostics.js';
+
+/** Auth diagnostics are ordinary message diagnostics; offsets are in the value, plus the caller's `base`. */
+export type AuthDiagnostic = Diagnostic;
 
 export interface AuthParamValue {
   /** Quotes removed, quoted-pairs resolved, line folds (CRLF before whitespace) dropped. */
