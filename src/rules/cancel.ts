@@ -1,6 +1,7 @@
 /** CAN-*: CANCEL (RFC 3261 §9, §16.10). */
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import { finalResponse, late, legsFrom, listText, sameEndpoint, sameUri, sameUriList, traceEnd, wasForwarded } from './common.js';
+import { callIdOf, cseqOf, findLastBefore, fromTagOf, memo, requestsOfCall, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
 /** CANCEL transactions with the INVITE they cancel (matched by branch and sent-by). */
@@ -38,9 +39,9 @@ const can02 = rule('CAN-02', 'MUST', 'RFC 3261 §9.1', 'CANCEL has one Via, the 
   for (const t of trace.transactions) {
     if (t.method !== 'CANCEL' || t.cancels) continue;
     const c = t.request;
-    const inv = trace.messages.filter((m) => m.index < c.index && m.method === 'INVITE' && !m.retransmission && sameEndpoint(m.src, c.src) && sameEndpoint(m.dst, c.dst)
-      && m.message.callId === c.message.callId && m.message.cseq?.seq === c.message.cseq?.seq && m.message.fromTag === c.message.fromTag).pop();
-    if (inv) out.push(finding(can02, `CANCEL has branch ${c.message.branch}, but the INVITE it cancels (CSeq ${inv.message.cseq?.seq}) was sent with branch ${inv.message.branch}`, c.index, inv.index));
+    const inv = findLastBefore(requestsOfCall(trace, 'INVITE', callIdOf(c)), c.index, (m) => m.index < c.index && m.method === 'INVITE' && !m.retransmission && sameEndpoint(m.src, c.src) && sameEndpoint(m.dst, c.dst)
+      && callIdOf(m) === callIdOf(c) && cseqOf(m)?.seq === cseqOf(c)?.seq && fromTagOf(m) === fromTagOf(c));
+    if (inv) out.push(finding(can02, `CANCEL has branch ${c.message.branch}, but the INVITE it cancels (CSeq ${cseqOf(inv)?.seq}) was sent with branch ${inv.message.branch}`, c.index, inv.index));
   }
   return out;
 });
@@ -64,11 +65,25 @@ const can04 = rule('CAN-04', 'MUST', 'RFC 3261 §9.1', 'No CANCEL before a provi
   return out;
 });
 
+/** Transactions by branch and top Via host, in trace order. */
+function byBranchAndHost(trace: Trace): Map<string, Transaction[]> {
+  return memo(trace, 'can:byBranchAndHost', () => {
+    const out = new Map<string, Transaction[]>();
+    for (const x of trace.transactions) {
+      const k = `${x.branch}\n${x.request.message.topVia?.host}`;
+      const list = out.get(k);
+      if (list) list.push(x);
+      else out.set(k, [x]);
+    }
+    return out;
+  });
+}
+
 const can05 = rule('CAN-05', 'SHOULD', 'RFC 3261 §9.1', 'CANCEL is only used for INVITE', (trace) => {
   const out: Finding[] = [];
   for (const t of trace.transactions) {
     if (t.method !== 'CANCEL' || t.cancels) continue;
-    const target = trace.transactions.find((x) => x !== t && x.branch === t.branch && x.method !== 'CANCEL' && x.method !== 'INVITE' && x.request.index < t.request.index
+    const target = byBranchAndHost(trace).get(`${t.branch}\n${t.request.message.topVia?.host}`)?.find((x) => x !== t && x.branch === t.branch && x.method !== 'CANCEL' && x.method !== 'INVITE' && x.request.index < t.request.index
       && x.request.message.topVia?.host === t.request.message.topVia?.host);
     if (target) out.push(finding(can05, `CANCEL aimed at a ${target.method} (branch ${t.branch}); only INVITE is meant to be cancelled`, t.request.index, target.request.index));
   }
@@ -100,9 +115,9 @@ const can07 = rule('CAN-07', 'SHOULD', 'RFC 3261 §9.2', 'The 200 to CANCEL has 
   for (const { cancel, inv, t } of pairs(trace)) {
     if (wasForwarded(trace, inv)) continue; // a proxy answers CANCEL with its own tag
     const ok = t.responses.find((r) => r.status === 200);
-    const tagged = inv.responses.find((r) => r.message.toTag !== undefined && sameEndpoint(r.src, ok?.src ?? r.src));
-    if (!ok || !tagged || ok.message.toTag === tagged.message.toTag) continue;
-    out.push(finding(can07, `200 to CANCEL has To tag ${ok.message.toTag ?? '(none)'}, the INVITE's ${tagged.label} used ${tagged.message.toTag}`, ok.index, tagged.index, cancel.index));
+    const tagged = inv.responses.find((r) => toTagOf(r) !== undefined && sameEndpoint(r.src, ok?.src ?? r.src));
+    if (!ok || !tagged || toTagOf(ok) === toTagOf(tagged)) continue;
+    out.push(finding(can07, `200 to CANCEL has To tag ${toTagOf(ok) ?? '(none)'}, the INVITE's ${tagged.label} used ${toTagOf(tagged)}`, ok.index, tagged.index, cancel.index));
   }
   return out;
 });

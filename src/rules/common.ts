@@ -9,6 +9,7 @@ import type { NameAddr } from '../sip/name-addr.js';
 import { uriEquals, type Uri } from '../sip/uri.js';
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import { finalResponse } from '../trace/transactions.js';
+import { callIdOf, cseqOf, memo, toTagOf } from './index-cache.js';
 import type { Finding, RuleContext } from './types.js';
 
 export { finalResponse };
@@ -36,8 +37,21 @@ export function sameHop(a: TraceMessage, b: TraceMessage): boolean {
   return (sameEndpoint(a.src, b.src) && sameEndpoint(a.dst, b.dst)) || (sameEndpoint(a.src, b.dst) && sameEndpoint(a.dst, b.src));
 }
 
+const canonicalCache = new Map<string, string>();
+
 /** Lower-case, IPv6 compressed the RFC 5952 way (URL does that), brackets removed. */
 export function canonicalIp(ip: string): string {
+  let c = canonicalCache.get(ip);
+  if (c === undefined) {
+    // Rules compare addresses pairwise all the time; a capture has few distinct ones.
+    if (canonicalCache.size >= 100_000) canonicalCache.clear();
+    c = canonicalize(ip);
+    canonicalCache.set(ip, c);
+  }
+  return c;
+}
+
+function canonicalize(ip: string): string {
   const bare = ip.replace(/^\[|\]$/g, '').toLowerCase();
   if (!bare.includes(':')) return bare;
   try {
@@ -85,7 +99,7 @@ export function listText(l: NameAddr[]): string {
 }
 
 export function cseqText(m: TraceMessage): string {
-  const c = m.message.cseq;
+  const c = cseqOf(m);
   return c ? `${c.seq} ${c.method}` : '?';
 }
 
@@ -122,12 +136,14 @@ export function secs(x: number): string {
  * between consecutive messages (some published captures carry rewritten or random times).
  */
 export function timesTrusted(trace: Trace): boolean {
-  const ms = trace.messages;
-  for (let i = 1; i < ms.length; i++) {
-    const d = ms[i].time - ms[i - 1].time;
-    if (d < -1 || d > 86400) return false;
-  }
-  return true;
+  return memo(trace, 'timesTrusted', () => {
+    const ms = trace.messages;
+    for (let i = 1; i < ms.length; i++) {
+      const d = ms[i].time - ms[i - 1].time;
+      if (d < -1 || d > 86400) return false;
+    }
+    return true;
+  });
 }
 
 export function traceEnd(trace: Trace): number {
@@ -154,10 +170,10 @@ export function requestLegs(trace: Trace): Leg[] {
   const cached = legCache.get(trace);
   if (cached) return cached;
   const byTop = new Map<string, Transaction[]>();
-  const key = (t: Transaction, v: Via) => `${t.request.message.callId}|${t.request.message.cseq?.seq}|${t.method}|${v.branch}|${v.host.toLowerCase()}|${v.port ?? 5060}`;
+  const key = (t: Transaction, v: Via) => `${callIdOf(t.request)}|${cseqOf(t.request)?.seq}|${t.method}|${v.branch}|${v.host.toLowerCase()}|${v.port ?? 5060}`;
   for (const t of trace.transactions) {
     const top = t.request.message.topVia;
-    if (!top || !t.request.message.cseq) continue;
+    if (!top || !cseqOf(t.request)) continue;
     const k = key(t, top);
     const list = byTop.get(k) ?? [];
     list.push(t);
@@ -166,7 +182,7 @@ export function requestLegs(trace: Trace): Leg[] {
   const out: Leg[] = [];
   for (const t of trace.transactions) {
     const vias = t.request.message.vias;
-    if (vias.length < 2 || !t.request.message.cseq) continue;
+    if (vias.length < 2 || !cseqOf(t.request)) continue;
     const cands = byTop.get(key(t, vias[1])) ?? [];
     const inT = cands.filter((c) => c !== t && c.request.index < t.request.index && c.request.message.vias.length === vias.length - 1).pop();
     if (inT) out.push({ in: inT, out: t });
@@ -175,18 +191,41 @@ export function requestLegs(trace: Trace): Leg[] {
   return out;
 }
 
-/** Legs whose in-transaction is `t`. */
-export function legsFrom(trace: Trace, t: Transaction): Leg[] {
-  return requestLegs(trace).filter((l) => l.in === t);
+interface LegIndex {
+  /** Legs by in-transaction, in the order of requestLegs. */
+  from: Map<Transaction, Leg[]>;
+  /** The first leg by out-transaction. */
+  into: Map<Transaction, Leg>;
+}
+
+function legIndex(trace: Trace): LegIndex {
+  return memo(trace, 'legIndex', () => {
+    const from = new Map<Transaction, Leg[]>();
+    const into = new Map<Transaction, Leg>();
+    for (const l of requestLegs(trace)) {
+      const list = from.get(l.in);
+      if (list) list.push(l);
+      else from.set(l.in, [l]);
+      if (!into.has(l.out)) into.set(l.out, l);
+    }
+    return { from, into };
+  });
+}
+
+const NO_LEGS: readonly Leg[] = Object.freeze([]);
+
+/** Legs whose in-transaction is `t`, in the order of requestLegs (shared: do not modify). */
+export function legsFrom(trace: Trace, t: Transaction): readonly Leg[] {
+  return legIndex(trace).from.get(t) ?? NO_LEGS;
 }
 
 export function legInto(trace: Trace, t: Transaction): Leg | undefined {
-  return requestLegs(trace).find((l) => l.out === t);
+  return legIndex(trace).into.get(t);
 }
 
 /** The element that received `t`'s request passed it on (so it is not the UAS of that request). */
 export function wasForwarded(trace: Trace, t: Transaction): boolean {
-  return requestLegs(trace).some((l) => l.in === t);
+  return legIndex(trace).from.has(t);
 }
 
 export interface ResponseLeg {
@@ -214,7 +253,7 @@ export function responseLegs(trace: Trace): { pairs: ResponseLeg[]; unmatched: A
     for (const down of leg.out.responses) {
       if (down.status === 100) continue;
       const cands = ups.filter((u) => !used.has(u) && u.status === down.status && u.index > down.index);
-      const pick = cands.find((u) => u.message.toTag === down.message.toTag) ?? cands[0];
+      const pick = cands.find((u) => toTagOf(u) === toTagOf(down)) ?? cands[0];
       if (pick) {
         used.add(pick);
         pairs.push({ in: down, out: pick, leg });
@@ -233,8 +272,8 @@ export function fromOriginator(m: TraceMessage): boolean {
 
 /** Copies of the same request at other hops share Call-ID, CSeq and method: one key for all of them. */
 export function requestKey(m: TraceMessage): string {
-  const c = m.message.cseq;
-  return `${m.message.callId}|${c?.seq}|${c?.method ?? m.method}`;
+  const c = cseqOf(m);
+  return `${callIdOf(m)}|${c?.seq}|${c?.method ?? m.method}`;
 }
 
 /** Keep the first finding for each message text (the same defect seen again at another hop). */

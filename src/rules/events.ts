@@ -1,14 +1,18 @@
 /** EVT-*: SUBSCRIBE / NOTIFY (RFC 6665). */
 import type { Trace, TraceMessage } from '../trace/trace.js';
 import { dedupe, finalResponse, isRequest, isResponse, late, requestKey, traceEnd } from './common.js';
+import { callIdOf, cseqOf, findAfter, fromTagOf, groupBy, memo, requestsOfCall, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
-function firstCopies(trace: Trace, method: string): TraceMessage[] {
-  const seen = new Set<string>();
-  return trace.messages.filter((m) => {
-    if (m.method !== method || !isRequest(m) || m.retransmission || seen.has(requestKey(m))) return false;
-    seen.add(requestKey(m));
-    return true;
+/** The first copy of each request of a method, whatever the hop (shared by the rules: do not modify). */
+function firstCopies(trace: Trace, method: string): readonly TraceMessage[] {
+  return memo(trace, `evt:firstCopies:${method}`, () => {
+    const seen = new Set<string>();
+    return trace.messages.filter((m) => {
+      if (m.method !== method || !isRequest(m) || m.retransmission || seen.has(requestKey(m))) return false;
+      seen.add(requestKey(m));
+      return true;
+    });
   });
 }
 
@@ -19,16 +23,35 @@ function subscriptions(trace: Trace): Sub[] {
   const out: Sub[] = [];
   for (const m of firstCopies(trace, 'SUBSCRIBE')) {
     const e = m.message.event;
-    if (e && m.message.fromTag) out.push({ callId: m.message.callId!, tag: m.message.fromTag, pkg: e.package.toLowerCase(), id: e.id, at: m });
+    if (e && fromTagOf(m)) out.push({ callId: callIdOf(m)!, tag: fromTagOf(m)!, pkg: e.package.toLowerCase(), id: e.id, at: m });
   }
   for (const m of firstCopies(trace, 'REFER')) {
-    if (m.message.fromTag) out.push({ callId: m.message.callId!, tag: m.message.fromTag, pkg: 'refer', id: String(m.message.cseq?.seq), at: m });
+    if (fromTagOf(m)) out.push({ callId: callIdOf(m)!, tag: fromTagOf(m)!, pkg: 'refer', id: String(cseqOf(m)?.seq), at: m });
   }
   return out;
 }
 
-function subsFor(subs: Sub[], n: TraceMessage): Sub[] {
-  return subs.filter((s) => s.callId === n.message.callId && s.tag === n.message.toTag && s.at.index < n.index);
+/** Subscriptions by Call-ID and subscriber tag, each group in the order of `subs`. */
+function subsIndex(subs: Sub[]): Map<string, Sub[]> {
+  const out = new Map<string, Sub[]>();
+  for (const s of subs) {
+    const k = `${s.callId}\n${s.tag}`;
+    const list = out.get(k);
+    if (list) list.push(s);
+    else out.set(k, [s]);
+  }
+  return out;
+}
+
+/** The subscriptions a NOTIFY can belong to: its dialog's, made before it. */
+function subsFor(subs: Map<string, Sub[]>, n: TraceMessage): Sub[] {
+  return (subs.get(`${callIdOf(n)}\n${toTagOf(n)}`) ?? []).filter((s) => s.callId === callIdOf(n) && s.tag === toTagOf(n) && s.at.index < n.index);
+}
+
+/** A SUBSCRIBE or REFER of the Call-ID strictly between the two indexes (a new subscription). */
+function resubscribed(trace: Trace, callId: string | undefined, after: number, beforeIndex: number): boolean {
+  const within = (x: TraceMessage) => x.index > after && x.index < beforeIndex;
+  return findAfter(requestsOfCall(trace, 'SUBSCRIBE', callId), after, within) !== undefined || findAfter(requestsOfCall(trace, 'REFER', callId), after, within) !== undefined;
 }
 
 function notifyMatches(s: Sub, n: TraceMessage): boolean {
@@ -55,7 +78,7 @@ const evt02 = rule('EVT-02', 'SHOULD', 'RFC 6665 §4.1.2.1', 'SUBSCRIBE carries 
 const evt03 = rule('EVT-03', 'MUST', 'RFC 6665 §4.2.1.1', 'A 2xx to SUBSCRIBE carries Expires, not above the requested one', (trace) => {
   const out: Finding[] = [];
   for (const r of trace.messages) {
-    if (!isResponse(r) || r.retransmission || r.status! < 200 || r.status! >= 300 || r.message.cseq?.method !== 'SUBSCRIBE') continue;
+    if (!isResponse(r) || r.retransmission || r.status! < 200 || r.status! >= 300 || cseqOf(r)?.method !== 'SUBSCRIBE') continue;
     const asked = r.transaction?.request.message.expires;
     const got = r.message.expires;
     if (got === undefined) out.push(finding(evt03, `${r.label} to SUBSCRIBE has no Expires`, r.index));
@@ -71,8 +94,8 @@ const evt04 = rule('EVT-04', 'MUST', 'RFC 6665 §4.2.1.2', 'An accepted or refre
     const ok = m.transaction?.responses.find((r) => r.status! >= 200 && r.status! < 300);
     if (!ok || !late(end - ok.time, 64 * ctx.t1, ctx)) continue;
     const pkg = m.message.event?.package.toLowerCase();
-    const n = trace.messages.find((x) => x.method === 'NOTIFY' && x.index > m.index && x.time <= ok.time + 64 * ctx.t1 && x.message.callId === m.message.callId
-      && x.message.toTag === m.message.fromTag && x.message.event?.package.toLowerCase() === pkg);
+    const n = findAfter(requestsOfCall(trace, 'NOTIFY', callIdOf(m)), m.index, (x) => x.method === 'NOTIFY' && x.index > m.index && x.time <= ok.time + 64 * ctx.t1 && callIdOf(x) === callIdOf(m)
+      && toTagOf(x) === fromTagOf(m) && x.message.event?.package.toLowerCase() === pkg);
     if (!n) out.push(finding(evt04, `SUBSCRIBE (Event: ${pkg}) was accepted (${ok.label}) but no NOTIFY followed`, ok.index, m.index));
   }
   return out;
@@ -90,7 +113,7 @@ const evt05 = rule('EVT-05', 'MUST', 'RFC 6665 §8.2.3, §4.1.3', 'Every NOTIFY 
 
 const evt06 = rule('EVT-06', 'MUST', 'RFC 6665 §8.2.1', 'NOTIFY\'s Event equals the subscription\'s package and id', (trace) => {
   const out: Finding[] = [];
-  const subs = subscriptions(trace);
+  const subs = subsIndex(subscriptions(trace));
   for (const n of firstCopies(trace, 'NOTIFY')) {
     const mine = subsFor(subs, n);
     if (!mine.length || mine.some((s) => notifyMatches(s, n))) continue;
@@ -107,7 +130,7 @@ const evt07 = rule('EVT-07', 'MUST', 'RFC 6665 §4.1.2.3, §4.2.1.4', 'SUBSCRIBE
     const ok = m.transaction?.responses.find((r) => r.status! >= 200 && r.status! < 300);
     if (!ok) continue;
     const pkg = m.message.event?.package.toLowerCase();
-    const n = trace.messages.find((x) => x.method === 'NOTIFY' && !x.retransmission && x.index > m.index && x.message.callId === m.message.callId && x.message.toTag === m.message.fromTag && x.message.event?.package.toLowerCase() === pkg);
+    const n = findAfter(requestsOfCall(trace, 'NOTIFY', callIdOf(m)), m.index, (x) => x.method === 'NOTIFY' && !x.retransmission && x.index > m.index && callIdOf(x) === callIdOf(m) && toTagOf(x) === fromTagOf(m) && x.message.event?.package.toLowerCase() === pkg);
     if (n && n.message.subscriptionState?.state !== 'terminated') out.push(finding(evt07, `NOTIFY after an unsubscribe (Expires: 0) has Subscription-State ${n.message.subscriptionState?.state ?? '(none)'}, expected terminated`, n.index, m.index));
     else if (!n && late(end - ok.time, 64 * ctx.t1, ctx)) out.push(finding(evt07, `unsubscribe (Expires: 0) was accepted (${ok.label}) but no final NOTIFY followed`, ok.index, m.index));
   }
@@ -117,15 +140,16 @@ const evt07 = rule('EVT-07', 'MUST', 'RFC 6665 §4.1.2.3, §4.2.1.4', 'SUBSCRIBE
 const evt08 = rule('EVT-08', 'MUST', 'RFC 6665 §4.1.3', 'No NOTIFY after the one with terminated', (trace) => {
   const out: Finding[] = [];
   const notifies = firstCopies(trace, 'NOTIFY');
+  const byCall = groupBy(notifies, (x) => callIdOf(x));
   for (const t of notifies) {
     if (t.message.subscriptionState?.state !== 'terminated') continue;
     const e = t.message.event;
-    const same = (x: TraceMessage) => x.message.callId === t.message.callId && x.message.fromTag === t.message.fromTag && x.message.toTag === t.message.toTag
+    const same = (x: TraceMessage) => callIdOf(x) === callIdOf(t) && fromTagOf(x) === fromTagOf(t) && toTagOf(x) === toTagOf(t)
       && x.message.event?.package.toLowerCase() === e?.package.toLowerCase() && (x.message.event?.id ?? '') === (e?.id ?? '');
-    const later = notifies.find((x) => x.index > t.index && same(x));
+    const later = findAfter(byCall.get(callIdOf(t)) ?? [], t.index, (x) => x.index > t.index && same(x));
     if (!later) continue;
-    const resub = trace.messages.some((x) => x.index > t.index && x.index < later.index && (x.method === 'SUBSCRIBE' || x.method === 'REFER') && x.message.callId === t.message.callId);
-    if (!resub) out.push(finding(evt08, `NOTIFY (CSeq ${later.message.cseq?.seq}) sent after the subscription was terminated by NOTIFY CSeq ${t.message.cseq?.seq}`, later.index, t.index));
+    const resub = resubscribed(trace, callIdOf(t), t.index, later.index);
+    if (!resub) out.push(finding(evt08, `NOTIFY (CSeq ${cseqOf(later)?.seq}) sent after the subscription was terminated by NOTIFY CSeq ${cseqOf(t)?.seq}`, later.index, t.index));
   }
   return out;
 });
@@ -136,16 +160,17 @@ const evt09 = rule('EVT-09', 'MUST', 'RFC 6665 §8.3.2', '489 Bad Event includes
 
 const evt10 = rule('EVT-10', 'MUST', 'RFC 6665 §4.1.2.4', 'A NOTIFY matching no subscription gets 481; after a 481 no more NOTIFYs', (trace) => {
   const out: Finding[] = [];
-  const subs = subscriptions(trace);
+  const subs = subsIndex(subscriptions(trace));
   const notifies = firstCopies(trace, 'NOTIFY');
+  const byCall = groupBy(notifies, (x) => callIdOf(x));
   for (const n of notifies) {
     const fin = n.transaction && finalResponse(n.transaction);
     if (!fin) continue;
     const mine = subsFor(subs, n);
     if (mine.length && !mine.some((s) => notifyMatches(s, n)) && fin.status! < 300) out.push(finding(evt10, `NOTIFY (Event: ${n.message.get('event') ?? '?'}) matches no subscription of the dialog, yet was answered ${fin.label} instead of 481`, fin.index, n.index));
     if (fin.status === 481) {
-      const later = notifies.find((x) => x.index > fin.index && x.message.callId === n.message.callId && x.message.fromTag === n.message.fromTag && x.message.event?.package === n.message.event?.package);
-      const resub = later && trace.messages.some((x) => x.index > fin.index && x.index < later.index && (x.method === 'SUBSCRIBE' || x.method === 'REFER') && x.message.callId === n.message.callId);
+      const later = findAfter(byCall.get(callIdOf(n)) ?? [], fin.index, (x) => x.index > fin.index && callIdOf(x) === callIdOf(n) && fromTagOf(x) === fromTagOf(n) && x.message.event?.package === n.message.event?.package);
+      const resub = later && resubscribed(trace, callIdOf(n), fin.index, later.index);
       if (later && !resub) out.push(finding(evt10, `NOTIFY sent again after the subscriber answered 481, which terminated the subscription`, later.index, fin.index));
     }
   }
@@ -153,7 +178,7 @@ const evt10 = rule('EVT-10', 'MUST', 'RFC 6665 §4.1.2.4', 'A NOTIFY matching no
 });
 
 const evt11 = rule('EVT-11', 'SHOULD', 'RFC 6665 §8.3.1', 'SUBSCRIBE is answered 200, not 202', (trace) => {
-  return dedupe(trace.messages.filter((m) => m.status === 202 && !m.retransmission && m.message.cseq?.method === 'SUBSCRIBE').map((m) => finding(evt11, `${m.label} to SUBSCRIBE; RFC 6665 deprecates 202 for SUBSCRIBE, use 200`, m.index)));
+  return dedupe(trace.messages.filter((m) => m.status === 202 && !m.retransmission && cseqOf(m)?.method === 'SUBSCRIBE').map((m) => finding(evt11, `${m.label} to SUBSCRIBE; RFC 6665 deprecates 202 for SUBSCRIBE, use 200`, m.index)));
 });
 
 const evt12 = rule('EVT-12', 'MUST', 'RFC 6665 §4.1.2.1, §8.2; RFC 3261 §12.1.1', 'SUBSCRIBE, its 2xx and NOTIFY carry Contact', (trace) => {
@@ -161,9 +186,9 @@ const evt12 = rule('EVT-12', 'MUST', 'RFC 6665 §4.1.2.1, §8.2; RFC 3261 §12.1
   for (const m of trace.messages) {
     if (m.retransmission || m.message.has('contact')) continue;
     if (m.method === 'SUBSCRIBE' || m.method === 'NOTIFY') {
-      if (isRequest(m)) out.push(finding(evt12, `${m.method} (CSeq ${m.message.cseq?.seq}, Event: ${m.message.get('event') ?? '?'}) has no Contact`, m.index));
-    } else if (isResponse(m) && m.status! >= 200 && m.status! < 300 && m.message.cseq?.method === 'SUBSCRIBE') {
-      out.push(finding(evt12, `${m.label} to SUBSCRIBE (CSeq ${m.message.cseq?.seq}) has no Contact`, m.index));
+      if (isRequest(m)) out.push(finding(evt12, `${m.method} (CSeq ${cseqOf(m)?.seq}, Event: ${m.message.get('event') ?? '?'}) has no Contact`, m.index));
+    } else if (isResponse(m) && m.status! >= 200 && m.status! < 300 && cseqOf(m)?.method === 'SUBSCRIBE') {
+      out.push(finding(evt12, `${m.label} to SUBSCRIBE (CSeq ${cseqOf(m)?.seq}) has no Contact`, m.index));
     }
   }
   return dedupe(out);

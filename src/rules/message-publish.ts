@@ -1,37 +1,41 @@
 /** MSG-*: MESSAGE (RFC 3428) and PUB-*: PUBLISH (RFC 3903). */
 import type { Trace, TraceMessage } from '../trace/trace.js';
 import { canonicalIp, dedupe, finalResponse, isRequest, isResponse, requestKey } from './common.js';
+import { cseqOf, memo } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
-function firstCopies(trace: Trace, method: string): TraceMessage[] {
-  const seen = new Set<string>();
-  return trace.messages.filter((m) => {
-    if (m.method !== method || !isRequest(m) || m.retransmission || seen.has(requestKey(m))) return false;
-    seen.add(requestKey(m));
-    return true;
+/** The first copy of each request of a method, whatever the hop (shared by the rules: do not modify). */
+function firstCopies(trace: Trace, method: string): readonly TraceMessage[] {
+  return memo(trace, `msg:firstCopies:${method}`, () => {
+    const seen = new Set<string>();
+    return trace.messages.filter((m) => {
+      if (m.method !== method || !isRequest(m) || m.retransmission || seen.has(requestKey(m))) return false;
+      seen.add(requestKey(m));
+      return true;
+    });
   });
 }
 
 const msg01 = rule('MSG-01', 'MUST', 'RFC 3428 §4', 'A MESSAGE request has no Contact', (trace) => {
-  return firstCopies(trace, 'MESSAGE').filter((m) => m.message.has('contact')).map((m) => finding(msg01, `MESSAGE (CSeq ${m.message.cseq?.seq}) carries Contact ${m.message.get('contact')}; MESSAGE creates no dialog`, m.index));
+  return firstCopies(trace, 'MESSAGE').filter((m) => m.message.has('contact')).map((m) => finding(msg01, `MESSAGE (CSeq ${cseqOf(m)?.seq}) carries Contact ${m.message.get('contact')}; MESSAGE creates no dialog`, m.index));
 });
 
 const msg02 = rule('MSG-02', 'MUST', 'RFC 3428 §4, RFC 3261 §7.4.1', 'MESSAGE carries a body with Content-Type', (trace) => {
   const out: Finding[] = [];
   for (const m of firstCopies(trace, 'MESSAGE')) {
-    if (m.message.body.length === 0) out.push(finding(msg02, `MESSAGE (CSeq ${m.message.cseq?.seq}) has no body: nothing is sent`, m.index));
-    else if (!m.message.has('content-type')) out.push(finding(msg02, `MESSAGE (CSeq ${m.message.cseq?.seq}) has a ${m.message.body.length}-byte body without Content-Type`, m.index));
+    if (m.message.body.length === 0) out.push(finding(msg02, `MESSAGE (CSeq ${cseqOf(m)?.seq}) has no body: nothing is sent`, m.index));
+    else if (!m.message.has('content-type')) out.push(finding(msg02, `MESSAGE (CSeq ${cseqOf(m)?.seq}) has a ${m.message.body.length}-byte body without Content-Type`, m.index));
   }
   return out;
 });
 
 const msg03 = rule('MSG-03', 'SHOULD', 'RFC 3428 §7', '2xx to MESSAGE carries no body', (trace) => {
-  return dedupe(trace.messages.filter((m) => isResponse(m) && !m.retransmission && m.status! >= 200 && m.status! < 300 && m.message.cseq?.method === 'MESSAGE' && m.message.body.length > 0)
-    .map((m) => finding(msg03, `${m.label} to MESSAGE (CSeq ${m.message.cseq?.seq}) carries a ${m.message.body.length}-byte body`, m.index)));
+  return dedupe(trace.messages.filter((m) => isResponse(m) && !m.retransmission && m.status! >= 200 && m.status! < 300 && cseqOf(m)?.method === 'MESSAGE' && m.message.body.length > 0)
+    .map((m) => finding(msg03, `${m.label} to MESSAGE (CSeq ${cseqOf(m)?.seq}) carries a ${m.message.body.length}-byte body`, m.index)));
 });
 
 const msg04 = rule('MSG-04', 'MUST', 'RFC 3428 §7', '415 to MESSAGE lists Accept', (trace) => {
-  return trace.messages.filter((m) => m.status === 415 && !m.retransmission && m.message.cseq?.method === 'MESSAGE' && !m.message.has('accept'))
+  return trace.messages.filter((m) => m.status === 415 && !m.retransmission && cseqOf(m)?.method === 'MESSAGE' && !m.message.has('accept'))
     .map((m) => finding(msg04, `${m.label} to MESSAGE has no Accept header naming the acceptable types`, m.index));
 });
 
@@ -41,14 +45,14 @@ const msg05 = rule('MSG-05', 'SHOULD', 'RFC 3428 §9', 'A pager-mode MESSAGE ove
 });
 
 const pub01 = rule('PUB-01', 'MUST', 'RFC 3903 §4', 'PUBLISH carries an Event header', (trace) => {
-  return firstCopies(trace, 'PUBLISH').filter((m) => !m.message.has('event')).map((m) => finding(pub01, `PUBLISH (CSeq ${m.message.cseq?.seq}) has no Event header`, m.index));
+  return firstCopies(trace, 'PUBLISH').filter((m) => !m.message.has('event')).map((m) => finding(pub01, `PUBLISH (CSeq ${cseqOf(m)?.seq}) has no Event header`, m.index));
 });
 
 const hasIfMatch = (m: TraceMessage) => m.message.has('sip-if-match');
 
 const pub02 = rule('PUB-02', 'MUST', 'RFC 3903 §4.1', 'An initial PUBLISH (no SIP-If-Match) has a body', (trace) => {
   return firstCopies(trace, 'PUBLISH').filter((m) => !hasIfMatch(m) && m.message.body.length === 0)
-    .map((m) => finding(pub02, `PUBLISH (CSeq ${m.message.cseq?.seq}) without SIP-If-Match is an initial publication but has no body`, m.index));
+    .map((m) => finding(pub02, `PUBLISH (CSeq ${cseqOf(m)?.seq}) without SIP-If-Match is an initial publication but has no body`, m.index));
 });
 
 const pub03 = rule('PUB-03', 'MUST', 'RFC 3903 §4.2-4.4', 'Refresh, modify and remove carry SIP-If-Match', (trace) => {
@@ -59,9 +63,9 @@ const pub03 = rule('PUB-03', 'MUST', 'RFC 3903 §4.2-4.4', 'Refresh, modify and 
 const pub04 = rule('PUB-04', 'MUST', 'RFC 3903 §6', '2xx to PUBLISH carries SIP-ETag and Expires', (trace) => {
   const out: Finding[] = [];
   for (const m of trace.messages) {
-    if (!isResponse(m) || m.retransmission || m.status! < 200 || m.status! >= 300 || m.message.cseq?.method !== 'PUBLISH') continue;
+    if (!isResponse(m) || m.retransmission || m.status! < 200 || m.status! >= 300 || cseqOf(m)?.method !== 'PUBLISH') continue;
     const missing = ['sip-etag', 'expires'].filter((h) => !m.message.has(h)).map((h) => (h === 'sip-etag' ? 'SIP-ETag' : 'Expires'));
-    if (missing.length) out.push(finding(pub04, `${m.label} to PUBLISH (CSeq ${m.message.cseq?.seq}) has no ${missing.join(' and no ')}`, m.index));
+    if (missing.length) out.push(finding(pub04, `${m.label} to PUBLISH (CSeq ${cseqOf(m)?.seq}) has no ${missing.join(' and no ')}`, m.index));
   }
   return out;
 });
@@ -71,7 +75,9 @@ function entities(trace: Trace): TraceMessage[][] {
   const by = new Map<string, TraceMessage[]>();
   for (const m of firstCopies(trace, 'PUBLISH')) {
     const k = `${canonicalIp(m.src.ip)}|${m.message.kind === 'request' ? m.message.uriText : ''}|${m.message.event?.package ?? ''}`;
-    by.set(k, [...(by.get(k) ?? []), m]);
+    const list = by.get(k);
+    if (list) list.push(m);
+    else by.set(k, [m]);
   }
   return [...by.values()];
 }

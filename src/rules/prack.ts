@@ -1,6 +1,7 @@
 /** REL-*: reliable provisional responses and PRACK (RFC 3262). */
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import { dedupe, finalResponse, hasTag, isRequest, isResponse, late, listText, lr, near, requestKey, sameEndpoint, sameUri, sameUriList, secs, traceEnd, wasForwarded } from './common.js';
+import { before, bucketed, callIdOf, cseqOf, findLastBefore, fromTagOf, groupBy, memo, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
 const isReliable = (m: TraceMessage) => isResponse(m) && m.status! > 100 && m.status! < 200 && m.message.rseq !== undefined;
@@ -8,18 +9,44 @@ const isReliable = (m: TraceMessage) => isResponse(m) && m.status! > 100 && m.st
 /** Reliable provisionals of an INVITE transaction grouped by To tag (each early dialog its own RSeq space). */
 function reliableByTag(t: Transaction): Map<string, TraceMessage[]> {
   const out = new Map<string, TraceMessage[]>();
-  for (const r of t.responses) if (isReliable(r)) out.set(r.message.toTag ?? '', [...(out.get(r.message.toTag ?? '') ?? []), r]);
+  for (const r of t.responses) {
+    if (!isReliable(r)) continue;
+    const list = out.get(toTagOf(r) ?? '');
+    if (list) list.push(r);
+    else out.set(toTagOf(r) ?? '', [r]);
+  }
   return out;
 }
 
-/** PRACKs of a Call-ID (first copy at each hop). */
-function pracks(trace: Trace, callId?: string): TraceMessage[] {
-  return trace.messages.filter((m) => m.method === 'PRACK' && isRequest(m) && !m.retransmission && (callId === undefined || m.message.callId === callId));
+/** PRACKs (first copy at each hop) of the trace, and by Call-ID. */
+function prackIndex(trace: Trace): { all: TraceMessage[]; byCall: Map<string | undefined, TraceMessage[]> } {
+  return memo(trace, 'rel:pracks', () => {
+    const all = trace.messages.filter((m) => m.method === 'PRACK' && isRequest(m) && !m.retransmission);
+    return { all, byCall: groupBy(all, (m) => callIdOf(m)) };
+  });
+}
+
+const NONE: readonly TraceMessage[] = [];
+
+/** PRACKs of a Call-ID, or of the whole trace without one (first copy at each hop; shared: do not modify). */
+function pracks(trace: Trace, callId?: string): readonly TraceMessage[] {
+  const ix = prackIndex(trace);
+  return callId === undefined ? ix.all : ix.byCall.get(callId) ?? NONE;
+}
+
+/** Reliable provisionals (every copy) by Call-ID, in wire order. */
+function reliablesOfCall(trace: Trace, callId: string | undefined): readonly TraceMessage[] {
+  return bucketed(trace, 'rel:reliableByCall', (m) => callIdOf(m), isReliable).get(callId) ?? NONE;
+}
+
+/** Reliable provisionals (every copy) by To tag and RSeq, in wire order. */
+function reliablesByTagRseq(trace: Trace, toTag: string | undefined, rseq: number | undefined): readonly TraceMessage[] {
+  return bucketed(trace, 'rel:reliableByTagRseq', (m) => `${toTagOf(m)}\n${m.message.rseq}`, isReliable).get(`${toTag}\n${rseq}`) ?? NONE;
 }
 
 function matches(prack: TraceMessage, r: TraceMessage): boolean {
   const ra = prack.message.rack;
-  return !!ra && ra.rseq === r.message.rseq && ra.cseq === r.message.cseq?.seq && ra.method.toUpperCase() === 'INVITE' && prack.message.toTag === r.message.toTag;
+  return !!ra && ra.rseq === r.message.rseq && ra.cseq === cseqOf(r)?.seq && ra.method.toUpperCase() === 'INVITE' && toTagOf(prack) === toTagOf(r);
 }
 
 const rel01 = rule('REL-01', 'MUST', 'RFC 3262 §3', 'A reliable 1xx carries Require: 100rel and RSeq (and vice versa)', (trace) => {
@@ -74,11 +101,15 @@ const rel05 = rule('REL-05', 'MUST', 'RFC 3262 §3', 'A reliable 1xx is retransm
     if (t.method !== 'INVITE' || t.request.transport !== 'udp') continue;
     for (const list of reliableByTag(t).values()) {
       const byRseq = new Map<number, TraceMessage[]>();
-      for (const r of list) byRseq.set(r.message.rseq!, [...(byRseq.get(r.message.rseq!) ?? []), r]);
+      for (const r of list) {
+        const copies = byRseq.get(r.message.rseq!);
+        if (copies) copies.push(r);
+        else byRseq.set(r.message.rseq!, [r]);
+      }
       for (const copies of byRseq.values()) {
         const first = copies[0];
         // Any PRACK naming this RSeq in the dialog stops it (a wrong CSeq in its RAck is REL-09's).
-        const prack = pracks(trace, first.message.callId).find((p) => p.index > first.index && p.message.rack?.rseq === first.message.rseq && p.message.toTag === first.message.toTag && sameHopAs(p, first));
+        const prack = pracks(trace, callIdOf(first)).find((p) => p.index > first.index && p.message.rack?.rseq === first.message.rseq && toTagOf(p) === toTagOf(first) && sameHopAs(p, first));
         const fin = finalResponse(t);
         const stop = Math.min(prack?.time ?? Infinity, fin?.time ?? Infinity);
         const due = first.time + ctx.t1 * (1 + ctx.tolerance) + ctx.slack;
@@ -108,7 +139,7 @@ const rel06 = rule('REL-06', 'MUST', 'RFC 3262 §3', 'No second reliable 1xx bef
       const firsts = list.filter((r, i) => list.findIndex((x) => x.message.rseq === r.message.rseq) === i);
       for (let k = 1; k < firsts.length; k++) {
         const prev = firsts[k - 1];
-        const acked = pracks(trace, prev.message.callId).some((p) => p.index < firsts[k].index && matches(p, prev) && sameHopAs(p, prev));
+        const acked = pracks(trace, callIdOf(prev)).some((p) => p.index < firsts[k].index && matches(p, prev) && sameHopAs(p, prev));
         if (!acked) out.push(finding(rel06, `${firsts[k].label} (RSeq ${firsts[k].message.rseq}) sent before the PRACK of RSeq ${prev.message.rseq}`, firsts[k].index, prev.index));
       }
     }
@@ -124,8 +155,8 @@ const rel07 = rule('REL-07', 'MUST', 'RFC 3262 §3', 'No 2xx to INVITE while a r
     // Judged where the UAS itself sent the 2xx: a relaying element is not the one that waits for PRACKs.
     if (!ok || wasForwarded(trace, t)) continue;
     for (const r of t.responses) {
-      if (!isReliable(r) || r.index > ok.index || r.message.body.length === 0 || r.message.toTag !== ok.message.toTag) continue;
-      const acked = pracks(trace, r.message.callId).some((p) => p.index < ok.index && p.message.rack?.rseq === r.message.rseq && p.message.toTag === r.message.toTag);
+      if (!isReliable(r) || r.index > ok.index || r.message.body.length === 0 || toTagOf(r) !== toTagOf(ok)) continue;
+      const acked = pracks(trace, callIdOf(r)).some((p) => p.index < ok.index && p.message.rack?.rseq === r.message.rseq && toTagOf(p) === toTagOf(r));
       if (!acked) { out.push(finding(rel07, `${ok.label} sent while ${r.label} (RSeq ${r.message.rseq}, with a session description) was still un-PRACKed`, ok.index, r.index)); break; }
     }
   }
@@ -138,7 +169,7 @@ const rel08 = rule('REL-08', 'SHOULD', 'RFC 3262 §3', 'Without PRACK for 64·T1
   for (const t of trace.transactions) {
     if (t.method !== 'INVITE') continue;
     const r = t.responses.find(isReliable);
-    if (!r || pracks(trace, r.message.callId).some((p) => matches(p, r)) || !late(end - r.time, 64 * ctx.t1 + 1, ctx)) continue;
+    if (!r || pracks(trace, callIdOf(r)).some((p) => matches(p, r)) || !late(end - r.time, 64 * ctx.t1 + 1, ctx)) continue;
     const fin = finalResponse(t);
     if (!fin || (fin.status! < 500 && fin.time - r.time > 64 * ctx.t1)) out.push(finding(rel08, `${r.label} (RSeq ${r.message.rseq}) was never PRACKed and the INVITE ${fin ? `ended with ${fin.label}` : 'got no final response'}, not a 5xx after 64·T1`, r.index));
   }
@@ -149,8 +180,8 @@ const rel08 = rule('REL-08', 'SHOULD', 'RFC 3262 §3', 'Without PRACK for 64·T1
 function targetOf(trace: Trace, p: TraceMessage): TraceMessage | undefined {
   const ra = p.message.rack;
   if (!ra) return undefined;
-  const cands = trace.messages.filter((m) => m.index < p.index && isReliable(m) && m.message.callId === p.message.callId && m.message.rseq === ra.rseq);
-  return cands.filter((m) => m.message.toTag === p.message.toTag).pop() ?? cands.pop();
+  const cands = before(reliablesOfCall(trace, callIdOf(p)), p.index).filter((m) => m.index < p.index && isReliable(m) && callIdOf(m) === callIdOf(p) && m.message.rseq === ra.rseq);
+  return cands.filter((m) => toTagOf(m) === toTagOf(p)).pop() ?? cands.pop();
 }
 
 const rel09 = rule('REL-09', 'MUST', 'RFC 3262 §4, §7.2', 'PRACK\'s RAck is the 1xx\'s RSeq, the INVITE\'s CSeq number and INVITE', (trace) => {
@@ -160,11 +191,11 @@ const rel09 = rule('REL-09', 'MUST', 'RFC 3262 §4, §7.2', 'PRACK\'s RAck is th
     if (!ra) { out.push(finding(rel09, 'PRACK has no (valid) RAck header', p.index)); continue; }
     const r = targetOf(trace, p);
     if (!r) {
-      const any = trace.messages.some((m) => m.index < p.index && isReliable(m) && m.message.callId === p.message.callId);
+      const any = before(reliablesOfCall(trace, callIdOf(p)), p.index).some((m) => m.index < p.index && isReliable(m) && callIdOf(m) === callIdOf(p));
       if (any) out.push(finding(rel09, `PRACK RAck ${ra.rseq} ${ra.cseq} ${ra.method}, but no reliable provisional with RSeq ${ra.rseq} was sent in this call`, p.index));
       continue;
     }
-    const inv = r.message.cseq!;
+    const inv = cseqOf(r)!;
     if (ra.cseq !== inv.seq || ra.method.toUpperCase() !== 'INVITE') {
       out.push(finding(rel09, `PRACK RAck ${ra.rseq} ${ra.cseq} ${ra.method}, but the INVITE's CSeq is ${inv.seq} (expected RAck ${r.message.rseq} ${inv.seq} INVITE)`, p.index, r.index));
     }
@@ -178,12 +209,12 @@ const rel10 = rule('REL-10', 'MUST', 'RFC 3262 §4', 'PRACK is sent in the early
     const r = targetOf(trace, p);
     if (!r) continue;
     const diffs: string[] = [];
-    if (p.message.toTag !== r.message.toTag) diffs.push(`To tag ${p.message.toTag ?? '(none)'} (1xx: ${r.message.toTag})`);
-    if (p.message.fromTag !== r.message.fromTag) diffs.push(`From tag ${p.message.fromTag} (1xx: ${r.message.fromTag})`);
-    if ((p.message.cseq?.seq ?? 0) <= r.message.cseq!.seq) diffs.push(`CSeq ${p.message.cseq?.seq}, not above the INVITE's ${r.message.cseq!.seq}`);
+    if (toTagOf(p) !== toTagOf(r)) diffs.push(`To tag ${toTagOf(p) ?? '(none)'} (1xx: ${toTagOf(r)})`);
+    if (fromTagOf(p) !== fromTagOf(r)) diffs.push(`From tag ${fromTagOf(p)} (1xx: ${fromTagOf(r)})`);
+    if ((cseqOf(p)?.seq ?? 0) <= cseqOf(r)!.seq) diffs.push(`CSeq ${cseqOf(p)?.seq}, not above the INVITE's ${cseqOf(r)!.seq}`);
     // Request-URI and Route are the UAC's own choices: check them where the UAC sent the PRACK.
     if (p.message.vias.length === 1) {
-      const atUac = trace.messages.filter((m) => m.index < p.index && isReliable(m) && m.message.toTag === r.message.toTag && m.message.rseq === r.message.rseq && sameEndpoint(m.dst, p.src)).pop();
+      const atUac = findLastBefore(reliablesByTagRseq(trace, toTagOf(r), r.message.rseq), p.index, (m) => m.index < p.index && isReliable(m) && toTagOf(m) === toTagOf(r) && m.message.rseq === r.message.rseq && sameEndpoint(m.dst, p.src));
       if (atUac) {
         const c = atUac.message.contacts[0];
         const uri = p.message.kind === 'request' ? p.message.uri : undefined;
@@ -204,14 +235,16 @@ const rel11 = rule('REL-11', 'MUST', 'RFC 3262 §4', 'PRACKs acknowledge RSeq va
   for (const p of pracks(trace)) {
     if (seen.has(requestKey(p)) || !p.message.rack) continue; // other hops' copies
     seen.add(requestKey(p));
-    const k = `${p.message.callId}|${p.message.fromTag}|${p.message.toTag}`;
-    byDialog.set(k, [...(byDialog.get(k) ?? []), p]);
+    const k = `${callIdOf(p)}|${fromTagOf(p)}|${toTagOf(p)}`;
+    const list = byDialog.get(k);
+    if (list) list.push(p);
+    else byDialog.set(k, [p]);
   }
   for (const list of byDialog.values()) {
     for (let i = 1; i < list.length; i++) {
       const a = list[i - 1].message.rack!;
       const b = list[i].message.rack!;
-      if (b.rseq === a.rseq) out.push(finding(rel11, `second PRACK (CSeq ${list[i].message.cseq?.seq}) for RSeq ${b.rseq}, already acknowledged by CSeq ${list[i - 1].message.cseq?.seq}`, list[i].index, list[i - 1].index));
+      if (b.rseq === a.rseq) out.push(finding(rel11, `second PRACK (CSeq ${cseqOf(list[i])?.seq}) for RSeq ${b.rseq}, already acknowledged by CSeq ${list[i - 1].message.cseq?.seq}`, list[i].index, list[i - 1].index));
       else if (b.rseq !== a.rseq + 1) out.push(finding(rel11, `PRACK for RSeq ${b.rseq} after the one for RSeq ${a.rseq}; only RSeq ${a.rseq + 1} may be acknowledged next`, list[i].index, list[i - 1].index));
     }
   }
@@ -223,17 +256,17 @@ const rel12 = rule('REL-12', 'MUST', 'RFC 3262 §3', 'A PRACK matching no unackn
   for (const p of pracks(trace)) {
     const fin = p.transaction && finalResponse(p.transaction);
     if (!fin || fin.status! >= 300 || !p.message.rack) continue;
-    const reliables = trace.messages.filter((m) => m.index < p.index && isReliable(m) && m.message.callId === p.message.callId);
+    const reliables = before(reliablesOfCall(trace, callIdOf(p)), p.index).filter((m) => m.index < p.index && isReliable(m) && callIdOf(m) === callIdOf(p));
     if (!reliables.length) continue; // the 1xx was not captured
     const target = reliables.find((r) => matches(p, r));
     const ra = p.message.rack;
     if (!target) {
-      out.push(finding(rel12, `PRACK RAck ${ra.rseq} ${ra.cseq} ${ra.method} (To tag ${p.message.toTag}) matches no reliable provisional, yet was answered ${fin.label} instead of 481`, fin.index, p.index));
+      out.push(finding(rel12, `PRACK RAck ${ra.rseq} ${ra.cseq} ${ra.method} (To tag ${toTagOf(p)}) matches no reliable provisional, yet was answered ${fin.label} instead of 481`, fin.index, p.index));
       continue;
     }
-    const earlier = pracks(trace, p.message.callId).find((q) => q.index < p.index && requestKey(q) !== requestKey(p) && matches(q, target) && sameHopAs(q, p)
+    const earlier = pracks(trace, callIdOf(p)).find((q) => q.index < p.index && requestKey(q) !== requestKey(p) && matches(q, target) && sameHopAs(q, p)
       && q.transaction && finalResponse(q.transaction)?.status! < 300);
-    if (earlier) out.push(finding(rel12, `PRACK (CSeq ${p.message.cseq?.seq}) for RSeq ${ra.rseq}, already acknowledged by the PRACK with CSeq ${earlier.message.cseq?.seq}, was answered ${fin.label} instead of 481`, fin.index, p.index, earlier.index));
+    if (earlier) out.push(finding(rel12, `PRACK (CSeq ${cseqOf(p)?.seq}) for RSeq ${ra.rseq}, already acknowledged by the PRACK with CSeq ${cseqOf(earlier)?.seq}, was answered ${fin.label} instead of 481`, fin.index, p.index, earlier.index));
   }
   return dedupe(out);
 });
@@ -248,9 +281,9 @@ const rel13 = rule('REL-13', 'MUST', 'RFC 3262 §4', 'Each early dialog gets its
     for (const [tag, list] of tags) {
       const r = list[0];
       if (end - r.time < 2 * ctx.t1) continue;
-      const own = pracks(trace, r.message.callId).some((p) => p.message.toTag === tag && p.message.rack?.rseq === r.message.rseq);
-      const other = pracks(trace, r.message.callId).find((p) => p.message.toTag !== tag && p.index > r.index && p.message.rack?.rseq === r.message.rseq);
-      if (!own && other) out.push(finding(rel13, `${r.label} of early dialog ${tag} (RSeq ${r.message.rseq}) was acknowledged only by a PRACK of early dialog ${other.message.toTag}`, other.index, r.index));
+      const own = pracks(trace, callIdOf(r)).some((p) => toTagOf(p) === tag && p.message.rack?.rseq === r.message.rseq);
+      const other = pracks(trace, callIdOf(r)).find((p) => toTagOf(p) !== tag && p.index > r.index && p.message.rack?.rseq === r.message.rseq);
+      if (!own && other) out.push(finding(rel13, `${r.label} of early dialog ${tag} (RSeq ${r.message.rseq}) was acknowledged only by a PRACK of early dialog ${toTagOf(other)}`, other.index, r.index));
     }
   }
   return dedupe(out);

@@ -3,11 +3,13 @@
  * they only speak when the capture saw both (see requestLegs); the transport rules (PRX-18..20) read one hop.
  */
 import { isIP } from 'node:net';
+import type { Endpoint } from '../capture/types.js';
 import type { Trace, TraceMessage } from '../trace/trace.js';
 import {
   COOKIE, canonicalIp, dedupe, finalResponse, isIpLiteral, isRequest, legsFrom, listText, lr, requestLegs, responseLegs,
-  sameEndpoint, sameUri, sameUriList, traceEnd, viaSame,
+  sameEndpoint, sameUri, sameUriList, traceEnd, viaSame, type Leg,
 } from './common.js';
+import { callIdOf, cseqOf, fromTagOf, groupBy, memo, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
 const prx01 = rule('PRX-01', 'MUST', 'RFC 3261 §16.6 item 3', 'A forwarded request has Max-Forwards one less (70 if it had none)', (trace) => {
@@ -39,10 +41,17 @@ const prx03 = rule('PRX-03', 'MUST', 'RFC 3261 §16.6 item 8', 'A proxy pushes i
   }
   // A relay that adds no Via: the same Via stack leaves the element it arrived at, for another destination.
   const firsts = trace.messages.filter((m) => isRequest(m) && !m.retransmission && m.method !== 'ACK' && m.method !== 'CANCEL');
+  // Candidates share Call-ID, CSeq number and method, and arrived at the address b leaves from.
+  const key = (m: TraceMessage, ip: string) => `${callIdOf(m)}\n${cseqOf(m)?.seq}\n${m.method}\n${canonicalIp(ip)}`;
+  const byArrival = groupBy(firsts, (x) => key(x, x.dst.ip));
   for (const b of firsts) {
-    const a = firsts.find((x) => x.index < b.index && canonicalIp(x.dst.ip) === canonicalIp(b.src.ip) && !sameEndpoint(x.src, b.dst)
-      && x.message.callId === b.message.callId && x.message.cseq?.seq === b.message.cseq?.seq && x.method === b.method
-      && x.message.vias.length === b.message.vias.length && x.message.vias.every((v, i) => viaSame(v, b.message.vias[i])));
+    let a: TraceMessage | undefined;
+    for (const x of byArrival.get(key(b, b.src.ip)) ?? []) {
+      if (x.index >= b.index) break;
+      if (canonicalIp(x.dst.ip) === canonicalIp(b.src.ip) && !sameEndpoint(x.src, b.dst)
+        && callIdOf(x) === callIdOf(b) && cseqOf(x)?.seq === cseqOf(b)?.seq && x.method === b.method
+        && x.message.vias.length === b.message.vias.length && x.message.vias.every((v, i) => viaSame(v, b.message.vias[i]))) { a = x; break; }
+    }
     if (a) out.push(finding(prx03, `${b.method} relayed by ${b.from} to ${b.to} without a Via of its own (same Via stack as received from ${a.from})`, b.index, a.index));
   }
   return out;
@@ -75,7 +84,7 @@ const prx05 = rule('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional resp
     if (end - r.time < 2 * ctx.t1) continue;
     const sentFinal = leg.in.responses.find((u) => u.status! >= 200 && u.index < r.index);
     if (r.status! < 200 && !r.retransmission && !sentFinal) {
-      out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label} (To tag ${r.message.toTag ?? 'none'}) but did not forward it upstream`, r.index));
+      out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label} (To tag ${toTagOf(r) ?? 'none'}) but did not forward it upstream`, r.index));
     } else if (r.status! >= 200 && r.status! < 300) {
       const n = leg.out.responses.filter((x) => x.status === r.status).length;
       const m = leg.in.responses.filter((x) => x.status === r.status).length;
@@ -150,9 +159,22 @@ const prx09 = rule('PRX-09', 'MUST', 'RFC 3261 §16.4', 'A loose router removes 
 
 const prx12 = rule('PRX-12', 'SHOULD', 'RFC 3261 §16.3 item 4', 'A looped request (unchanged) is answered 482', (trace) => {
   const out: Finding[] = [];
-  for (const l1 of requestLegs(trace)) {
+  const legs = requestLegs(trace);
+  // Legs by the branches in the Via stack of the request arriving at them, each leg once, in leg order.
+  const byViaBranch = new Map<string | undefined, Leg[]>();
+  for (const l2 of legs) {
+    const seen = new Set<string | undefined>();
+    for (const v of l2.in.request.message.vias) {
+      if (seen.has(v.branch)) continue;
+      seen.add(v.branch);
+      const list = byViaBranch.get(v.branch);
+      if (list) list.push(l2);
+      else byViaBranch.set(v.branch, [l2]);
+    }
+  }
+  for (const l1 of legs) {
     const branch = l1.out.request.message.branch;
-    for (const l2 of requestLegs(trace)) {
+    for (const l2 of byViaBranch.get(branch) ?? []) {
       if (l2.in === l1.in || l2.in.request.index <= l1.out.request.index) continue;
       const back = l2.in.request;
       // It came back through the same proxy, with that proxy's earlier Via in its stack and nothing changed.
@@ -182,18 +204,18 @@ const prx14 = rule('PRX-14', 'MUST', 'RFC 3261 §16.6 item 1, §12', 'A proxy ke
     const x = a.request.message;
     const y = b.request.message;
     const diffs: string[] = [];
-    if (x.fromTag !== y.fromTag) diffs.push(`From tag ${y.fromTag} (received ${x.fromTag})`);
-    if (x.toTag !== y.toTag) diffs.push(`To tag ${y.toTag ?? '(none)'} (received ${x.toTag ?? '(none)'})`);
+    if (fromTagOf(a.request) !== fromTagOf(b.request)) diffs.push(`From tag ${y.fromTag} (received ${x.fromTag})`);
+    if (toTagOf(a.request) !== toTagOf(b.request)) diffs.push(`To tag ${y.toTag ?? '(none)'} (received ${x.toTag ?? '(none)'})`);
     if (diffs.length) out.push(finding(prx14, `proxy ${b.request.from} forwarded ${b.method} with ${diffs.join(', ')}`, b.request.index, a.request.index));
   }
   for (const p of responseLegs(trace).pairs) {
     const x = p.in.message;
     const y = p.out.message;
     const diffs: string[] = [];
-    if (x.callId !== y.callId) diffs.push(`Call-ID ${y.callId} (received ${x.callId})`);
-    if (x.fromTag !== y.fromTag) diffs.push(`From tag ${y.fromTag} (received ${x.fromTag})`);
-    if (x.toTag !== y.toTag) diffs.push(`To tag ${y.toTag ?? '(none)'} (received ${x.toTag ?? '(none)'})`);
-    if (x.cseq?.seq !== y.cseq?.seq || x.cseq?.method !== y.cseq?.method) diffs.push(`CSeq ${y.get('cseq')} (received ${x.get('cseq')})`);
+    if (callIdOf(p.in) !== callIdOf(p.out)) diffs.push(`Call-ID ${y.callId} (received ${x.callId})`);
+    if (fromTagOf(p.in) !== fromTagOf(p.out)) diffs.push(`From tag ${y.fromTag} (received ${x.fromTag})`);
+    if (toTagOf(p.in) !== toTagOf(p.out)) diffs.push(`To tag ${y.toTag ?? '(none)'} (received ${x.toTag ?? '(none)'})`);
+    if (cseqOf(p.in)?.seq !== cseqOf(p.out)?.seq || cseqOf(p.in)?.method !== cseqOf(p.out)?.method) diffs.push(`CSeq ${y.get('cseq')} (received ${x.get('cseq')})`);
     if (diffs.length) out.push(finding(prx14, `proxy ${p.out.from} relayed ${p.out.label} upstream with ${diffs.join(', ')}`, p.out.index, p.in.index));
   }
   return out;
@@ -247,13 +269,15 @@ const prx17 = rule('PRX-17', 'SHOULD', 'RFC 3261 §16.11', 'A retransmitted requ
 });
 
 /** Responses at the hop of their request: the receiver's view of the request's source address. */
-function hopResponses(trace: Trace): Array<{ req: TraceMessage; res: TraceMessage }> {
-  const out: Array<{ req: TraceMessage; res: TraceMessage }> = [];
-  for (const t of trace.transactions) {
-    const res = t.responses.find((r) => !r.retransmission && sameEndpoint(r.src, t.request.dst) && r.message.topVia);
-    if (res && t.request.message.topVia) out.push({ req: t.request, res });
-  }
-  return out;
+function hopResponses(trace: Trace): ReadonlyArray<{ req: TraceMessage; res: TraceMessage }> {
+  return memo(trace, 'prx:hopResponses', () => {
+    const out: Array<{ req: TraceMessage; res: TraceMessage }> = [];
+    for (const t of trace.transactions) {
+      const res = t.responses.find((r) => !r.retransmission && sameEndpoint(r.src, t.request.dst) && r.message.topVia);
+      if (res && t.request.message.topVia) out.push({ req: t.request, res });
+    }
+    return out;
+  });
 }
 
 const prx18 = rule('PRX-18', 'MUST', 'RFC 3261 §18.2.1', 'received= is added when the sent-by is a name or another address', (trace) => {
@@ -291,6 +315,26 @@ const prx19 = rule('PRX-19', 'MUST', 'RFC 3581 §4', 'An empty rport is filled i
   return out;
 });
 
+function endpointKey(e: Endpoint): string {
+  return JSON.stringify([canonicalIp(e.ip), e.port]);
+}
+
+/** The two endpoints of a message, in either direction. */
+function connectionKey(a: Endpoint, b: Endpoint): string {
+  const x = endpointKey(a);
+  const y = endpointKey(b);
+  return x < y ? `${x}${y}` : `${y}${x}`;
+}
+
+/** The index of the last message between each pair of endpoints (either direction). */
+function lastOnConnection(trace: Trace): Map<string, number> {
+  return memo(trace, 'prx:lastOnConnection', () => {
+    const out = new Map<string, number>();
+    for (const m of trace.messages) out.set(connectionKey(m.src, m.dst), m.index);
+    return out;
+  });
+}
+
 const prx20 = rule('PRX-20', 'MUST', 'RFC 3261 §18.2.2', 'Over a stream transport the response uses the request\'s connection', (trace) => {
   const out: Finding[] = [];
   for (const t of trace.transactions) {
@@ -299,7 +343,7 @@ const prx20 = rule('PRX-20', 'MUST', 'RFC 3261 §18.2.2', 'Over a stream transpo
     const res = t.responses.find((r) => !r.retransmission && canonicalIp(r.src.ip) === canonicalIp(req.dst.ip) && canonicalIp(r.dst.ip) === canonicalIp(req.src.ip));
     if (!res || (sameEndpoint(res.src, req.dst) && sameEndpoint(res.dst, req.src))) continue;
     // Only if the connection was demonstrably still open: something used it after the response.
-    const open = trace.messages.some((m) => m.index > res.index && ((sameEndpoint(m.src, req.src) && sameEndpoint(m.dst, req.dst)) || (sameEndpoint(m.src, req.dst) && sameEndpoint(m.dst, req.src))));
+    const open = (lastOnConnection(trace).get(connectionKey(req.src, req.dst)) ?? -1) > res.index;
     if (open) out.push(finding(prx20, `${res.label} went from port ${res.src.port} to ${res.dst.port}, not back on the ${req.transport.toUpperCase()} connection of the request (${req.src.port} → ${req.dst.port}), which stayed open`, res.index, req.index));
   }
   return out;

@@ -1,27 +1,43 @@
 /** REF-*: REFER (RFC 3515, RFC 4488) and RPL-*: Replaces (RFC 3891). */
 import { parseHeaderParams } from '../sip/params.js';
 import { unescape } from '../sip/uri.js';
-import type { Trace, TraceMessage } from '../trace/trace.js';
+import type { Dialog, Trace, TraceMessage } from '../trace/trace.js';
 import { canonicalIp, dedupe, finalResponse, isRequest, late, requestKey, traceEnd } from './common.js';
+import { bucketed, callIdOf, cseqOf, findAfter, fromTagOf, groupBy, memo, requestsOfCall, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
-function refers(trace: Trace): TraceMessage[] {
-  const seen = new Set<string>();
-  return trace.messages.filter((m) => {
-    if (m.method !== 'REFER' || !isRequest(m) || m.retransmission || seen.has(requestKey(m))) return false;
-    seen.add(requestKey(m));
-    return true;
+/** The first copy of each REFER, whatever the hop (shared by the rules: do not modify). */
+function refers(trace: Trace): readonly TraceMessage[] {
+  return memo(trace, 'ref:refers', () => {
+    const seen = new Set<string>();
+    return trace.messages.filter((m) => {
+      if (m.method !== 'REFER' || !isRequest(m) || m.retransmission || seen.has(requestKey(m))) return false;
+      seen.add(requestKey(m));
+      return true;
+    });
   });
 }
 
-function referNotifies(trace: Trace): TraceMessage[] {
-  return trace.messages.filter((m) => m.method === 'NOTIFY' && !m.retransmission && m.message.event?.package.toLowerCase() === 'refer');
+/** NOTIFYs of refer subscriptions in the trace, and by Call-ID (shared: do not modify). */
+function referNotifyIndex(trace: Trace): { all: TraceMessage[]; byCall: Map<string | undefined, TraceMessage[]> } {
+  return memo(trace, 'ref:notifies', () => {
+    const all = trace.messages.filter((m) => m.method === 'NOTIFY' && !m.retransmission && m.message.event?.package.toLowerCase() === 'refer');
+    return { all, byCall: groupBy(all, (m) => callIdOf(m)) };
+  });
+}
+
+function referNotifies(trace: Trace): readonly TraceMessage[] {
+  return referNotifyIndex(trace).all;
+}
+
+function referNotifiesOfCall(trace: Trace, callId: string | undefined): readonly TraceMessage[] {
+  return referNotifyIndex(trace).byCall.get(callId) ?? [];
 }
 
 /** NOTIFYs of the implicit subscription a REFER created: same Call-ID, from the REFER's recipient. */
 function notifiesOf(trace: Trace, refer: TraceMessage): TraceMessage[] {
-  return referNotifies(trace).filter((n) => n.index > refer.index && n.message.callId === refer.message.callId && n.message.toTag === refer.message.fromTag
-    && (n.message.event?.id === undefined || n.message.event.id === String(refer.message.cseq?.seq)));
+  return referNotifiesOfCall(trace, callIdOf(refer)).filter((n) => n.index > refer.index && callIdOf(n) === callIdOf(refer) && toTagOf(n) === fromTagOf(refer)
+    && (n.message.event?.id === undefined || n.message.event.id === String(cseqOf(refer)?.seq)));
 }
 
 const refSub = (m: TraceMessage) => m.message.get('refer-sub')?.trim().toLowerCase();
@@ -88,15 +104,17 @@ const ref06 = rule('REF-06', 'MUST', 'RFC 3515 §2.4.6', 'With several REFERs in
   const out: Finding[] = [];
   const byDialog = new Map<string, TraceMessage[]>();
   for (const m of refers(trace)) {
-    if (m.message.toTag === undefined) continue;
-    const k = `${m.message.callId}|${m.message.fromTag}`;
-    byDialog.set(k, [...(byDialog.get(k) ?? []), m]);
+    if (toTagOf(m) === undefined) continue;
+    const k = `${callIdOf(m)}|${fromTagOf(m)}`;
+    const list = byDialog.get(k);
+    if (list) list.push(m);
+    else byDialog.set(k, [m]);
   }
   for (const list of byDialog.values()) {
     if (list.length < 2) continue;
-    const ids = list.map((r) => String(r.message.cseq?.seq));
-    for (const n of referNotifies(trace)) {
-      if (n.index < list[1].index || n.message.callId !== list[0].message.callId || n.message.toTag !== list[0].message.fromTag) continue;
+    const ids = list.map((r) => String(cseqOf(r)?.seq));
+    for (const n of referNotifiesOfCall(trace, callIdOf(list[0]))) {
+      if (n.index < list[1].index || callIdOf(n) !== callIdOf(list[0]) || toTagOf(n) !== fromTagOf(list[0])) continue;
       const id = n.message.event?.id;
       if (id === undefined || !ids.includes(id)) out.push(finding(ref06, `NOTIFY has Event: refer${id === undefined ? ' without id' : `;id=${id}`} in a dialog with REFERs of CSeq ${ids.join(', ')}`, n.index, list[1].index));
     }
@@ -117,7 +135,7 @@ const ref07 = rule('REF-07', 'MUST', 'RFC 4488 §4', 'A REFER accepted with Refe
 });
 
 const ref08 = rule('REF-08', 'MUST', 'RFC 3261 §8.1.1.8, RFC 3515 §2.4', 'REFER carries a Contact', (trace) => {
-  return refers(trace).filter((m) => !m.message.has('contact')).map((m) => finding(ref08, `REFER${m.message.toTag ? '' : ' (outside a dialog)'} has no Contact`, m.index));
+  return refers(trace).filter((m) => !m.message.has('contact')).map((m) => finding(ref08, `REFER${toTagOf(m) ? '' : ' (outside a dialog)'} has no Contact`, m.index));
 });
 
 interface Replaces { callId: string; toTag?: string; fromTag?: string; earlyOnly: boolean }
@@ -137,7 +155,8 @@ const ref09 = rule('REF-09', 'SHOULD', 'RFC 3515 §2.1, RFC 3891 §4', 'Refer-To
     const h = u.headers.find((x) => x.name.toLowerCase() === 'replaces');
     if (!h) continue;
     const want = parseReplaces(unescape(h.value));
-    const inv = trace.messages.find((x) => x.index > m.index && x.method === 'INVITE' && !x.retransmission && x.message.toTag === undefined
+    const invites = bucketed(trace, 'ref:invitesBySource', (x) => canonicalIp(x.src.ip), (x) => x.method === 'INVITE' && isRequest(x)).get(canonicalIp(m.dst.ip)) ?? [];
+    const inv = findAfter(invites, m.index, (x) => x.index > m.index && x.method === 'INVITE' && !x.retransmission && toTagOf(x) === undefined
       && canonicalIp(x.src.ip) === canonicalIp(m.dst.ip) && x.message.kind === 'request' && x.message.uri?.kind === 'sip' && x.message.uri.user === u.user);
     if (!inv) continue;
     const got = inv.message.get('replaces');
@@ -173,7 +192,16 @@ const rpl02 = rule('RPL-02', 'MUST', 'RFC 3891 §3', 'An INVITE carries at most 
 
 /** Dialogs of the trace under a Call-ID with both tags (either orientation). */
 function replacedDialog(trace: Trace, r: Replaces) {
-  return trace.dialogs.find((d) => d.callId === r.callId && ((d.callerTag === r.fromTag && d.calleeTag === r.toTag) || (d.callerTag === r.toTag && d.calleeTag === r.fromTag)));
+  const byCall = memo(trace, 'rpl:dialogsByCall', () => {
+    const out = new Map<string, Dialog[]>();
+    for (const d of trace.dialogs) {
+      const list = out.get(d.callId);
+      if (list) list.push(d);
+      else out.set(d.callId, [d]);
+    }
+    return out;
+  });
+  return byCall.get(r.callId)?.find((d) => d.callId === r.callId && ((d.callerTag === r.fromTag && d.calleeTag === r.toTag) || (d.callerTag === r.toTag && d.calleeTag === r.fromTag)));
 }
 
 const rpl03 = rule('RPL-03', 'MUST', 'RFC 3891 §3', 'A Replaces matching no dialog is answered 481', (trace) => {
@@ -182,7 +210,7 @@ const rpl03 = rule('RPL-03', 'MUST', 'RFC 3891 §3', 'A Replaces matching no dia
     const fin = m.transaction && finalResponse(m.transaction);
     if (!fin || fin.status! >= 300 || replacedDialog(trace, r)) continue;
     // Only when the replaced call began inside the capture can "no such dialog" be known.
-    const began = trace.messages.some((x) => x.index < m.index && x.message.callId === r.callId && x.method === 'INVITE' && x.message.toTag === undefined);
+    const began = requestsOfCall(trace, 'INVITE', r.callId).some((x) => x.index < m.index && callIdOf(x) === r.callId && x.method === 'INVITE' && toTagOf(x) === undefined);
     if (began) out.push(finding(rpl03, `INVITE with Replaces ${m.message.get('replaces')} matches no dialog of that call, yet was answered ${fin.label} instead of 481`, fin.index, m.index));
   }
   return out;
@@ -195,7 +223,7 @@ const rpl04 = rule('RPL-04', 'MUST', 'RFC 3891 §3', 'Replaces of an early dialo
     const d = replacedDialog(trace, r);
     if (!fin || fin.status! >= 300 || !d) continue;
     const confirmed = d.confirmedAt !== undefined && d.confirmedAt <= m.time;
-    const initiator = d.messages.find((x) => x.method === d.method && x.message.toTag === undefined && x.message.vias.length === 1);
+    const initiator = d.messages.find((x) => x.method === d.method && toTagOf(x) === undefined && x.message.vias.length === 1);
     if (confirmed && r.earlyOnly) out.push(finding(rpl04, `INVITE with Replaces;early-only names a confirmed dialog and was answered ${fin.label} instead of 486`, fin.index, m.index));
     else if (!confirmed && initiator && canonicalIp(initiator.src.ip) !== canonicalIp(m.dst.ip)) out.push(finding(rpl04, `INVITE with Replaces names an early dialog its recipient did not initiate and was answered ${fin.label} instead of 481`, fin.index, m.index));
   }

@@ -2,10 +2,19 @@
 import type { NameAddr } from '../sip/name-addr.js';
 import type { Trace, TraceMessage } from '../trace/trace.js';
 import { canonicalIp, contactExpiry, finalResponse, fromOriginator, hasTag, isRequest, isResponse, legInto, listText, lr, sameUri, sameUriList, uriText } from './common.js';
+import type { Uri } from '../sip/uri.js';
+import { callIdOf, cseqOf, findAfter, groupBy, memo, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
-function registers(trace: Trace): TraceMessage[] {
-  return trace.messages.filter((m) => m.method === 'REGISTER' && isRequest(m) && !m.retransmission);
+/** First copies of REGISTER requests (shared: do not modify). */
+function registers(trace: Trace): readonly TraceMessage[] {
+  return memo(trace, 'reg:registers', () => trace.messages.filter((m) => m.method === 'REGISTER' && isRequest(m) && !m.retransmission));
+}
+
+/** What any two URIs that sameUri() takes for equal have in common (scheme, host and port for SIP). */
+function uriKey(u: Uri | undefined): string {
+  if (!u) return '-';
+  return u.kind === 'sip' ? `sip\n${u.scheme}\n${u.host.toLowerCase()}\n${u.port}` : u.kind;
 }
 
 function paths(m: TraceMessage): NameAddr[] {
@@ -43,12 +52,12 @@ const reg03 = rule('REG-03', 'SHOULD', 'RFC 3261 §10.2', 'Registrations keep on
     const prev = last.get(k);
     last.set(k, m);
     if (!prev) continue;
-    if (prev.message.callId !== m.message.callId) {
-      out.push(finding(reg03, `REGISTER uses Call-ID ${m.message.callId}, the previous registration to the same registrar used ${prev.message.callId}`, m.index, prev.index));
+    if (callIdOf(prev) !== callIdOf(m)) {
+      out.push(finding(reg03, `REGISTER uses Call-ID ${callIdOf(m)}, the previous registration to the same registrar used ${callIdOf(prev)}`, m.index, prev.index));
       continue;
     }
-    const a = prev.message.cseq?.seq;
-    const b = m.message.cseq?.seq;
+    const a = cseqOf(prev)?.seq;
+    const b = cseqOf(m)?.seq;
     if (a === undefined || b === undefined) continue;
     if (b <= a) out.push({ ...finding(reg03, `REGISTER has CSeq ${b} after CSeq ${a} with the same Call-ID; it must grow by one`, m.index, prev.index), level: 'MUST' });
     else if (b !== a + 1) out.push(finding(reg03, `REGISTER has CSeq ${b} after CSeq ${a} with the same Call-ID; expected ${a + 1}`, m.index, prev.index));
@@ -86,7 +95,9 @@ const reg05 = rule('REG-05', 'MUST', 'RFC 3261 §10.3 step 8', '200 to REGISTER 
 
 /** The next REGISTER of the same UA for the same address of record. */
 function nextRegister(trace: Trace, after: TraceMessage, req: TraceMessage): TraceMessage | undefined {
-  return registers(trace).find((m) => m.index > after.index && canonicalIp(m.src.ip) === canonicalIp(req.src.ip) && sameUri(m.message.to?.uri, req.message.to?.uri) && m.transaction !== req.transaction);
+  const key = (m: TraceMessage) => `${canonicalIp(m.src.ip)}\n${uriKey(m.message.to?.uri)}`;
+  const byUa = memo(trace, 'reg:registersByUa', () => groupBy(registers(trace), key));
+  return findAfter(byUa.get(key(req)) ?? [], after.index, (m) => m.index > after.index && canonicalIp(m.src.ip) === canonicalIp(req.src.ip) && sameUri(m.message.to?.uri, req.message.to?.uri) && m.transaction !== req.transaction);
 }
 
 const reg06 = rule('REG-06', 'MUST', 'RFC 3261 §10.2.8, §10.3 step 7', 'After 423 the UA retries with at least Min-Expires', (trace) => {
@@ -138,8 +149,8 @@ const pth01 = rule('PTH-01', 'MUST', 'RFC 3327 §4', 'Path appears only in REGIS
   const out: Finding[] = [];
   for (const m of trace.messages) {
     if (m.retransmission || !m.message.has('path')) continue;
-    const ok = isRequest(m) ? m.method === 'REGISTER' : m.message.cseq?.method === 'REGISTER' && m.status! >= 200 && m.status! < 300;
-    if (!ok) out.push(finding(pth01, `${m.label}${isResponse(m) ? ` to ${m.message.cseq?.method}` : ''} carries Path, which belongs only to REGISTER and its 2xx`, m.index));
+    const ok = isRequest(m) ? m.method === 'REGISTER' : cseqOf(m)?.method === 'REGISTER' && m.status! >= 200 && m.status! < 300;
+    if (!ok) out.push(finding(pth01, `${m.label}${isResponse(m) ? ` to ${cseqOf(m)?.method}` : ''} carries Path, which belongs only to REGISTER and its 2xx`, m.index));
   }
   return out;
 });
@@ -186,10 +197,24 @@ const pth04 = rule('PTH-04', 'MUST', 'RFC 3327 §5.3', 'Requests to a registered
     if (!ok || !ok.message.has('path')) continue;
     for (const c of t.request.message.contacts) stored.push({ contact: c, path: paths(t.request), registrar: canonicalIp(t.request.dst.ip), at: ok });
   }
+  if (!stored.length) return out;
+  // By registrar and contact, each group in the order of `stored`: the last one that fits is the one used.
+  const byTarget = new Map<string, typeof stored>();
+  for (const x of stored) {
+    const k = `${x.registrar}\n${uriKey(x.contact.uri)}`;
+    const list = byTarget.get(k);
+    if (list) list.push(x);
+    else byTarget.set(k, [x]);
+  }
   for (const m of trace.messages) {
-    if (!isRequest(m) || m.retransmission || m.message.toTag !== undefined || m.method === 'REGISTER' || m.message.kind !== 'request') continue;
+    if (!isRequest(m) || m.retransmission || toTagOf(m) !== undefined || m.method === 'REGISTER' || m.message.kind !== 'request') continue;
     const uri = m.message.uri;
-    const s = stored.filter((x) => x.at.index < m.index && x.registrar === canonicalIp(m.src.ip) && sameUri(x.contact.uri, uri)).pop();
+    const cands = byTarget.get(`${canonicalIp(m.src.ip)}\n${uriKey(uri)}`) ?? [];
+    let s: (typeof stored)[number] | undefined;
+    for (let i = cands.length - 1; i >= 0 && !s; i--) {
+      const x = cands[i];
+      if (x.at.index < m.index && x.registrar === canonicalIp(m.src.ip) && sameUri(x.contact.uri, uri)) s = x;
+    }
     if (s && !sameUriList(m.message.routes, s.path)) out.push(finding(pth04, `${m.method} to registered contact <${s.contact.uriText}> has Route ${listText(m.message.routes)}, the stored Path is ${listText(s.path)}`, m.index, s.at.index));
   }
   return out;
@@ -257,7 +282,7 @@ const ob08 = rule('OB-08', 'SHOULD', 'RFC 5626 §4.3', 'Dialog-forming requests 
     if (ok && ok.status! < 300 && hasTag(ok, 'require', 'outbound')) outboundUas.set(`${canonicalIp(t.request.src.ip)}|${t.request.src.port}`, ok);
   }
   for (const m of trace.messages) {
-    if (!isRequest(m) || m.retransmission || !['INVITE', 'SUBSCRIBE', 'REFER'].includes(m.method!) || m.message.toTag !== undefined || !fromOriginator(m)) continue;
+    if (!isRequest(m) || m.retransmission || !['INVITE', 'SUBSCRIBE', 'REFER'].includes(m.method!) || toTagOf(m) !== undefined || !fromOriginator(m)) continue;
     const reg = outboundUas.get(`${canonicalIp(m.src.ip)}|${m.src.port}`);
     const c = m.message.contacts[0];
     if (reg && reg.index < m.index && c?.uri?.kind === 'sip' && !c.uri.params.has('ob')) out.push(finding(ob08, `${m.method} from an outbound-registered UA has Contact <${c.uriText}> without ;ob`, m.index, reg.index));

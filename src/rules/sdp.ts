@@ -5,6 +5,7 @@
 import { parse as parseSdp, type SessionDescription } from 'sdp-transform';
 import type { Dialog, Trace, TraceMessage } from '../trace/trace.js';
 import { dedupe, epText, isRequest } from './common.js';
+import { callIdOf, cseqOf, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
 type Media = SessionDescription['media'][number];
@@ -59,14 +60,22 @@ function mediaList(s: SessionDescription): string {
 
 interface Sdp { msg: TraceMessage; text: string; s: SessionDescription }
 
-function parse(m: TraceMessage): Sdp | undefined {
+/** Parsed session descriptions by text (a proxy relays the same SDP on each hop), null where parsing failed. */
+type SdpCache = Map<string, SessionDescription | null>;
+
+function parse(m: TraceMessage, cache: SdpCache): Sdp | undefined {
   const text = sdpText(m);
   if (text === undefined) return undefined;
-  try {
-    return { msg: m, text, s: parseSdp(text) };
-  } catch {
-    return undefined;
+  let s = cache.get(text);
+  if (s === undefined) {
+    try {
+      s = parseSdp(text);
+    } catch {
+      s = null;
+    }
+    cache.set(text, s);
   }
+  return s === null ? undefined : { msg: m, text, s };
 }
 
 type Kind = 'offer' | 'answer' | 'preview';
@@ -87,7 +96,9 @@ function hops(d: Dialog): TraceMessage[][] {
   for (const m of d.messages) {
     if (m.retransmission) continue;
     const k = [epText(m.src), epText(m.dst)].sort().join('|');
-    by.set(k, [...(by.get(k) ?? []), m]);
+    const list = by.get(k);
+    if (list) list.push(m);
+    else by.set(k, [m]);
   }
   return [...by.values()];
 }
@@ -97,12 +108,12 @@ function side(m: TraceMessage): string {
 }
 
 /** Walk one hop's messages through the offer/answer state machine of RFC 3261 §13.2.1 and RFC 3262 §5. */
-function walk(msgs: TraceMessage[]): HopLog {
+function walk(msgs: TraceMessage[], cache: SdpCache): HopLog {
   const log: HopLog = { exchanges: [], placement: [], sdps: [] };
   let pending: { sdp: Sdp; txn: string; kind: 'INVITE' | '2xx' | 'r1xx' | 'UPDATE' | 'PRACK' } | undefined;
   const offerless = new Set<string>();
   const offeredIn = new Set<string>();
-  const txnOf = (m: TraceMessage) => `${m.message.callId}|${m.message.cseq?.seq}|${m.message.cseq?.method === 'ACK' ? 'INVITE' : m.message.cseq?.method}`;
+  const txnOf = (m: TraceMessage) => `${callIdOf(m)}|${cseqOf(m)?.seq}|${cseqOf(m)?.method === 'ACK' ? 'INVITE' : cseqOf(m)?.method}`;
   const answer = (a: Sdp, kind: Kind = 'answer') => {
     log.exchanges.push({ offer: pending!.sdp, answer: a, kind });
     log.sdps.push({ sdp: a, role: kind });
@@ -116,7 +127,7 @@ function walk(msgs: TraceMessage[]): HopLog {
     log.sdps.push({ sdp: o, role: 'offer' });
   };
   for (const m of msgs) {
-    const sdp = parse(m);
+    const sdp = parse(m, cache);
     const txn = txnOf(m);
     if (isRequest(m)) {
       const method = m.method!;
@@ -139,7 +150,7 @@ function walk(msgs: TraceMessage[]): HopLog {
       continue;
     }
     const status = m.status!;
-    const method = m.message.cseq?.method;
+    const method = cseqOf(m)?.method;
     const ours = pending && pending.txn === txn && side(pending.sdp.msg) !== side(m);
     if (status >= 300) { if (ours) pending = undefined; continue; }
     if (method === 'INVITE') {
@@ -166,7 +177,8 @@ function logs(trace: Trace): HopLog[] {
   const c = logCache.get(trace);
   if (c) return c;
   const out: HopLog[] = [];
-  for (const d of trace.dialogs) if (d.method === 'INVITE') for (const h of hops(d)) out.push(walk(h));
+  const cache: SdpCache = new Map();
+  for (const d of trace.dialogs) if (d.method === 'INVITE') for (const h of hops(d)) out.push(walk(h, cache));
   logCache.set(trace, out);
   return out;
 }
@@ -300,7 +312,7 @@ const oa11 = rule('OA-11', 'MUST', 'RFC 3261 §13.3.1.3, §21.4.26', 'A session 
   const out: Finding[] = [];
   for (const l of logs(trace)) for (const e of l.exchanges) {
     const a = e.answer.msg;
-    if (e.kind !== 'answer' || a.status === undefined || a.status < 200 || a.message.cseq?.method !== 'INVITE' || a.message.toTag === undefined) continue;
+    if (e.kind !== 'answer' || a.status === undefined || a.status < 200 || cseqOf(a)?.method !== 'INVITE' || toTagOf(a) === undefined) continue;
     if (a.transaction?.request.message.toTag !== undefined) continue; // a re-INVITE may disable every stream
     if (e.offer.s.media.some((m) => m.port !== 0) && e.answer.s.media.length > 0 && e.answer.s.media.every((m) => m.port === 0)) {
       out.push(finding(oa11, `${a.label} accepts the INVITE but rejects every stream (all ports 0); a session that cannot be negotiated is answered 488 or 606`, a.index, e.offer.msg.index));

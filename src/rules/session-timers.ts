@@ -1,6 +1,7 @@
 /** SES-*: session timers (RFC 4028). */
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import { dedupe, finalResponse, hasTag, isRequest, isResponse, legInto, requestKey, traceEnd } from './common.js';
+import { callIdOf, cseqOf, findAfter, firstAfter, fromTagOf, memo, messagesOfCall, requestsOfCall, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
 const REFRESH = new Set(['INVITE', 'UPDATE']);
@@ -38,8 +39,8 @@ const ses04 = rule('SES-04', 'MUST', 'RFC 4028 §7.4', 'After 422 the retry has 
     const r = t.responses.find((x) => x.status === 422 && !x.retransmission);
     const min = r?.message.minSE;
     if (!r || min === undefined) continue;
-    const next = trace.messages.find((m) => m.index > r.index && isRequest(m) && !m.retransmission && m.method === t.method && m.transaction !== t
-      && m.message.callId === t.request.message.callId && m.src.ip === t.request.src.ip);
+    const next = findAfter(requestsOfCall(trace, t.method, callIdOf(t.request)), r.index, (m) => m.index > r.index && isRequest(m) && !m.retransmission && m.method === t.method && m.transaction !== t
+      && callIdOf(m) === callIdOf(t.request) && m.src.ip === t.request.src.ip);
     if (!next) continue;
     const se = next.message.sessionExpires?.seconds;
     const nmin = next.message.minSE;
@@ -65,13 +66,14 @@ const ses05 = rule('SES-05', 'MUST', 'RFC 4028 §8', 'A proxy may lower Session-
   return out;
 });
 
-function oks(trace: Trace): TraceMessage[] {
-  return trace.messages.filter((m) => isResponse(m) && !m.retransmission && m.status! >= 200 && m.status! < 300 && REFRESH.has(m.message.cseq?.method ?? '') && m.transaction);
+/** First copies of 2xx to INVITE and UPDATE (shared by the rules: do not modify). */
+function oks(trace: Trace): readonly TraceMessage[] {
+  return memo(trace, 'ses:oks', () => trace.messages.filter((m) => isResponse(m) && !m.retransmission && m.status! >= 200 && m.status! < 300 && REFRESH.has(cseqOf(m)?.method ?? '') && m.transaction));
 }
 
 const ses06 = rule('SES-06', 'MUST', 'RFC 4028 §9', 'A 2xx with Session-Expires names the refresher', (trace) => {
   return dedupe(oks(trace).filter((r) => r.message.sessionExpires && r.message.sessionExpires.refresher === undefined)
-    .map((r) => finding(ses06, `${r.label} to ${r.message.cseq?.method} has Session-Expires ${r.message.sessionExpires!.seconds} without refresher=uac|uas`, r.index)));
+    .map((r) => finding(ses06, `${r.label} to ${cseqOf(r)?.method} has Session-Expires ${r.message.sessionExpires!.seconds} without refresher=uac|uas`, r.index)));
 });
 
 const ses07 = rule('SES-07', 'MUST', 'RFC 4028 §9', 'refresher=uac in a 2xx comes with Require: timer', (trace) => {
@@ -114,14 +116,17 @@ function negotiated(trace: Trace): Map<string, Negotiated[]> {
     const se = r.message.sessionExpires;
     if (!se || !se.refresher || seen.has(requestKey(r))) continue;
     seen.add(requestKey(r));
-    const k = `${r.message.callId}|${[r.message.fromTag, r.message.toTag].sort().join('|')}`;
-    out.set(k, [...(out.get(k) ?? []), { ok: r, t: r.transaction!, seconds: se.seconds, refresherIsUac: se.refresher === 'uac' }]);
+    const k = `${callIdOf(r)}|${[fromTagOf(r), toTagOf(r)].sort().join('|')}`;
+    const n: Negotiated = { ok: r, t: r.transaction!, seconds: se.seconds, refresherIsUac: se.refresher === 'uac' };
+    const list = out.get(k);
+    if (list) list.push(n);
+    else out.set(k, [n]);
   }
   return out;
 }
 
 function byeAfter(trace: Trace, n: Negotiated): TraceMessage | undefined {
-  return trace.messages.find((m) => m.method === 'BYE' && m.index > n.ok.index && m.message.callId === n.ok.message.callId);
+  return findAfter(requestsOfCall(trace, 'BYE', callIdOf(n.ok)), n.ok.index, (m) => m.method === 'BYE' && m.index > n.ok.index && callIdOf(m) === callIdOf(n.ok));
 }
 
 const ses10 = rule('SES-10', 'SHOULD', 'RFC 4028 §10', 'The refresher refreshes before the session expires', (trace) => {
@@ -158,8 +163,10 @@ const ses12 = rule('SES-12', 'SHOULD', 'RFC 4028 §7.4, §9', 'Refreshes and the
   const out: Finding[] = [];
   for (const list of negotiated(trace).values()) {
     const first = list[0];
-    const dlg = (m: TraceMessage) => m.message.callId === first.ok.message.callId && m.message.toTag !== undefined;
-    for (const m of trace.messages) {
+    const dlg = (m: TraceMessage) => callIdOf(m) === callIdOf(first.ok) && toTagOf(m) !== undefined;
+    const call = messagesOfCall(trace, callIdOf(first.ok));
+    for (let i = firstAfter(call, first.ok.index); i < call.length; i++) {
+      const m = call[i];
       if (m.index <= first.ok.index || !isRequest(m) || m.retransmission || !REFRESH.has(m.method!) || !dlg(m) || !m.transaction) continue;
       const fin = finalResponse(m.transaction);
       if (!m.message.sessionExpires) out.push(finding(ses12, `${m.method} refreshing a session with timer (${first.seconds} s) has no Session-Expires`, m.index, first.ok.index));

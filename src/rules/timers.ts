@@ -6,6 +6,7 @@
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import { canonicalIp, finalResponse, isRequest, late, legsFrom, near, requestLegs, sameEndpoint, secs, traceEnd } from './common.js';
 import { ackFor } from './dialog.js';
+import { cseqOf, memo, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule, type RuleContext } from './types.js';
 
 const udp = (t: Transaction) => t.request.transport === 'udp';
@@ -63,7 +64,7 @@ const tmr03 = rule('TMR-03', 'MUST', 'RFC 3261 §17.1.1.2, §17.1.2.2', 'No retr
     if (!m.retransmission || m.transport === 'udp') continue;
     // The 2xx to INVITE, its ACK and reliable provisionals are retransmitted end to end, on any transport.
     if (m.method === 'ACK') continue;
-    const cm = m.message.cseq?.method;
+    const cm = cseqOf(m)?.method;
     if (!isRequest(m) && ((cm === 'INVITE' && m.status! >= 200 && m.status! < 300) || m.message.rseq !== undefined)) continue;
     out.push(finding(tmr03, `${m.label} repeated over ${m.transport.toUpperCase()}: a reliable transport is not retransmitted on`, m.index));
   }
@@ -120,17 +121,45 @@ const tmr06 = rule('TMR-06', 'MUST', 'RFC 3261 §17.1.2.2', 'No non-INVITE retra
   return out;
 });
 
+/** Request→first-response times of one direction between two addresses, as rttBetween needs them. */
+interface Rtts {
+  /** The first two transactions in trace order, with their times (a NaN there is sticky, as in a running minimum). */
+  first: Array<{ t: Transaction; d: number }>;
+  /** The smallest time and the smallest among the other transactions (first seen wins ties). */
+  best?: { t: Transaction; d: number };
+  second?: { t: Transaction; d: number };
+}
+
+function rtts(trace: Trace): Map<string, Rtts> {
+  return memo(trace, 'tmr:rtts', () => {
+    const out = new Map<string, Rtts>();
+    for (const t of trace.transactions) {
+      if (!t.responses.length) continue;
+      const k = JSON.stringify([canonicalIp(t.request.src.ip), canonicalIp(t.request.dst.ip)]);
+      let e = out.get(k);
+      if (!e) { e = { first: [] }; out.set(k, e); }
+      const r = t.responses[0];
+      const last = t.requests.filter((x) => x.index < r.index).pop() ?? t.request;
+      const d = r.time - last.time;
+      if (e.first.length < 2) e.first.push({ t, d });
+      if (Number.isNaN(d)) continue;
+      if (!e.best || d < e.best.d) { e.second = e.best; e.best = { t, d }; }
+      else if (!e.second || d < e.second.d) e.second = { t, d };
+    }
+    return out;
+  });
+}
+
 /** Shortest request→first-response time between two addresses: a floor for the round trip. */
 function rttBetween(trace: Trace, a: string, b: string, except: Transaction): number | undefined {
-  let best: number | undefined;
-  for (const t of trace.transactions) {
-    if (t === except || !t.responses.length || canonicalIp(t.request.src.ip) !== a || canonicalIp(t.request.dst.ip) !== b) continue;
-    const r = t.responses[0];
-    const last = t.requests.filter((x) => x.index < r.index).pop() ?? t.request;
-    const d = r.time - last.time;
-    if (best === undefined || d < best) best = d;
-  }
-  return best;
+  // The running minimum over the other transactions: undefined if none, NaN if the first one's time is NaN
+  // (nothing is below NaN), else the least of the times that are numbers.
+  const e = rtts(trace).get(JSON.stringify([a, b]));
+  if (!e) return undefined;
+  const head = e.first[0].t === except ? e.first[1] : e.first[0];
+  if (!head) return undefined;
+  if (Number.isNaN(head.d)) return head.d;
+  return (e.best!.t === except ? e.second : e.best)!.d;
 }
 
 const tmr07 = rule('TMR-07', 'MUST', 'RFC 3261 §17.2.1', 'An INVITE not answered within 200 ms gets 100 Trying', (trace, ctx) => {
@@ -160,8 +189,8 @@ const tmr08 = rule('TMR-08', 'MUST', 'RFC 3261 §17.2.1', 'A retransmitted INVIT
       const lastProv = before.filter((r) => r.status! > 100).pop();
       const next = t.responses.find((r) => r.index > c.index && sameEndpoint(r.src, c.dst));
       if (!lastProv || !next || next.status! >= 200) continue;
-      if (next.status !== lastProv.status || next.message.toTag !== lastProv.message.toTag) {
-        out.push(finding(tmr08, `after the INVITE retransmission the server sent ${next.label}${next.message.toTag ? ` (tag ${next.message.toTag})` : ''} instead of repeating ${lastProv.label}${lastProv.message.toTag ? ` (tag ${lastProv.message.toTag})` : ''}`, next.index, c.index, lastProv.index));
+      if (next.status !== lastProv.status || toTagOf(next) !== toTagOf(lastProv)) {
+        out.push(finding(tmr08, `after the INVITE retransmission the server sent ${next.label}${toTagOf(next) ? ` (tag ${toTagOf(next)})` : ''} instead of repeating ${lastProv.label}${toTagOf(lastProv) ? ` (tag ${toTagOf(lastProv)})` : ''}`, next.index, c.index, lastProv.index));
         break;
       }
     }
@@ -171,7 +200,7 @@ const tmr08 = rule('TMR-08', 'MUST', 'RFC 3261 §17.2.1', 'A retransmitted INVIT
 
 /** Copies of a final response sent by the server of t with the status of its first final. */
 function finalCopies(t: Transaction, fin: TraceMessage): TraceMessage[] {
-  return t.responses.filter((r) => r.status === fin.status && r.message.toTag === fin.message.toTag && sameEndpoint(r.src, fin.src));
+  return t.responses.filter((r) => r.status === fin.status && toTagOf(r) === toTagOf(fin) && sameEndpoint(r.src, fin.src));
 }
 
 const tmr09 = rule('TMR-09', 'MUST', 'RFC 3261 §17.2.1 (Timer G)', 'A non-2xx final to INVITE is retransmitted at T1 doubling to T2 until the ACK', (trace, ctx) => {
@@ -211,7 +240,7 @@ const tmr10 = rule('TMR-10', 'MUST', 'RFC 3261 §17.2.1 (Timer H)', 'No retransm
 const tmr11 = rule('TMR-11', 'SHOULD', 'RFC 3261 §17.2.1 (Timer I)', 'ACKs are absorbed: no response to an ACK', (trace) => {
   const out: Finding[] = [];
   for (const m of trace.messages) {
-    if (m.message.kind === 'response' && m.message.cseq?.method === 'ACK' && !m.retransmission) out.push(finding(tmr11, `${m.label} sent in response to an ACK; ACK is never answered`, m.index));
+    if (m.message.kind === 'response' && cseqOf(m)?.method === 'ACK' && !m.retransmission) out.push(finding(tmr11, `${m.label} sent in response to an ACK; ACK is never answered`, m.index));
   }
   return out;
 });
@@ -225,7 +254,7 @@ const tmr12 = rule('TMR-12', 'MUST', 'RFC 3261 §17.2.2', 'A retransmitted non-I
       const lastFin = t.responses.filter((r) => r.index < c.index && r.status! >= 200).pop();
       if (!lastFin) continue;
       const next = t.responses.find((r) => r.index > c.index && sameEndpoint(r.src, c.dst));
-      if (next && (next.status !== lastFin.status || next.message.toTag !== lastFin.message.toTag)) {
+      if (next && (next.status !== lastFin.status || toTagOf(next) !== toTagOf(lastFin))) {
         out.push(finding(tmr12, `retransmitted ${t.method} was answered ${next.label}, but the transaction had already answered ${lastFin.label}; the same response must be re-sent`, next.index, c.index, lastFin.index));
         break;
       }
@@ -241,7 +270,7 @@ const tmr13 = rule('TMR-13', 'MUST', 'RFC 3261 §13.3.1.4', '2xx retransmissions
     const byTag = new Map<string, TraceMessage[]>();
     for (const r of t.responses) {
       if (r.status! < 200 || r.status! >= 300 || r.transport !== 'udp') continue;
-      const k = `${r.src.ip}|${r.src.port}|${r.message.toTag}`;
+      const k = `${r.src.ip}|${r.src.port}|${toTagOf(r)}`;
       byTag.set(k, [...(byTag.get(k) ?? []), r]);
     }
     for (const copies of byTag.values()) {

@@ -2,11 +2,12 @@
 import { parseChallenge, parseCredentials, type ParsedChallenge, type ParsedCredentials } from '../sip/digest.js';
 import type { Trace, TraceMessage } from '../trace/trace.js';
 import { COOKIE, cseqText, epText, finalResponse, fromOriginator, isRequest, sameEndpoint } from './common.js';
+import { callIdOf, cseqOf, findAfter, fromTagOf, memo, requestsOfCall, toTagOf } from './index-cache.js';
 import { finding, rule, type Finding, type Rule } from './types.js';
 
 /** First copy of each request at each hop (retransmissions say nothing new). */
-function requests(trace: Trace): TraceMessage[] {
-  return trace.messages.filter((m) => isRequest(m) && !m.retransmission);
+function requests(trace: Trace): readonly TraceMessage[] {
+  return memo(trace, 'uac:requests', () => trace.messages.filter((m) => isRequest(m) && !m.retransmission));
 }
 
 const uac01 = rule('UAC-01', 'MUST', 'RFC 3261 §8.1.1.7', 'The top Via branch of every request starts with z9hG4bK', (trace) => {
@@ -31,9 +32,9 @@ const uac02 = rule('UAC-02', 'MUST', 'RFC 3261 §8.1.1.7, §17.1.3', 'A branch i
     const k = `${m.src.ip}|${v.host.toLowerCase()}:${v.port ?? ''}|${v.branch}`;
     const prev = seen.get(k);
     if (!prev) { seen.set(k, m); continue; }
-    const same = prev.method === m.method && prev.message.callId === m.message.callId && prev.message.cseq?.seq === m.message.cseq?.seq;
+    const same = prev.method === m.method && callIdOf(prev) === callIdOf(m) && cseqOf(prev)?.seq === cseqOf(m)?.seq;
     if (!same) {
-      out.push(finding(uac02, `${m.method} (CSeq ${cseqText(m)}, Call-ID ${m.message.callId}) reuses branch ${v.branch} of the earlier ${prev.method} (CSeq ${cseqText(prev)}, Call-ID ${prev.message.callId}) from the same sender`, m.index, prev.index));
+      out.push(finding(uac02, `${m.method} (CSeq ${cseqText(m)}, Call-ID ${callIdOf(m)}) reuses branch ${v.branch} of the earlier ${prev.method} (CSeq ${cseqText(prev)}, Call-ID ${callIdOf(prev)}) from the same sender`, m.index, prev.index));
     }
   }
   return out;
@@ -51,9 +52,9 @@ const uac04 = rule('UAC-04', 'MUST', 'RFC 3261 §8.1.1.3, §19.3', 'Requests car
   const out: Finding[] = [];
   for (const m of requests(trace)) {
     if (!m.message.from) continue;
-    const tag = m.message.fromTag;
+    const tag = fromTagOf(m);
     if (tag === undefined) out.push(finding(uac04, `${m.method} from ${m.from}: From ${m.message.get('from')} has no tag`, m.index));
-    else if (tag.length < 8 && m.method !== 'ACK' && m.method !== 'CANCEL' && !m.message.toTag) {
+    else if (tag.length < 8 && m.method !== 'ACK' && m.method !== 'CANCEL' && !toTagOf(m)) {
       // Only a hint: 32 random bits need about 8 characters; short tags are not provably predictable.
       out.push({ ...finding(uac04, `${m.method} from ${m.from}: From tag "${tag}" has ${tag.length} characters, too short to carry 32 random bits`, m.index), level: 'SHOULD' });
     }
@@ -65,17 +66,17 @@ const uac05 = rule('UAC-05', 'MUST', 'RFC 3261 §8.1.1.2, §10.2', 'An out-of-di
   const out: Finding[] = [];
   for (const m of requests(trace)) {
     // REGISTER never belongs to a dialog, so a To tag on it is always wrong.
-    if (m.method === 'REGISTER' && m.message.toTag !== undefined) {
-      out.push(finding(uac05, `REGISTER from ${m.from} has To tag "${m.message.toTag}"; a REGISTER is never sent inside a dialog`, m.index));
+    if (m.method === 'REGISTER' && toTagOf(m) !== undefined) {
+      out.push(finding(uac05, `REGISTER from ${m.from} has To tag "${toTagOf(m)}"; a REGISTER is never sent inside a dialog`, m.index));
     }
   }
   // The retry of a challenged initial request is still initial: a To tag copied from the 401/407 is wrong.
   for (const t of trace.transactions) {
     const fin = finalResponse(t);
-    if (!fin || (fin.status !== 401 && fin.status !== 407) || t.request.message.toTag !== undefined || t.method === 'REGISTER') continue;
+    if (!fin || (fin.status !== 401 && fin.status !== 407) || toTagOf(t.request) !== undefined || t.method === 'REGISTER') continue;
     const retry = findRetry(trace, t.request, fin);
-    if (retry && retry.message.toTag !== undefined) {
-      out.push(finding(uac05, `${retry.method} retried after ${fin.status} carries To tag "${retry.message.toTag}", but the challenged request had none: it is still outside any dialog`, retry.index, fin.index));
+    if (retry && toTagOf(retry) !== undefined) {
+      out.push(finding(uac05, `${retry.method} retried after ${fin.status} carries To tag "${toTagOf(retry)}", but the challenged request had none: it is still outside any dialog`, retry.index, fin.index));
     }
   }
   return out;
@@ -113,15 +114,15 @@ const uac08 = rule('UAC-08', 'MUST', 'RFC 3261 §8.1.1.4', 'A Call-ID is not reu
   const out: Finding[] = [];
   const first = new Map<string, TraceMessage>();
   for (const m of requests(trace)) {
-    if (!['INVITE', 'SUBSCRIBE', 'REFER'].includes(m.method!) || m.message.toTag !== undefined || !m.message.fromTag) continue;
+    if (!['INVITE', 'SUBSCRIBE', 'REFER'].includes(m.method!) || toTagOf(m) !== undefined || !fromTagOf(m)) continue;
     // Keyed by sender: a B2BUA that keeps the Call-ID on its other leg sends from another address.
-    const k = `${epText(m.src)}|${m.message.callId}`;
+    const k = `${epText(m.src)}|${callIdOf(m)}`;
     const prev = first.get(k);
     if (!prev) { first.set(k, m); continue; }
-    if (prev.message.fromTag === m.message.fromTag) continue;
+    if (fromTagOf(prev) === fromTagOf(m)) continue;
     const fin = prev.transaction && finalResponse(prev.transaction);
     if (fin && fin.status! >= 300) continue; // the first attempt failed: no dialog lives under that Call-ID
-    out.push(finding(uac08, `${m.method} from ${m.from} starts a new dialog (From tag ${m.message.fromTag}) with Call-ID ${m.message.callId}, already used by the dialog of #${prev.index} (From tag ${prev.message.fromTag})`, m.index, prev.index));
+    out.push(finding(uac08, `${m.method} from ${m.from} starts a new dialog (From tag ${fromTagOf(m)}) with Call-ID ${callIdOf(m)}, already used by the dialog of #${prev.index} (From tag ${fromTagOf(prev)})`, m.index, prev.index));
     first.set(k, m);
   }
   return out;
@@ -142,14 +143,18 @@ const uac09 = rule('UAC-09', 'SHOULD', 'RFC 3261 §8.1.3.3', 'A response reachin
 
 /** The request re-sent after a challenge: same sender, method, Call-ID and From tag, a later transaction. */
 export function findRetry(trace: Trace, req: TraceMessage, challenge: TraceMessage): TraceMessage | undefined {
-  return trace.messages.find((m) => m.index > challenge.index && isRequest(m) && !m.retransmission && m.method === req.method
-    && m.transaction !== req.transaction && m.message.callId === req.message.callId && m.message.fromTag === req.message.fromTag
+  return findAfter(requestsOfCall(trace, req.method!, callIdOf(req)), challenge.index, (m) => m.index > challenge.index && isRequest(m) && !m.retransmission && m.method === req.method
+    && m.transaction !== req.transaction && callIdOf(m) === callIdOf(req) && fromTagOf(m) === fromTagOf(req)
     && m.src.ip === req.src.ip);
 }
 
 interface Challenge { response: TraceMessage; request: TraceMessage; retry: TraceMessage; challenges: ParsedChallenge[]; credentials: ParsedCredentials[]; header: string }
 
-function challenges(trace: Trace): Challenge[] {
+function challenges(trace: Trace): readonly Challenge[] {
+  return memo(trace, 'uac:challenges', () => findChallenges(trace));
+}
+
+function findChallenges(trace: Trace): Challenge[] {
   const out: Challenge[] = [];
   for (const t of trace.transactions) {
     for (const r of t.responses) {
@@ -175,8 +180,8 @@ function challenges(trace: Trace): Challenge[] {
 const uac10 = rule('UAC-10', 'MUST', 'RFC 3261 §8.1.3.5, §22.2', 'A request re-sent after 401/407 keeps Call-ID and From tag, increments CSeq and carries credentials for the realm', (trace) => {
   const out: Finding[] = [];
   for (const c of challenges(trace)) {
-    const before = c.request.message.cseq?.seq;
-    const after = c.retry.message.cseq?.seq;
+    const before = cseqOf(c.request)?.seq;
+    const after = cseqOf(c.retry)?.seq;
     if (before !== undefined && after !== undefined) {
       if (after <= before) out.push(finding(uac10, `${c.retry.method} re-sent after ${c.response.status} has CSeq ${after}, not higher than the challenged request's ${before}`, c.retry.index, c.response.index));
       else if (after !== before + 1) out.push({ ...finding(uac10, `${c.retry.method} re-sent after ${c.response.status} has CSeq ${after}, expected ${before + 1}`, c.retry.index, c.response.index), level: 'SHOULD' });
@@ -220,10 +225,10 @@ const uac11 = rule('UAC-11', 'MUST', 'RFC 3261 §22.4, RFC 7616 §3.4', 'Digest 
         const k = `${m.src.ip}|${cr.realm}|${cr.nonce}|${cr.username}`;
         const nc = parseInt(cr.nc, 16);
         const prev = lastNc.get(k);
-        if (prev && prev.m.message.cseq?.seq !== m.message.cseq?.seq && nc <= prev.nc) {
+        if (prev && cseqOf(prev.m)?.seq !== cseqOf(m)?.seq && nc <= prev.nc) {
           out.push(finding(uac11, `${m.method} reuses nonce "${cr.nonce}" with nc=${cr.nc}, not above the nc=${prev.nc.toString(16).padStart(8, '0')} of #${prev.m.index}`, m.index, prev.m.index));
         }
-        if (!prev || prev.m.message.cseq?.seq !== m.message.cseq?.seq) lastNc.set(k, { nc, m });
+        if (!prev || cseqOf(prev.m)?.seq !== cseqOf(m)?.seq) lastNc.set(k, { nc, m });
       }
     }
   }

@@ -35,6 +35,8 @@ export function dialogKey(callId: string, a: string, b: string): string {
 export function groupDialogs(messages: TraceMessage[]): Dialog[] {
   const byKey = new Map<string, Dialog>();
   const out: Dialog[] = [];
+  /** The messages of each dialog, as a set (a long dialog must not be searched for every message). */
+  const members = new Map<Dialog, Set<TraceMessage>>();
   const find = (callId: string, t1: string, t2: string) => byKey.get(dialogKey(callId, t1, t2)) ?? byKey.get(dialogKey(callId, t2, t1));
   for (const m of messages) {
     const msg = m.message;
@@ -51,10 +53,12 @@ export function groupDialogs(messages: TraceMessage[]): Dialog[] {
         // The creating request (and its earlier responses) belong to every dialog it creates.
         for (const r of m.transaction.requests) d.messages.push(r);
         for (const r of m.transaction.responses) if (r !== m && !r.message.toTag) d.messages.push(r);
+        members.set(d, new Set(d.messages));
       }
       if (!d) continue;
       if (!m.dialog) m.dialog = d;
-      if (!d.messages.includes(m)) d.messages.push(m);
+      const have = members.get(d)!;
+      if (!have.has(m)) { have.add(m); d.messages.push(m); }
       if (msg.kind === 'response' && m.status! >= 200 && m.status! < 300 && msg.cseq?.method === d.method && d.state === 'early') {
         d.state = 'confirmed';
         d.confirmedAt = m.time;

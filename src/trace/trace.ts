@@ -45,6 +45,9 @@ export interface MessageQuery {
   where?: (m: TraceMessage) => boolean;
 }
 
+/** Dialogs by message, per trace, built on the first dialogsOf (a trace's dialogs are fixed at construction). */
+const dialogsByMessage = new WeakMap<Trace, Map<TraceMessage, Dialog[]>>();
+
 export class Trace {
   readonly transactions: Transaction[];
   readonly dialogs: Dialog[];
@@ -92,6 +95,7 @@ export class Trace {
 
   find(q: MessageQuery = {}): TraceMessage[] {
     const methods = q.method === undefined ? undefined : (Array.isArray(q.method) ? q.method : [q.method]).map((x) => x.toUpperCase());
+    const inDialog = q.dialog === undefined ? undefined : new Set(q.dialog.messages);
     return this.messages.filter((m) => {
       if (methods && (!m.method || !methods.includes(m.method.toUpperCase()))) return false;
       if (q.status !== undefined && !statusMatches(m.status, q.status)) return false;
@@ -99,7 +103,7 @@ export class Trace {
       if (q.to !== undefined && m.to !== q.to) return false;
       if (q.party !== undefined && m.from !== q.party && m.to !== q.party) return false;
       if (q.callId !== undefined && m.message.callId !== q.callId) return false;
-      if (q.dialog !== undefined && !q.dialog.messages.includes(m)) return false;
+      if (inDialog !== undefined && !inDialog.has(m)) return false;
       if (q.transaction !== undefined && m.transaction !== q.transaction) return false;
       if (q.after !== undefined && m.index <= q.after.index) return false;
       if (q.before !== undefined && m.index >= q.before.index) return false;
@@ -138,7 +142,19 @@ export class Trace {
 
   /** All dialogs a message belongs to (a forked INVITE belongs to each early dialog it created). */
   dialogsOf(m: TraceMessage): Dialog[] {
-    return this.dialogs.filter((d) => d.messages.includes(m));
+    let by = dialogsByMessage.get(this);
+    if (!by) {
+      by = new Map<TraceMessage, Dialog[]>();
+      for (const d of this.dialogs) {
+        for (const x of new Set(d.messages)) {
+          const list = by.get(x);
+          if (list) list.push(d);
+          else by.set(x, [d]);
+        }
+      }
+      dialogsByMessage.set(this, by);
+    }
+    return [...(by.get(m) ?? [])];
   }
 
   transactionsOf(method: string): Transaction[] {
