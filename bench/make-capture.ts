@@ -40,22 +40,21 @@ export function writeBenchCapture(file: string, minMessages: number): number {
     const b: Endpoint = { ip: '10.2.0.2', port: 5060 };
     if (call % 4 === 0) {
       // Registration with a digest challenge.
-      const base = [`From: <sip:u${call}@lab.test>;tag=r${call}`, `To: <sip:u${call}@lab.test>`, `Call-ID: reg${call}@${a.ip}`, 'Max-Forwards: 70', `Contact: <sip:u${call}@${a.ip}:5060>`, 'Expires: 3600'];
+      const base = [`From: <sip:u${call}@lab.test>;tag=r${call}f8a3c21e`, `To: <sip:u${call}@lab.test>`, `Call-ID: reg${call}@${a.ip}`, 'Max-Forwards: 70', `Contact: <sip:u${call}@${a.ip}:5060>`, 'Expires: 3600'];
       const via1 = `Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKr${call}a;rport`;
       const via2 = `Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKr${call}b;rport`;
       send(a, p, msg('REGISTER sip:lab.test SIP/2.0', [via1, ...base, 'CSeq: 1 REGISTER']), tcp);
-      send(p, a, msg('SIP/2.0 401 Unauthorized', [via1, ...base.slice(0, 1), base[1] + ';tag=p' + call, base[2], 'CSeq: 1 REGISTER', `WWW-Authenticate: Digest realm="lab.test", nonce="n${call}abcdef", qop="auth", algorithm=MD5`]), tcp);
+      send(p, a, msg('SIP/2.0 401 Unauthorized', [via1, ...base.slice(0, 1), base[1] + ';tag=p' + call + '9d2e7b4a', base[2], 'CSeq: 1 REGISTER', `WWW-Authenticate: Digest realm="lab.test", nonce="n${call}abcdef", qop="auth", algorithm=MD5`]), tcp);
       send(a, p, msg('REGISTER sip:lab.test SIP/2.0', [via2, ...base, 'CSeq: 2 REGISTER', `Authorization: Digest username="u${call}", realm="lab.test", nonce="n${call}abcdef", uri="sip:lab.test", response="0123456789abcdef0123456789abcdef", algorithm=MD5, qop=auth, nc=00000001, cnonce="c${call}"`]), tcp);
-      send(p, a, msg('SIP/2.0 200 OK', [via2, ...base.slice(0, 1), base[1] + ';tag=p' + call, base[2], 'CSeq: 2 REGISTER', `Contact: <sip:u${call}@${a.ip}:5060>;expires=3600`]), tcp);
+      send(p, a, msg('SIP/2.0 200 OK', [via2, ...base.slice(0, 1), base[1] + ';tag=p' + call + '9d2e7b4a', base[2], 'CSeq: 2 REGISTER', `Contact: <sip:u${call}@${a.ip}:5060>;expires=3600`]), tcp);
     }
     const cid = `c${call}-8f3a92@${a.ip}`;
-    const from = `From: "Alice ${call}" <sip:alice${call}@lab.test>;tag=a${call}`;
+    const from = `From: "Alice ${call}" <sip:alice${call}@lab.test>;tag=a${call}c0ffee42`;
     const to = 'To: <sip:bob@lab.test>';
-    const toT = `${to};tag=b${call}`;
+    const toT = `${to};tag=b${call}5eed1234`;
     const va = `Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKa${call};rport`;
     const vp = `Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKp${call}`;
     const rr = 'Record-Route: <sip:10.0.0.1;lr>';
-    const common = [`Call-ID: ${cid}`, 'Max-Forwards: 70'];
     const inv = (vias: string[], mf: number) => msg('INVITE sip:bob@lab.test SIP/2.0', [...vias, from, to, `Call-ID: ${cid}`, `CSeq: 1 INVITE`, `Max-Forwards: ${mf}`, `Contact: <sip:alice${call}@${a.ip}:5060>`, 'Supported: timer, 100rel', ...(mf === 69 ? [rr] : [])], SDP(a.ip, 20000 + (call % 10000) * 2, 1));
     send(a, p, inv([va], 70), tcp);
     send(p, a, msg('SIP/2.0 100 Trying', [va, from, to, `Call-ID: ${cid}`, 'CSeq: 1 INVITE']), tcp);
@@ -65,13 +64,16 @@ export function writeBenchCapture(file: string, minMessages: number): number {
     send(p, a, resp('SIP/2.0 180 Ringing', [va]), tcp);
     send(b, p, resp('SIP/2.0 200 OK', [vp, va], SDP(b.ip, 30000, 1)), false);
     send(p, a, resp('SIP/2.0 200 OK', [va], SDP(b.ip, 30000, 1)), tcp);
-    const inDialog = (method: string, seq: number, vias: string[]) => msg(`${method} sip:bob@${b.ip}:5060 SIP/2.0`, [...vias, ...common, from, toT, `CSeq: ${seq} ${method}`]);
-    send(a, p, inDialog('ACK', 1, [`Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKk${call};rport`]), tcp);
-    send(p, b, inDialog('ACK', 1, [`Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKq${call}`, `Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKk${call};rport`]), false);
+    // In-dialog requests follow the route set (RFC 3261 §12.2.1.1); the proxy pops its Route and decrements
+    // Max-Forwards when it forwards them.
+    const inDialog = (method: string, seq: number, vias: string[], hop: 'caller' | 'proxy') =>
+      msg(`${method} sip:bob@${b.ip}:5060 SIP/2.0`, [...vias, `Call-ID: ${cid}`, `Max-Forwards: ${hop === 'caller' ? 70 : 69}`, ...(hop === 'caller' ? ['Route: <sip:10.0.0.1;lr>'] : []), from, toT, `CSeq: ${seq} ${method}`]);
+    send(a, p, inDialog('ACK', 1, [`Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKk${call};rport`], 'caller'), tcp);
+    send(p, b, inDialog('ACK', 1, [`Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKq${call}`, `Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKk${call};rport`], 'proxy'), false);
     const vb = `Via: SIP/2.0/${tp} ${a.ip}:5060;branch=z9hG4bKy${call};rport`;
     const vpb = `Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKz${call}`;
-    send(a, p, inDialog('BYE', 2, [vb]), tcp);
-    send(p, b, inDialog('BYE', 2, [vpb, vb]), false);
+    send(a, p, inDialog('BYE', 2, [vb], 'caller'), tcp);
+    send(p, b, inDialog('BYE', 2, [vpb, vb], 'proxy'), false);
     send(b, p, msg('SIP/2.0 200 OK', [vpb, vb, from, toT, `Call-ID: ${cid}`, 'CSeq: 2 BYE']), false);
     send(p, a, msg('SIP/2.0 200 OK', [vb, from, toT, `Call-ID: ${cid}`, 'CSeq: 2 BYE']), tcp);
   }
