@@ -164,11 +164,19 @@ export abstract class SipMessage {
   validate(): Diagnostic[] {
     if (this.fullDiagnostics) return this.fullDiagnostics;
     const out = [...this.diagnostics];
+    // The values parsed here are the ones parsed() would build, so they fill its cache: rules that validate
+    // every message and then read Vias, Contacts or tags do not parse each header twice.
+    const values = new Map<string, unknown[]>();
     for (const f of this.fields) {
       const g = grammarOf(f.key);
-      if (g) g(f.rawValue, f.valueOffset, out);
-      else checkOpaqueValue(f, out);
+      if (!g) { checkOpaqueValue(f, out); continue; }
+      const r = g(f.rawValue, f.valueOffset, out);
+      let list = values.get(f.key);
+      if (!list) values.set(f.key, (list = []));
+      if (Array.isArray(r)) { for (const x of r) if (x !== undefined) list.push(x); }
+      else if (r !== undefined) list.push(r);
     }
+    for (const [key, list] of values) if (!this.cache.has(key)) this.cache.set(key, list);
     this.validateMessage(out);
     out.sort((a, b) => a.offset - b.offset);
     this.fullDiagnostics = out;
