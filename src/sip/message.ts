@@ -11,7 +11,7 @@ import type { EventHeader, SubscriptionState } from './headers/event.js';
 import type { SessionExpires } from './headers/scalars.js';
 import { parseVia, type Via } from './headers/via.js';
 import type { NameAddr } from './name-addr.js';
-import { splitOutside } from './split.js';
+import { closingQuote, splitOutside } from './split.js';
 import { parseUri, type Uri } from './uri.js';
 
 export interface StartLine {
@@ -107,7 +107,7 @@ export abstract class SipMessage {
     if (f) {
       const v = f.rawValue;
       const comma = v.indexOf(',');
-      top = v.indexOf('"') >= 0 || comma < 0 ? this.vias[0] : parseVia(v.slice(0, comma), f.valueOffset, undefined);
+      top = v.indexOf('"') >= 0 ? this.vias[0] : parseVia(comma < 0 ? v : v.slice(0, comma), f.valueOffset, undefined);
     }
     this.cache.set(' topvia', top);
     return top;
@@ -122,9 +122,17 @@ export abstract class SipMessage {
     if (full) return full[0]?.params.get('tag');
     const f = this.fields.find((x) => x.key === key);
     if (!f) return undefined;
-    const v = f.rawValue;
+    let v = f.rawValue;
+    // A quoted display name could hide ";tag=" or '>': skip past it (the full parse handles one never closed).
+    const q = v.indexOf('"');
+    if (q >= 0) {
+      const close = closingQuote(v, q);
+      v = close < 0 ? '' : v.slice(close + 1).trimStart();
+      // A display name must be followed by <URI>; anything else is for the full parse to judge.
+      if (v[0] !== '<') return (key === 'from' ? this.from : this.to)?.params.get('tag');
+    }
     const gt = v.lastIndexOf('>');
-    // Quotes, or a '<' never closed: the full parse decides what is URI and what is parameter.
+    // Quotes left, or a '<' never closed: the full parse decides what is URI and what is parameter.
     if (v.indexOf('"') >= 0 || v.lastIndexOf('<') > gt) return (key === 'from' ? this.from : this.to)?.params.get('tag');
     const params = gt >= 0 ? v.slice(gt + 1) : v.slice(Math.max(0, v.indexOf(';')));
     const m = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(params);
