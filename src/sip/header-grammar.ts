@@ -3,7 +3,7 @@
  * diagnostics) and by validation (which collects them). Unknown headers are opaque, as RFC 3261 §7.3 wants.
  */
 import { diag, type Diagnostic } from './diagnostics.js';
-import { TOKEN, WORD, firstInvalid, isAll } from './grammar.js';
+import { TOKEN, WORD, isAll } from './grammar.js';
 import { parseCSeq, parseRAck, parseRSeq } from './headers/cseq.js';
 import { parseDate } from './headers/date.js';
 import { parseEvent, parseSubscriptionState } from './headers/event.js';
@@ -12,7 +12,6 @@ import { parseVia } from './headers/via.js';
 import { parseNameAddr, type NameAddr } from './name-addr.js';
 import { parseHeaderParams } from './params.js';
 import { splitOutside } from './split.js';
-import { MAX_UINT32 } from './grammar.js';
 import { parseChallenge, parseCredentials } from './digest.js';
 
 export type Grammar = (value: string, base: number, diags: Diagnostic[] | undefined) => unknown;
@@ -156,4 +155,3 @@ export const GRAMMAR: Record<string, Grammar> = {
   'proxy-authorization': auth('credentials', 'proxy-authorization'),
 };
 
-export { MAX_UINT32, firstInvalid };

@@ -5,7 +5,7 @@
 import { diag, type Diagnostic } from './diagnostics.js';
 import { GRAMMAR, type Grammar } from './header-grammar.js';
 import { HeaderField } from './header-field.js';
-import { headerDisplayName, LIST_VALUED, SINGLE_VALUED } from './header-names.js';
+import { headerDisplayName, headerKey, LIST_VALUED, SINGLE_VALUED } from './header-names.js';
 import type { CSeq, RAck } from './headers/cseq.js';
 import type { EventHeader, SubscriptionState } from './headers/event.js';
 import type { SessionExpires } from './headers/scalars.js';
@@ -361,12 +361,8 @@ export class SipResponse extends SipMessage {
 
 export type AnySipMessage = SipRequest | SipResponse;
 
-function keyOf(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.length === 1 ? headerKeyCompact(lower) : lower;
-}
-
-import { headerKey as headerKeyCompact } from './header-names.js';
+/** Header names from callers go through the same canonical key (compact forms, case) as those off the wire. */
+const keyOf = headerKey;
 
 /**
  * The grammar of a header, own properties only: header names come off the wire, and "__proto__" or
