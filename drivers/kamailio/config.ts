@@ -1,0 +1,225 @@
+/**
+ * Renders kamailio.cfg from typed options. The config is a plain registrar/proxy in the style of Kamailio's
+ * default config: in-memory usrloc, digest auth without a database, record-routing, loose routing, location
+ * lookup with parallel forking. The route blocks are named so a broken variant (fixtures/) can replace one.
+ */
+import type { KamailioOptions } from './options.js';
+
+export const READY_LINE = 'SIPWRIGHT KAMAILIO READY';
+
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Kamailio string literals: escape the characters its lexer treats specially. */
+function cfgString(s: string): string {
+  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$') + '"';
+}
+
+export interface RenderPaths {
+  ctlSocket: string;
+}
+
+export function renderListen(o: KamailioOptions): string {
+  return o.transports.map((t) => `listen=${t}:${o.address}:${o.port}`).join('\n');
+}
+
+export function renderGlobals(o: KamailioOptions, paths: RenderPaths): string {
+  return `#!KAMAILIO
+# Rendered by sipwright from typed options (drivers/kamailio/config.ts). Do not edit: edit the options.
+debug=2
+log_stderror=yes
+log_prefix="{$mt $hdr(CSeq) $ci} "
+children=2
+tcp_children=2
+auto_aliases=no
+dns=no
+rev_dns=no
+use_dns_cache=no
+${renderListen(o)}
+alias=${q(o.domain)}
+alias=${q(`${o.address}:${o.port}`)}
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+
+loadmodule "kex.so"
+loadmodule "corex.so"
+loadmodule "tm.so"
+loadmodule "tmx.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "sanity.so"
+loadmodule "auth.so"
+loadmodule "ctl.so"
+
+modparam("ctl", "binrpc", ${q(`unix:${paths.ctlSocket}`)})
+modparam("tm", "retr_timer1", ${o.timers.t1Ms})
+modparam("tm", "retr_timer2", ${o.timers.t2Ms})
+modparam("tm", "fr_timer", ${o.timers.finalResponseMs})
+modparam("tm", "fr_inv_timer", ${o.timers.inviteAfterProvisionalMs})
+modparam("rr", "enable_full_lr", 0)
+modparam("rr", "append_fromtag", 1)
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "gruu_enabled", 0)
+modparam("registrar", "min_expires", ${o.registrarOptions.minExpires})
+modparam("registrar", "min_expires_mode", 1)
+modparam("registrar", "max_expires", ${o.registrarOptions.maxExpires})
+modparam("registrar", "default_expires", ${o.registrarOptions.defaultExpires})
+modparam("registrar", "max_contacts", ${o.registrarOptions.maxContacts})
+modparam("auth", "qop", "auth")
+`;
+}
+
+/** The password for $au, or "" for an unknown user: no database needed. */
+function renderAccounts(o: KamailioOptions): string {
+  const cases = o.accounts.map((a) => `\t\tcase ${cfgString(a.user)}:\n\t\t\t$var(pw) = ${cfgString(a.password)};\n\t\t\tbreak;`).join('\n');
+  return `route[PASSWORD] {
+\t$var(pw) = "";
+\tswitch($au) {
+${cases}
+\t\tdefault:
+\t\t\tbreak;
+\t}
+}`;
+}
+
+function renderRegistrar(o: KamailioOptions): string {
+  const realm = cfgString(o.domain);
+  const auth = o.auth
+    ? `\tif (!is_present_hf("Authorization")) {
+\t\twww_challenge(${realm}, "1");
+\t\texit;
+\t}
+\troute(PASSWORD);
+\tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "1")) {
+\t\twww_challenge(${realm}, "1");
+\t\texit;
+\t}
+\tif ($au != $tU) {
+\t\tsl_send_reply("403", "Authentication ID does not match the AoR");
+\t\texit;
+\t}
+\tconsume_credentials();
+`
+    : '';
+  return `route[REGISTRAR] {
+${auth}\tif (!save("location")) {
+\t\tsl_reply_error();
+\t}
+\texit;
+}`;
+}
+
+function renderRouting(o: KamailioOptions): string {
+  const peers = o.peers
+    .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${p.address}:${p.port}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
+    .join('\n');
+  return `route[RELAY] {
+\tif (!t_relay()) {
+\t\tsl_reply_error();
+\t}
+\texit;
+}
+
+route[WITHINDLG] {
+\tif (loose_route()) {
+\t\troute(RELAY);
+\t\texit;
+\t}
+\tif (is_method("ACK")) {
+\t\tif (t_check_trans()) {
+\t\t\troute(RELAY);
+\t\t}
+\t\texit;
+\t}
+\tsl_send_reply("404", "Not here");
+\texit;
+}
+
+route[LOCATION] {
+\tif (!lookup("location")) {
+\t\t$var(rc) = $rc;
+\t\tt_newtran();
+\t\tswitch ($var(rc)) {
+\t\t\tcase -1:
+\t\t\tcase -3:
+\t\t\t\tsend_reply("404", "Not Found");
+\t\t\t\texit;
+\t\t\tcase -2:
+\t\t\t\tsend_reply("405", "Method Not Allowed");
+\t\t\t\texit;
+\t\t}
+\t}
+\troute(RELAY);
+}
+
+route[FOREIGN] {
+${peers}
+\tsl_send_reply("404", "Unknown domain");
+\texit;
+}`;
+}
+
+function renderRequestRoute(o: KamailioOptions): string {
+  const register = o.registrar
+    ? `\tif (is_method("REGISTER")) {\n\t\troute(REGISTRAR);\n\t\texit;\n\t}`
+    : `\tif (is_method("REGISTER")) {\n\t\tsl_send_reply("405", "Method Not Allowed");\n\t\texit;\n\t}`;
+  const proxy = o.proxy
+    ? `\tif (is_method("INVITE|SUBSCRIBE")) {
+\t\trecord_route();
+\t}
+\tif (!uri == myself) {
+\t\troute(FOREIGN);
+\t}
+\tif ($rU == $null) {
+\t\tsl_send_reply("484", "Address Incomplete");
+\t\texit;
+\t}
+\troute(LOCATION);`
+    : `\tsl_send_reply("403", "Not a proxy");`;
+  return `request_route {
+\tif (!mf_process_maxfwd_header("10")) {
+\t\tsl_send_reply("483", "Too Many Hops");
+\t\texit;
+\t}
+\tif (is_method("OPTIONS") && uri == myself && $rU == $null) {
+\t\tsl_send_reply("200", "Keepalive");
+\t\texit;
+\t}
+\tif (has_totag()) {
+\t\troute(WITHINDLG);
+\t\texit;
+\t}
+\tif (is_method("CANCEL")) {
+\t\tif (t_check_trans()) {
+\t\t\troute(RELAY);
+\t\t}
+\t\texit;
+\t}
+\tif (is_method("ACK")) {
+\t\tif (t_check_trans()) {
+\t\t\troute(RELAY);
+\t\t}
+\t\texit;
+\t}
+\tt_check_trans();
+\tremove_hf("Route");
+${register}
+${proxy}
+}
+
+event_route[core:worker-one-init] {
+\txlog("L_NOTICE", "${READY_LINE}\\n");
+}`;
+}
+
+/** The whole kamailio.cfg. It holds passwords: write it with mode 0600 and attach only a redacted copy. */
+export function renderKamailioConfig(o: KamailioOptions, paths: RenderPaths): string {
+  return [renderGlobals(o, paths), renderRequestRoute(o), renderRegistrar(o), renderAccounts(o), renderRouting(o)].join('\n\n') + '\n';
+}

@@ -1,0 +1,159 @@
+/**
+ * The Kamailio endpoint: a config you build with withX() options, and a StartedKamailio you can query and
+ * stop (lifecycle in the types, as in testcontainers). Runs natively as a child process in its own group.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeProcess, spawnNative } from '../../src/runtime/native.js';
+import { READY_LINE, renderKamailioConfig } from './config.js';
+import { kamcmd, parseUlDump, type LocationBinding } from './kamcmd.js';
+import { DEFAULT_REGISTRAR, defaultTimers, type KamailioAccount, type KamailioOptions, type KamailioTransport, type RegistrarOptions } from './options.js';
+
+export const KAMAILIO_INSTALL_HINT = 'apt-get install kamailio (as root), or run `sipwright doctor`';
+
+export class Kamailio {
+  private o: KamailioOptions;
+  private configFile?: string;
+  private logFile?: string;
+
+  constructor(address: string, port = 5060) {
+    this.o = {
+      address,
+      port,
+      transports: ['udp', 'tcp'],
+      domain: address,
+      registrar: true,
+      proxy: true,
+      auth: true,
+      accounts: [],
+      registrarOptions: { ...DEFAULT_REGISTRAR },
+      timers: defaultTimers(),
+      peers: [],
+    };
+  }
+
+  withDomain(domain: string): this {
+    this.o.domain = domain;
+    return this;
+  }
+  withTransports(...t: KamailioTransport[]): this {
+    this.o.transports = t;
+    return this;
+  }
+  withRoles(roles: { registrar?: boolean; proxy?: boolean }): this {
+    this.o.registrar = roles.registrar ?? this.o.registrar;
+    this.o.proxy = roles.proxy ?? this.o.proxy;
+    return this;
+  }
+  withAuth(on: boolean): this {
+    this.o.auth = on;
+    return this;
+  }
+  withAccounts(accounts: KamailioAccount[]): this {
+    this.o.accounts = accounts.map((a) => ({ ...a }));
+    return this;
+  }
+  withRegistrar(opts: Partial<RegistrarOptions>): this {
+    this.o.registrarOptions = { ...this.o.registrarOptions, ...opts };
+    return this;
+  }
+  /** T1 in ms; T2, Timer B/F follow the RFC ratios. */
+  withT1(ms: number): this {
+    const inv = this.o.timers.inviteAfterProvisionalMs;
+    this.o.timers = { ...defaultTimers(ms), inviteAfterProvisionalMs: inv };
+    return this;
+  }
+  withInviteTimeout(ms: number): this {
+    this.o.timers.inviteAfterProvisionalMs = ms;
+    return this;
+  }
+  withPeer(domain: string, address: string, port = 5060): this {
+    this.o.peers.push({ domain, address, port });
+    return this;
+  }
+  /** Runs this config file as it is instead of the rendered one (the listen address still comes from -l). */
+  withConfigFile(path: string): this {
+    this.configFile = path;
+    return this;
+  }
+  /** Append Kamailio's output to this file (a report attachment). */
+  withLogFile(path: string): this {
+    this.logFile = path;
+    return this;
+  }
+
+  get options(): Readonly<KamailioOptions> {
+    return this.o;
+  }
+
+  async start(): Promise<StartedKamailio> {
+    const dir = mkdtempSync(join(tmpdir(), 'sipwright-kamailio-'));
+    const ctlSocket = join(dir, 'kamailio_ctl');
+    const cfg = join(dir, 'kamailio.cfg');
+    if (this.configFile) {
+      writeFileSync(cfg, `#!KAMAILIO\nimport_file ${JSON.stringify(this.configFile)}\n`);
+    } else {
+      writeFileSync(cfg, renderKamailioConfig(this.o, { ctlSocket }), { mode: 0o600 });
+    }
+    chmodSync(cfg, 0o600);
+    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${this.o.address}:${this.o.port}`]);
+    const args = ['-DD', '-E', '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '32', '-M', '4', ...listen];
+    if (this.configFile) args.push(`--modparam=ctl:binrpc:s:unix:${ctlSocket}`);
+    const name = `kamailio@${this.o.address}:${this.o.port}`;
+    let proc: NativeProcess;
+    try {
+      proc = await spawnNative({
+        name,
+        command: 'kamailio',
+        args,
+        readyLine: new RegExp(READY_LINE),
+        readyTimeoutMs: 10_000,
+        logFile: this.logFile,
+        installHint: KAMAILIO_INSTALL_HINT,
+      });
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return new StartedKamailio(proc, { ...this.o }, dir, ctlSocket);
+  }
+}
+
+export class StartedKamailio {
+  constructor(
+    private readonly proc: NativeProcess,
+    readonly options: Readonly<KamailioOptions>,
+    private readonly dir: string,
+    readonly ctlSocket: string,
+  ) {}
+
+  get address(): string {
+    return this.options.address;
+  }
+  get port(): number {
+    return this.options.port;
+  }
+  get hostPort(): string {
+    return `${this.options.address}:${this.options.port}`;
+  }
+  get running(): boolean {
+    return this.proc.running;
+  }
+
+  /** Everything Kamailio printed (its log), for report attachments. */
+  logs(): string {
+    return this.proc.output();
+  }
+
+  /** The location table (ul.dump), optionally for one AoR user. */
+  async locations(user?: string): Promise<LocationBinding[]> {
+    const all = parseUlDump(await kamcmd(this.ctlSocket, ['ul.dump']));
+    return user === undefined ? all : all.filter((b) => b.aor === user || b.aor.startsWith(`${user}@`));
+  }
+
+  async stop(): Promise<void> {
+    await this.proc.stop('SIGTERM', 3000);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

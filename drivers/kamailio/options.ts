@@ -1,0 +1,53 @@
+/** Typed options for the Kamailio endpoint; the config file is rendered from these (config.ts). */
+
+export type KamailioTransport = 'udp' | 'tcp';
+
+export interface KamailioAccount {
+  user: string;
+  password: string;
+}
+
+export interface RegistrarOptions {
+  /** Below this, REGISTER gets 423 with Min-Expires (RFC 3261 §10.3 step 7). 0 = no minimum. */
+  minExpires: number;
+  /** Above this, the registrar lowers the expiry it grants. 0 = no maximum. */
+  maxExpires: number;
+  /** Granted when the request names no expiry. */
+  defaultExpires: number;
+  /** Bindings per AoR; 0 = unlimited. */
+  maxContacts: number;
+}
+
+export interface TmTimers {
+  /** RFC 3261 T1 in ms: the lab shortens it (allowed on a closed network, §17) so timer tests run fast. */
+  t1Ms: number;
+  t2Ms: number;
+  /** Timer B/F: how long a transaction waits for a final response (64·T1 by the RFC). */
+  finalResponseMs: number;
+  /** How long an INVITE waits for a final response after a provisional one (Timer C, ≥ 3 min by the RFC). */
+  inviteAfterProvisionalMs: number;
+}
+
+export interface KamailioOptions {
+  address: string;
+  port: number;
+  transports: KamailioTransport[];
+  /** The SIP domain it is responsible for (also the digest realm). */
+  domain: string;
+  registrar: boolean;
+  proxy: boolean;
+  /** Challenge REGISTER with digest (401) for the accounts below. */
+  auth: boolean;
+  accounts: KamailioAccount[];
+  registrarOptions: RegistrarOptions;
+  timers: TmTimers;
+  /** Other domains and the address of the proxy serving each, for inter-domain routing. */
+  peers: Array<{ domain: string; address: string; port: number }>;
+}
+
+export function defaultTimers(t1Ms = 500): TmTimers {
+  // T2 keeps its RFC ratio to T1 (4 s / 500 ms).
+  return { t1Ms, t2Ms: 8 * t1Ms, finalResponseMs: 64 * t1Ms, inviteAfterProvisionalMs: 180_000 };
+}
+
+export const DEFAULT_REGISTRAR: RegistrarOptions = { minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxContacts: 10 };

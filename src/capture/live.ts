@@ -1,0 +1,123 @@
+/**
+ * Live capture with tcpdump, one per test. Start and stop are both confirmed on the wire, never by a sleep:
+ * a marker datagram is sent to the captured network and the pcap file is polled until it shows up. After
+ * the start marker, every later packet is captured; after the stop marker, every earlier one is in the file.
+ */
+import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { NativeProcess, spawnNative } from '../runtime/native.js';
+
+export const TCPDUMP_INSTALL_HINT = 'apt-get install tcpdump (as root), or run `sipwright doctor`';
+
+/** The UDP port markers go to: the discard port, so nothing answers them. */
+const MARKER_PORT = 9;
+
+export interface CaptureOptions {
+  /** Where the pcap is written (kept: it is the test's evidence). */
+  file: string;
+  /** BPF filter, e.g. "net 127.100.3.0/24 or host 10.0.0.5". */
+  filter: string;
+  /** An address inside the filter, where markers are sent. */
+  markerAddress: string;
+  /** Interface; defaults to lo when the marker address is loopback, "any" otherwise. */
+  iface?: string;
+  name?: string;
+  timeoutMs?: number;
+}
+
+function isLoopback(addr: string): boolean {
+  return (isIP(addr) === 4 && addr.startsWith('127.')) || addr === '::1';
+}
+
+async function sendMarker(address: string, text: string): Promise<void> {
+  const sock = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => sock.send(Buffer.from(text), MARKER_PORT, address, (e) => (e ? reject(e) : resolve())));
+  } finally {
+    sock.close();
+  }
+}
+
+function fileContains(file: string, needle: Buffer): boolean {
+  if (!existsSync(file) || statSync(file).size === 0) return false;
+  return readFileSync(file).includes(needle);
+}
+
+/** Sends a marker until it appears in the file (a datagram can be lost; a poll costs nothing). */
+async function confirmMarker(file: string, address: string, text: string, timeoutMs: number, name: string, proc: NativeProcess): Promise<void> {
+  const needle = Buffer.from(text);
+  const deadline = Date.now() + timeoutMs;
+  let nextSend = 0;
+  while (Date.now() < deadline) {
+    if (!proc.running) throw new Error(`${name}: tcpdump exited: ${proc.tail()}`);
+    if (Date.now() >= nextSend) {
+      await sendMarker(address, text);
+      nextSend = Date.now() + 200;
+    }
+    if (fileContains(file, needle)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${name}: marker "${text}" never reached ${file} within ${timeoutMs} ms (is the filter right?)`);
+}
+
+let markerSeq = 0;
+
+export class LiveCapture {
+  static async start(o: CaptureOptions): Promise<StartedCapture> {
+    const iface = o.iface ?? (isLoopback(o.markerAddress) ? 'lo' : 'any');
+    const name = o.name ?? `tcpdump ${iface} '${o.filter}'`;
+    const timeoutMs = o.timeoutMs ?? 5000;
+    // -Z root: tcpdump otherwise drops to its own user, which may not write into our report folder.
+    const proc = await spawnNative({
+      name,
+      command: 'tcpdump',
+      args: ['-i', iface, '-n', '-s', '0', '-U', '-Z', 'root', '-w', o.file, o.filter],
+      readyLine: /listening on/,
+      readyTimeoutMs: timeoutMs,
+      installHint: TCPDUMP_INSTALL_HINT,
+    });
+    try {
+      await confirmMarker(o.file, o.markerAddress, `sipwright-capture-start-${process.pid}-${++markerSeq}`, timeoutMs, name, proc);
+    } catch (e) {
+      await proc.stop('SIGKILL', 0);
+      throw e;
+    }
+    return new StartedCapture(proc, o.file, o.markerAddress, name, timeoutMs);
+  }
+}
+
+export class StartedCapture {
+  private stopped?: Promise<string>;
+
+  constructor(
+    private readonly proc: NativeProcess,
+    readonly file: string,
+    private readonly markerAddress: string,
+    private readonly name: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get running(): boolean {
+    return this.proc.running;
+  }
+
+  /** Confirms everything sent so far is in the file, then stops tcpdump (SIGINT flushes it). Idempotent. */
+  stop(): Promise<string> {
+    this.stopped ??= (async () => {
+      try {
+        if (this.proc.running) {
+          await confirmMarker(this.file, this.markerAddress, `sipwright-capture-stop-${process.pid}-${++markerSeq}`, this.timeoutMs, this.name, this.proc);
+        }
+      } finally {
+        await this.proc.stop('SIGINT', 2000);
+      }
+      return this.file;
+    })();
+    return this.stopped;
+  }
+
+  bytes(): Buffer {
+    return readFileSync(this.file);
+  }
+}
