@@ -1,0 +1,104 @@
+/**
+ * zod schemas for the target file (the system under test) and the embedded lab's config. Objects are strict,
+ * so a misspelt key is an error that names it rather than a silently ignored setting.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+export const ROLES = ['registrar', 'proxy', 'pbx', 'ua', 'presence'] as const;
+export type Role = (typeof ROLES)[number];
+export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+export type TargetTransport = (typeof TRANSPORTS)[number];
+
+const hostPort = z.string().transform((value, ctx) => {
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(value) ?? /^([^:\s]+)(?::(\d+))?$/.exec(value);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected host:port (e.g. 127.0.0.50:5060 or [::1]:5060), got "${value}"` });
+    return z.NEVER;
+  }
+  const port = m[2] === undefined ? 5060 : Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `port ${m[2]} is outside 1..65535` });
+    return z.NEVER;
+  }
+  const host = m[1];
+  if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host)) {
+    ctx.addIssue({ code: 'custom', message: `"${host}" is neither an IP address nor a host name` });
+    return z.NEVER;
+  }
+  return { host, port };
+});
+
+const sipToken = z.string().min(1).regex(/^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$/, 'must be a SIP user part (no spaces, no "@" or ":")');
+
+export const AccountSchema = z
+  .object({
+    user: sipToken,
+    password: z.string().min(1, 'must not be empty'),
+    /** Auth user name, when it differs from the user part of the AoR. */
+    authUser: sipToken.optional(),
+    extension: z.string().optional(),
+  })
+  .strict();
+export type Account = z.infer<typeof AccountSchema>;
+
+const seconds = z.number().int('must be a whole number of seconds').min(0, 'must be 0 or more');
+
+/** What a registrar declares about itself; a test that needs an undeclared capability is skipped, not failed. */
+export const RegistrarCapsSchema = z
+  .object({
+    minExpires: seconds.optional(),
+    maxExpires: seconds.optional(),
+    maxContacts: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const TargetSchema = z
+  .object({
+    name: z.string().min(1, 'must not be empty'),
+    address: hostPort,
+    transport: z.enum(TRANSPORTS).default('udp'),
+    roles: z.array(z.enum(ROLES)).min(1, 'list at least one role: ' + ROLES.join(', ')),
+    domain: z.string().min(1).optional(),
+    accounts: z.array(AccountSchema).default([]),
+    /** URIs or numbers reaching features: echo, voicemail, park, … */
+    features: z.record(z.string(), z.string()).default({}),
+    registrar: RegistrarCapsSchema.optional(),
+    /** The target's T1 in ms (RFC 3261 default 500); timer checks scale with it. */
+    t1: z.number().int().min(1).max(60_000).default(500),
+  })
+  .strict();
+export type TargetFile = z.infer<typeof TargetSchema>;
+
+export const LabConfigSchema = z
+  .object({
+    /** T1 in ms for the embedded lab (RFC 3261 §17 allows a smaller one on a closed network). */
+    t1: z.number().int().min(50).max(500).default(100),
+    domain: z.string().min(1).default('sipwright.test'),
+    accounts: z
+      .array(AccountSchema)
+      .min(2, 'the suites need at least two accounts')
+      .default([
+        { user: 'alice', password: 'alice-lab-secret' },
+        { user: 'bob', password: 'bob-lab-secret' },
+        { user: 'carol', password: 'carol-lab-secret' },
+      ]),
+    registrar: z
+      .object({ minExpires: seconds.default(60), maxExpires: seconds.default(3600), defaultExpires: seconds.default(3600), maxContacts: z.number().int().min(1).default(10) })
+      .strict()
+      .default({ minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxContacts: 10 }),
+  })
+  .strict();
+export type LabConfig = z.infer<typeof LabConfigSchema>;
+
+/** "accounts[1].password: must not be empty" — one line per problem, naming the field. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], where: string): string {
+  const lines = issues.map((i) => {
+    const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+    let msg = i.message;
+    if (i.code === 'unrecognized_keys') msg = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'invalid_type' && /received undefined/.test(i.message)) msg = 'is required';
+    return `  ${path || '(top level)'}: ${msg}`;
+  });
+  return `${where}:\n${lines.join('\n')}`;
+}

@@ -1,0 +1,107 @@
+/**
+ * Which system a run tests: an embedded endpoint the lab starts itself ("embedded:kamailio"), or an external
+ * one described by a target file. Everything a suite needs to decide what to run is known at collection time
+ * (roles, accounts, declared capabilities); the embedded target's address only once the lab has started it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { formatIssues, LabConfigSchema, TargetSchema, type Account, type LabConfig, type Role, type TargetTransport } from './schema.js';
+
+export class ConfigError extends Error {}
+
+export const EMBEDDED_TARGETS = ['embedded:kamailio'] as const;
+export type EmbeddedName = (typeof EMBEDDED_TARGETS)[number];
+
+export interface TargetPlan {
+  name: string;
+  kind: 'embedded' | 'external';
+  embedded?: EmbeddedName;
+  /** Known up front for an external target; filled in when the lab starts an embedded one. */
+  host?: string;
+  port: number;
+  transport: TargetTransport;
+  domain?: string;
+  roles: Role[];
+  accounts: Account[];
+  features: Record<string, string>;
+  registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number };
+  t1Ms: number;
+  /** Where the plan came from, for messages. */
+  source: string;
+}
+
+function readStructured(path: string, what: string): unknown {
+  if (!existsSync(path)) throw new ConfigError(`${what} ${path} does not exist`);
+  const text = readFileSync(path, 'utf8');
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    if (e instanceof YAMLParseError) {
+      const pos = e.linePos?.[0];
+      throw new ConfigError(`${what} ${path}${pos ? ` line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
+    }
+    throw new ConfigError(`${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function loadLabConfig(path?: string): LabConfig {
+  const raw = path ? readStructured(path, 'lab config') ?? {} : {};
+  const r = LabConfigSchema.safeParse(raw);
+  if (!r.success) throw new ConfigError(formatIssues(r.error.issues, `lab config ${path}`));
+  return r.data;
+}
+
+export function loadTargetFile(path: string): TargetPlan {
+  const raw = readStructured(path, 'target file');
+  const r = TargetSchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(formatIssues(r.error.issues, `target file ${path}`));
+  const t = r.data;
+  return {
+    name: t.name,
+    kind: 'external',
+    host: t.address.host,
+    port: t.address.port,
+    transport: t.transport,
+    domain: t.domain ?? t.address.host,
+    roles: t.roles,
+    accounts: t.accounts,
+    features: t.features,
+    registrar: t.registrar,
+    t1Ms: t.t1,
+    source: path,
+  };
+}
+
+export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
+  return {
+    name,
+    kind: 'embedded',
+    embedded: name,
+    port: 5060,
+    transport: 'udp',
+    domain: lab.domain,
+    roles: ['registrar', 'proxy'],
+    accounts: lab.accounts,
+    features: {},
+    registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts },
+    t1Ms: lab.t1,
+    source: name,
+  };
+}
+
+/** `--target` value: an embedded name, or a path to a YAML/JSON target file. */
+export function resolveTarget(spec: string | undefined, lab: LabConfig): TargetPlan {
+  const s = spec ?? 'embedded:kamailio';
+  if (s.startsWith('embedded:')) {
+    if (!(EMBEDDED_TARGETS as readonly string[]).includes(s)) {
+      throw new ConfigError(`unknown embedded target "${s}"; known: ${EMBEDDED_TARGETS.join(', ')}`);
+    }
+    return embeddedPlan(s as EmbeddedName, lab);
+  }
+  return loadTargetFile(s);
+}
+
+/** All the secrets a plan holds, for redaction of everything that reaches a report or a log. */
+export function secretsOf(plan: TargetPlan): string[] {
+  return plan.accounts.map((a) => a.password).filter((p) => p.length > 0);
+}
