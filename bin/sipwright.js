@@ -28,10 +28,13 @@ function newestSource(dir) {
   return newest;
 }
 
-if (!existsSync(join(root, 'node_modules', 'typescript')) || !existsSync(join(root, 'node_modules', 'commander'))) {
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+// A pull that changed the dependencies leaves the lock file newer than npm's record of the install.
+if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], 'installing npm packages (first run)');
 }
-if (!existsSync(entry) || statSync(entry).mtimeMs < Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'bench')))) {
+if (!existsSync(entry) || statSync(entry).mtimeMs < Math.max(...['src', 'drivers', 'bench'].map((d) => (existsSync(join(root, d)) ? newestSource(join(root, d)) : 0)))) {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], 'compiling');
 }
 const { main } = await import(pathToFileURL(entry).href);

@@ -2,6 +2,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { analyzeCommand } from './analyze.js';
 import { checkMessageCommand } from './check-message.js';
+import { doctorCommand } from './doctor.js';
+import { runCommand } from './run.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 function collect(v: string, prev: string[] = []): string[] {
@@ -41,6 +43,29 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--json', 'print the verdict and diagnostics as JSON')
     .option('--stream', 'frame as on TCP (Content-Length required) instead of as one datagram')
     .action((file: string, opts) => { code = checkMessageCommand(file, opts, out); });
+
+  program
+    .command('run')
+    .description('run the conformance suites against a target (default: the embedded lab) and write the report')
+    .option('--target <file|name>', 'target file (YAML/JSON) or embedded:kamailio (default)')
+    .option('--suite <names...>', 'only these suites (folders under suites/)')
+    .option('--transport <udp|tcp|tls>', 'transport the user agents use (default: the target\'s)')
+    .option('--report <dir>', 'report directory (default: reports)')
+    .option('--json <file>', 'write the JSON summary here (default: <report>/summary.json)')
+    .option('--lab-config <file>', 'embedded lab settings (T1, domain, accounts, registrar limits)')
+    .option('--workers <n>', 'parallel jest workers (default: jest\'s choice)')
+    .option('--no-allure', 'skip allure generate (JUnit and JSON are still written)')
+    .action(async (opts) => {
+      if (opts.transport && !['udp', 'tcp', 'tls'].includes(opts.transport)) {
+        throw new CliError(`--transport: expected udp, tcp or tls, got "${opts.transport}"`, EXIT.USAGE);
+      }
+      code = await runCommand(opts, out);
+    });
+
+  program
+    .command('doctor')
+    .description('list each dependency, its version or absence, and how to get it')
+    .action(() => { code = doctorCommand(out); });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

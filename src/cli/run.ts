@@ -1,0 +1,123 @@
+/**
+ * `sipwright run`: the suites against a target, through jest (as a child, so Ctrl-C reaches every worker and
+ * its endpoints), with progress per test, a summary, the JSON summary, JUnit and the Allure report.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installMissing, isRoot, aptCommand } from '../env/deps.js';
+import { ConfigError, loadLabConfig, resolveTarget, secretsOf, type TargetPlan } from '../lab/target.js';
+import { probeTarget } from '../lab/probe.js';
+import { generateAllureReport } from '../report/allure-generate.js';
+import { suitesJestConfig } from '../report/jest-suites-config.js';
+import { SECRETS_ENV } from '../report/secrets-env.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+export interface RunOptions {
+  target?: string;
+  suite?: string[];
+  transport?: 'udp' | 'tcp' | 'tls';
+  report?: string;
+  json?: string;
+  labConfig?: string;
+  workers?: string;
+  allure?: boolean;
+}
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function loadPlan(o: RunOptions): TargetPlan {
+  try {
+    const lab = loadLabConfig(o.labConfig);
+    return resolveTarget(o.target, lab);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, EXIT.USAGE);
+    throw e;
+  }
+}
+
+function ensureEnvironment(err: (s: string) => void): void {
+  const missing = installMissing('run', err);
+  if (missing.length) {
+    const names = missing.map((m) => `${m.dep.name} (${m.dep.debian})`).join(', ');
+    throw new CliError(`missing: ${names}. Install with: ${isRoot() ? '' : 'sudo '}${aptCommand(missing.map((m) => m.dep.debian))}`, EXIT.ENVIRONMENT);
+  }
+  if (!isRoot()) {
+    throw new CliError('capturing on the wire needs root (tcpdump on the loopback interface): run as root, or with sudo', EXIT.ENVIRONMENT);
+  }
+}
+
+/** An external target is probed before any jest worker starts: unreachable fails in seconds, once. */
+async function preflight(plan: TargetPlan): Promise<void> {
+  if (plan.kind !== 'external') return;
+  const loopback = plan.host!.startsWith('127.') || plan.host === '::1';
+  await probeTarget({
+    name: plan.name,
+    host: plan.host!,
+    port: plan.port,
+    transport: plan.transport,
+    from: loopback ? '127.100.0.250' : '0.0.0.0',
+    t1Ms: plan.t1Ms,
+  });
+}
+
+export async function runCommand(o: RunOptions, out: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
+  const plan = loadPlan(o);
+  if (o.transport === 'tls') throw new CliError('--transport tls needs SIPp 3.8 with TLS, which arrives with the container images (Debian bookworm ships SIPp 3.6 without TLS)', EXIT.ENVIRONMENT);
+  const reportDir = resolve(o.report ?? 'reports');
+  const summaryJson = o.json ? resolve(o.json) : join(reportDir, 'summary.json');
+  const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: o.workers });
+  ensureEnvironment(err);
+  try {
+    await preflight(plan);
+  } catch (e) {
+    err(`sipwright: ${(e as Error).message}`);
+    return EXIT.FAILED;
+  }
+
+  // A run's results are its own: stale artifacts of an earlier run would be joined into this summary.
+  for (const d of ['allure-results', 'artifacts']) rmSync(join(reportDir, d), { recursive: true, force: true });
+  mkdirSync(reportDir, { recursive: true });
+  const configFile = join(reportDir, '.jest-suites.config.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  out(`sipwright: running ${o.suite?.length ? o.suite.join(', ') : 'every suite'} against ${plan.name}${plan.host ? ` (${plan.host}:${plan.port})` : ''}`);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SIPWRIGHT_REPORT_DIR: reportDir,
+    SIPWRIGHT_TARGET: o.target ?? plan.source,
+    [SECRETS_ENV]: JSON.stringify(secretsOf(plan)),
+    TESTCONTAINERS_RYUK_DISABLED: 'true',
+  };
+  if (o.labConfig) env.SIPWRIGHT_LAB_CONFIG = resolve(o.labConfig);
+  if (o.transport) env.SIPWRIGHT_TRANSPORT = o.transport;
+  const jestBin = join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+  if (!existsSync(jestBin)) throw new CliError('jest is not installed: run `npm install` in ' + PROJECT_ROOT, EXIT.ENVIRONMENT);
+  const code = await new Promise<number>((done) => {
+    const child = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent'], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    // Ctrl-C reaches jest through the terminal; wait for it to clean up rather than dying first.
+    const ignore = () => {};
+    process.on('SIGINT', ignore);
+    child.on('close', (c, signal) => {
+      process.off('SIGINT', ignore);
+      done(c ?? (signal ? 130 : 1));
+    });
+  });
+
+  if (o.allure !== false) {
+    try {
+      const path = await generateAllureReport(reportDir, { secrets: secretsOf(plan) });
+      out(`sipwright: Allure report in ${path} (open with: npx allure open ${path})`);
+    } catch (e) {
+      err(`sipwright: no Allure report: ${(e as Error).message}`);
+    }
+  }
+  out(`sipwright: JSON summary ${summaryJson}, JUnit ${join(reportDir, 'junit.xml')}`);
+  if (code === 130) return 130;
+  return code === 0 ? EXIT.OK : EXIT.FAILED;
+}

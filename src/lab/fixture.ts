@@ -1,0 +1,200 @@
+/**
+ * The lab fixture for suites. `describeLab` opens a jest describe block that, for the whole file, claims this
+ * worker's loopback block and starts (or probes) the target; for each test it starts a capture, hands the
+ * test its parties and SIPp, and afterwards keeps the evidence: pcap, ladders, rule findings, SIPp files and
+ * the target's log, as Allure attachments and in the per-test meta.json that the summary reads.
+ *
+ *   describeLab('Registration (RFC 3261 §10)', { suite: 'registration', roles: ['registrar'] }, (lab) => {
+ *     lab.test('401 then 200 — RFC 3261 §22.2', async () => { … expect(await lab.trace()).toHaveFlow([…]) });
+ *   });
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import '../expect/index.js';
+import { addSecrets, labelTest } from '../report/allure.js';
+import { writeMeta } from '../report/artifacts.js';
+import { reapStale } from '../runtime/process-registry.js';
+import { claimAddressBlock, type AddressBlock } from './address-block.js';
+import { runEnv, type RunEnv } from './run-env.js';
+import type { Role } from './schema.js';
+import { startTarget, type StartedTarget } from './started-target.js';
+import { loadLabConfig, resolveTarget, secretsOf, type TargetPlan } from './target.js';
+import { TestRun } from './test-run.js';
+
+export interface LabOptions {
+  /** The suite's folder name under suites/ (report grouping, artifact paths). */
+  suite: string;
+  /** Roles the target must play for any test of the file to run. */
+  roles: Role[];
+  /** The target's name in ladders; defaults to its first required role ("registrar"). */
+  targetParty?: string;
+}
+
+export interface LabTestOptions {
+  /** RFC sections the test checks, e.g. "RFC 3261 §10.3": Allure links. */
+  rfc?: string | string[];
+  /** Further roles this test needs. */
+  roles?: Role[];
+  /** Return true when the target can run the test, or the reason it can't (the test is skipped with it). */
+  requires?: (plan: TargetPlan) => true | string;
+  timeoutMs?: number;
+}
+
+type TestFn = (lab: Lab) => Promise<void>;
+
+function missingRoles(plan: TargetPlan, roles: Role[]): Role[] {
+  return roles.filter((r) => !plan.roles.includes(r));
+}
+
+export class Lab {
+  readonly env: RunEnv;
+  readonly plan: TargetPlan;
+  readonly labConfig;
+  private block?: AddressBlock;
+  private started?: StartedTarget;
+  private current?: TestRun;
+  private readonly parties = new Map<string, string>();
+  private readonly path: string[];
+
+  constructor(readonly options: LabOptions, title: string) {
+    this.env = runEnv();
+    this.labConfig = loadLabConfig(this.env.labConfig);
+    this.plan = resolveTarget(this.env.target, this.labConfig);
+    this.path = [title];
+    addSecrets(...secretsOf(this.plan));
+  }
+
+  /** The running target (inside a test). */
+  get target(): StartedTarget {
+    if (!this.started) throw new Error('the target is not started: use lab.target inside a lab.test');
+    return this.started;
+  }
+
+  get targetParty(): string {
+    return this.options.targetParty ?? this.options.roles[0] ?? 'target';
+  }
+
+  /** The lab's own addresses (this worker's block). */
+  get addresses(): AddressBlock {
+    if (!this.block) throw new Error('the lab is not set up: use lab.addresses inside a lab.test');
+    return this.block;
+  }
+
+  /** The test in progress: its capture, artifacts and SIPp runs. */
+  get run(): TestRun {
+    if (!this.current) throw new Error('no test is running');
+    return this.current;
+  }
+
+  /** The test file (absolute), for meta.json. */
+  get testFile(): string {
+    return testFile();
+  }
+
+  /** The address of a named user agent in this file ("alice" → 127.100.N.x), allocated on first use. */
+  party(name: string): string {
+    let addr = this.parties.get(name);
+    if (!addr) {
+      addr = this.addresses.allocateHost();
+      this.parties.set(name, addr);
+    }
+    return addr;
+  }
+
+  /** The target's i-th account (throws with a clear message when the target file lists too few). */
+  account(i: number) {
+    const a = this.plan.accounts[i];
+    if (!a) throw new Error(`the test needs account #${i + 1}, but ${this.plan.source} lists ${this.plan.accounts.length}`);
+    return a;
+  }
+
+  /** Address → name for ladders: the target, and every party allocated so far. */
+  partyNames(): Record<string, string> {
+    const names: Record<string, string> = {};
+    if (this.started) names[this.started.hostPort] = this.targetParty;
+    for (const [name, addr] of this.parties) names[addr] = name;
+    return names;
+  }
+
+  /** Stops the capture, parses it, checks the rules and keeps the evidence. Same trace on later calls. */
+  trace() {
+    return this.run.trace();
+  }
+
+  /** jest describe within the lab (for grouping; names go into the full test name). */
+  describe(title: string, fn: () => void): void {
+    describe(title, () => {
+      this.path.push(title);
+      try {
+        fn();
+      } finally {
+        this.path.pop();
+      }
+    });
+  }
+
+  test(name: string, fn: TestFn): void;
+  test(name: string, opts: LabTestOptions, fn: TestFn): void;
+  test(name: string, a: LabTestOptions | TestFn, b?: TestFn): void {
+    const opts: LabTestOptions = typeof a === 'function' ? {} : a;
+    const fn = (typeof a === 'function' ? a : b)!;
+    const fullName = [...this.path, name].join(' ');
+    const missing = missingRoles(this.plan, [...this.options.roles, ...(opts.roles ?? [])]);
+    const req = opts.requires?.(this.plan);
+    const skipReason = missing.length
+      ? `target ${this.plan.name} does not declare the role${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`
+      : typeof req === 'string'
+        ? req
+        : undefined;
+    if (skipReason) {
+      writeMeta(this.env.reportDir, { suite: this.options.suite, file: this.testFile, fullName, target: this.plan.name, rules: [], findings: 0, skipReason });
+      test.skip(name, () => {});
+      return;
+    }
+    test(
+      name,
+      async () => {
+        await labelTest({ suite: this.options.suite, target: this.plan.name, rfc: opts.rfc });
+        await fn(this);
+      },
+      opts.timeoutMs,
+    );
+  }
+
+  /** @internal hooks registered by describeLab */
+  hooks(): void {
+    beforeAll(async () => {
+      for (const e of reapStale()) process.stderr.write(`sipwright: removed leftover ${e.name} (pid ${e.pgid}) of a crashed run\n`);
+      this.block = claimAddressBlock(this.env.workerId);
+      const anyRunnable = missingRoles(this.plan, this.options.roles).length === 0;
+      if (!anyRunnable) return;
+      this.started = await startTarget(this.plan, this.block, this.labConfig);
+    }, 30_000);
+    afterAll(async () => {
+      await this.started?.stop();
+      this.started = undefined;
+      this.block?.release();
+    });
+    beforeEach(async () => {
+      const fullName = expect.getState().currentTestName ?? 'unnamed test';
+      this.current = await TestRun.begin(this, fullName);
+    });
+    afterEach(async () => {
+      const run = this.current;
+      this.current = undefined;
+      await run?.finish();
+    });
+  }
+}
+
+/** The current test file, as jest reports it (absolute path). */
+function testFile(): string {
+  return expect.getState().testPath ?? '';
+}
+
+export function describeLab(title: string, options: LabOptions, body: (lab: Lab) => void): void {
+  describe(title, () => {
+    const lab = new Lab(options, title);
+    lab.hooks();
+    body(lab);
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * One test's evidence: its capture (started before the test body, so the first packet is in it), the trace
+ * and rule findings made from it, the ladders, the SIPp files and the target's log for the test's time span.
+ * Kept for passing and failing tests alike; a failing test's evidence matters most.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { extractSip } from '../capture/extract.js';
+import { LiveCapture, type StartedCapture } from '../capture/live.js';
+import { rememberTrace } from '../expect/failure-ladder.js';
+import { attachFile, attachText, scrub } from '../report/allure.js';
+import { artifactDir, writeMeta } from '../report/artifacts.js';
+import { runRules, type Finding } from '../rules/index.js';
+import { renderHtmlLadder } from '../trace/ladder-html.js';
+import { renderTextLadder } from '../trace/ladder-text.js';
+import { Trace } from '../trace/trace.js';
+import type { Lab } from './fixture.js';
+
+export interface EvidenceFile {
+  name: string;
+  path: string;
+  contentType?: string;
+}
+
+export class TestRun {
+  readonly dir: string;
+  readonly pcap: string;
+  private capture?: StartedCapture;
+  private traced?: Promise<Trace>;
+  private findingsList: Finding[] = [];
+  private readonly extra: EvidenceFile[] = [];
+  private readonly logStart: number;
+  private sippSeq = 0;
+
+  private constructor(private readonly lab: Lab, readonly fullName: string) {
+    this.dir = artifactDir(lab.env.reportDir, lab.options.suite, fullName);
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    this.pcap = join(this.dir, 'capture.pcap');
+    this.logStart = lab.target.logs()?.length ?? 0;
+  }
+
+  static async begin(lab: Lab, fullName: string): Promise<TestRun> {
+    const run = new TestRun(lab, fullName);
+    const block = lab.addresses;
+    const t = lab.target;
+    const inBlock = t.host.startsWith(block.cidr.replace(/0\/24$/, ''));
+    const filter = inBlock ? `net ${block.cidr}` : `net ${block.cidr} or host ${t.host}`;
+    run.capture = await LiveCapture.start({ file: run.pcap, filter, markerAddress: block.host(254), name: `capture of "${fullName}"` });
+    return run;
+  }
+
+  /** A fresh folder for one SIPp run's files (scenario XML, traces), attached when the test ends. */
+  sippDir(label: string): string {
+    const d = join(this.dir, `sipp-${++this.sippSeq}-${label.replace(/[^A-Za-z0-9_-]+/g, '-')}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  /** Adds a file to the test's evidence (attached when the test ends). */
+  keep(file: EvidenceFile): void {
+    this.extra.push(file);
+  }
+
+  get findings(): readonly Finding[] {
+    return this.findingsList;
+  }
+
+  trace(): Promise<Trace> {
+    this.traced ??= this.makeTrace();
+    return this.traced;
+  }
+
+  private async makeTrace(): Promise<Trace> {
+    await this.capture?.stop();
+    const result = extractSip(readFileSync(this.pcap));
+    const trace = Trace.fromCapture(result, { parties: this.lab.partyNames() });
+    rememberTrace(trace);
+    const t1 = this.lab.plan.t1Ms / 1000;
+    this.findingsList = runRules(trace, { context: { t1, t2: 8 * t1 } });
+    const mark = new Map<number, string>();
+    for (const f of this.findingsList) if (f.messages.length) mark.set(f.messages[0], f.rule);
+    const ladder = trace.ladder({ title: this.fullName, mark });
+    const text = renderTextLadder(ladder, { width: 120, detailForMarked: false });
+    const findingsText = this.findingsList.map((f) => `${f.level} ${f.rule} (${f.rfc}) #${f.messages.join(',#')}: ${f.message}`).join('\n');
+    writeFileSync(join(this.dir, 'ladder.txt'), scrub(text + (findingsText ? `\n\nRule findings:\n${findingsText}\n` : '')));
+    writeFileSync(join(this.dir, 'ladder.html'), scrub(renderHtmlLadder(ladder, { title: this.fullName })));
+    return trace;
+  }
+
+  /** Called after the test body, pass or fail: make sure the evidence exists, attach it, write meta.json. */
+  async finish(): Promise<void> {
+    let traceError: Error | undefined;
+    let trace: Trace | undefined;
+    try {
+      trace = await this.trace();
+    } catch (e) {
+      traceError = e as Error;
+    }
+    const logs = this.lab.target.logs();
+    if (logs !== undefined) {
+      const path = join(this.dir, 'target.log');
+      writeFileSync(path, scrub(logs.slice(this.logStart)));
+      this.extra.push({ name: `${this.lab.plan.name} log`, path, contentType: 'text/plain' });
+    }
+    writeMeta(this.lab.env.reportDir, {
+      suite: this.lab.options.suite,
+      file: this.lab.testFile,
+      fullName: this.fullName,
+      target: this.lab.plan.name,
+      rules: this.findingsList.map((f) => f.rule),
+      findings: this.findingsList.length,
+      pcap: this.pcap,
+      ladderText: trace ? join(this.dir, 'ladder.txt') : undefined,
+      ladderHtml: trace ? join(this.dir, 'ladder.html') : undefined,
+    });
+    if (trace) {
+      await attachFile('ladder', join(this.dir, 'ladder.html'), 'text/html');
+      await attachFile('ladder (text)', join(this.dir, 'ladder.txt'), 'text/plain');
+    }
+    await attachFile('capture.pcap', this.pcap, 'application/vnd.tcpdump.pcap');
+    for (const f of this.extra) await attachFile(f.name, f.path, f.contentType);
+    if (this.findingsList.length) {
+      await attachText('rule findings', this.findingsList.map((f) => `${f.level} ${f.rule} ${f.rfc}: ${f.message}`).join('\n'));
+    }
+    if (traceError) throw traceError;
+    this.failOnTargetFindings(trace!);
+  }
+
+  /** MUST-level findings on messages the target sent are a verdict against it, whatever the test asserted. */
+  private failOnTargetFindings(trace: Trace): void {
+    const party = this.lab.targetParty;
+    const bad = this.findingsList.filter((f) => f.level === 'MUST' && f.messages.length > 0 && trace.messages[f.messages[0]]?.from === party);
+    if (bad.length === 0) return;
+    const lines = bad.map((f) => `  ${f.rule} (${f.rfc}) at #${f.messages[0]}: ${f.message}`).join('\n');
+    throw new Error(`${party} broke ${bad.length} MUST-level rule${bad.length > 1 ? 's' : ''} on the wire:\n${lines}\n(ladder: ${join(this.dir, 'ladder.txt')})`);
+  }
+}
