@@ -219,7 +219,28 @@ event_route[core:worker-one-init] {
 }`;
 }
 
+/**
+ * Replaces `route[NAME] { … }` blocks of a rendered config with the given ones (each override text holds
+ * whole route blocks). This is how a deliberately broken variant (fixtures/kamailio/broken/) differs from
+ * the good config by exactly one route.
+ */
+export function applyRouteOverrides(cfg: string, overrides: string[]): string {
+  let out = cfg;
+  for (const text of overrides) {
+    const blocks = [...text.matchAll(/^route\[([A-Za-z0-9_]+)\]\s*\{[\s\S]*?^\}/gm)];
+    if (blocks.length === 0) throw new Error(`route override holds no "route[NAME] { … }" block:\n${text.slice(0, 200)}`);
+    for (const b of blocks) {
+      const name = b[1];
+      const re = new RegExp(`^route\\[${name}\\]\\s*\\{[\\s\\S]*?^\\}`, 'm');
+      if (!re.test(out)) throw new Error(`route override: the config has no route[${name}] to replace`);
+      out = out.replace(re, () => b[0]);
+    }
+  }
+  return out;
+}
+
 /** The whole kamailio.cfg. It holds passwords: write it with mode 0600 and attach only a redacted copy. */
-export function renderKamailioConfig(o: KamailioOptions, paths: RenderPaths): string {
-  return [renderGlobals(o, paths), renderRequestRoute(o), renderRegistrar(o), renderAccounts(o), renderRouting(o)].join('\n\n') + '\n';
+export function renderKamailioConfig(o: KamailioOptions, paths: RenderPaths, routeOverrides: string[] = []): string {
+  const cfg = [renderGlobals(o, paths), renderRequestRoute(o), renderRegistrar(o), renderAccounts(o), renderRouting(o)].join('\n\n') + '\n';
+  return applyRouteOverrides(cfg, routeOverrides);
 }

@@ -2,7 +2,7 @@
  * The Kamailio endpoint: a config you build with withX() options, and a StartedKamailio you can query and
  * stop (lifecycle in the types, as in testcontainers). Runs natively as a child process in its own group.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeProcess, spawnNative } from '../../src/runtime/native.js';
@@ -16,6 +16,7 @@ export class Kamailio {
   private o: KamailioOptions;
   private configFile?: string;
   private logFile?: string;
+  private overrides: string[] = [];
 
   constructor(address: string, port = 5060) {
     this.o = {
@@ -77,6 +78,11 @@ export class Kamailio {
     this.configFile = path;
     return this;
   }
+  /** Replaces named route blocks of the rendered config (text or a file holding `route[NAME] { … }` blocks). */
+  withRouteOverride(textOrFile: string): this {
+    this.overrides.push(/^\s*(#|route\[)/m.test(textOrFile) && textOrFile.includes('{') ? textOrFile : readFileSync(textOrFile, 'utf8'));
+    return this;
+  }
   /** Append Kamailio's output to this file (a report attachment). */
   withLogFile(path: string): this {
     this.logFile = path;
@@ -94,7 +100,7 @@ export class Kamailio {
     if (this.configFile) {
       writeFileSync(cfg, `#!KAMAILIO\nimport_file ${JSON.stringify(this.configFile)}\n`);
     } else {
-      writeFileSync(cfg, renderKamailioConfig(this.o, { ctlSocket }), { mode: 0o600 });
+      writeFileSync(cfg, renderKamailioConfig(this.o, { ctlSocket }, this.overrides), { mode: 0o600 });
     }
     chmodSync(cfg, 0o600);
     const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${this.o.address}:${this.o.port}`]);
