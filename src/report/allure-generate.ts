@@ -8,11 +8,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CliError, EXIT } from '../cli/exit-codes.js';
 import { allureReportDir, allureResultsDir } from './report-dir.js';
-import { scrubResultsDir } from './scrub-results.js';
+import { finishAllureResults } from './finish-results.js';
+import { secretsFromEnv } from './secrets-env.js';
 
 export interface AllureGenerateOptions {
-  /** Masked in allure-results before generating (see scrub-results.ts). */
+  /** Masked in the whole report dir before generating (see finish-results.ts); default SIPWRIGHT_SECRETS. */
   secrets?: readonly string[];
+  /** jest's rootDir for the run (joins allure results with meta.json); default the working dir. */
+  rootDir?: string;
   /** Java to use; default JAVA_HOME/bin/java, else `java` on PATH (the launcher script's own rule). */
   env?: NodeJS.ProcessEnv;
 }
@@ -54,7 +57,7 @@ export async function generateAllureReport(reportDir: string, options: AllureGen
     throw new CliError('allure-commandline is not installed: run `npm install`', EXIT.ENVIRONMENT);
   }
   checkJava(env);
-  if (options.secrets && options.secrets.length > 0) scrubResultsDir(results, options.secrets);
+  finishAllureResults(reportDir, { rootDir: options.rootDir ?? process.cwd(), secrets: options.secrets ?? secretsFromEnv(env) });
 
   const { code, output } = await new Promise<{ code: number | null; output: string }>((done, fail) => {
     const child = spawn(bin, ['generate', results, '-o', out, '--clean'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -92,12 +92,14 @@ export async function labelTest(labels: TestLabels): Promise<void> {
   if (labels.suite) await allure.feature(labels.suite);
   if (labels.target) await allure.parameter('target', scrub(labels.target), { excluded: true });
   const refs = labels.rfc === undefined ? [] : typeof labels.rfc === 'string' ? [labels.rfc] : labels.rfc;
+  const rfcs = new Set<number>();
   for (const ref of refs) {
     const link = rfcLink(ref);
     if (!link) continue;
     await allure.link(link.url, link.name);
-    await allure.tag(`RFC ${link.rfc}`);
+    rfcs.add(link.rfc);
   }
+  for (const rfc of rfcs) await allure.tag(`RFC ${rfc}`);
 }
 
 /** `RFC 3261 §17.1.1` (also `rfc3261 section 17.1.1`, `RFC 3261`) → a link to the section on rfc-editor.org. */

@@ -1,20 +1,28 @@
 /**
  * Last line of defence for "secrets never reach a report": before the HTML report is generated, every
  * file in allure-results is masked. The helpers in allure.ts already redact what they attach; this
- * catches what they cannot see, such as a failure message or stack that quotes a password.
+ * catches what they cannot see: a failure message or stack that quotes a password, an endpoint's own
+ * log file, junit.xml.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { containsSecret, redact, redactBytes } from './redact.js';
 
 const TEXT = new Set(['.json', '.txt', '.html', '.xml', '.log', '.csv', '.properties', '.yaml', '.yml', '.svg']);
 
-/** Masks secrets in every file of the dir; returns the names of the files it changed. */
-export function scrubResultsDir(dir: string, secrets: readonly string[]): string[] {
+/**
+ * Masks secrets in every file under dir, recursively, but for the subfolders named in skip; returns the
+ * paths of the files it changed.
+ */
+export function scrubTree(dir: string, secrets: readonly string[], skip: readonly string[] = []): string[] {
   if (secrets.every((s) => s.length === 0)) return [];
   const changed: string[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (!skip.includes(name)) changed.push(...scrubTree(path, secrets));
+      continue;
+    }
     const data = readFileSync(path);
     if (!containsSecret(data, secrets)) continue;
     const ext = extname(name).toLowerCase();
@@ -23,7 +31,7 @@ export function scrubResultsDir(dir: string, secrets: readonly string[]): string
       : TEXT.has(ext) ? Buffer.from(redact(data.toString('utf8'), secrets))
       : redactBytes(data, secrets);
     writeFileSync(path, out);
-    changed.push(name);
+    changed.push(path);
   }
   return changed;
 }

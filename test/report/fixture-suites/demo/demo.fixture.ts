@@ -52,9 +52,10 @@ async function recordCall(fullName: string): Promise<Trace> {
     pcap, ladderText, ladderHtml,
   });
   await reportExchanges(trace);
-  await attachFile('capture.pcap', pcap);
-  await attachFile('ladder.txt', ladderText);
+  // the HTML ladder first: it is what a person opens the test page for
   await attachFile('ladder', ladderHtml, 'text/html');
+  await attachFile('ladder.txt', ladderText);
+  await attachFile('capture.pcap', pcap);
   await attachFile('uac.xml', scenario);
   await attachFile('alice.log', log);
   return trace;
