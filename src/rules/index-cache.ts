@@ -83,42 +83,25 @@ export function requestsOfCall(trace: Trace, method: string, callId: string | un
   return bucketed(trace, `method:${method}`, (m) => m.message.callId, (m) => m.message.kind === 'request' && m.method === method).get(callId) ?? NONE;
 }
 
-/** Header values nearly every rule reads, read once per message (the message's getters parse on each call). */
-interface Basics {
-  callId: string | undefined;
-  fromTag: string | undefined;
-  toTag: string | undefined;
-  cseq: CSeq | undefined;
-}
-
-const basics = new WeakMap<TraceMessage, Basics>();
-
-function basicsOf(m: TraceMessage): Basics {
-  let b = basics.get(m);
-  if (!b) {
-    const msg = m.message;
-    b = { callId: msg.callId, fromTag: msg.fromTag, toTag: msg.toTag, cseq: msg.cseq };
-    basics.set(m, b);
-  }
-  return b;
-}
+// The values nearly every rule reads. The message keeps them once read (SipMessage's plain fields), so these
+// are plain reads; they stay as the rules' vocabulary.
 
 /** m.message.callId */
 export function callIdOf(m: TraceMessage): string | undefined {
-  return basicsOf(m).callId;
+  return m.message.callId;
 }
 
 /** m.message.fromTag */
 export function fromTagOf(m: TraceMessage): string | undefined {
-  return basicsOf(m).fromTag;
+  return m.message.fromTag;
 }
 
 /** m.message.toTag */
 export function toTagOf(m: TraceMessage): string | undefined {
-  return basicsOf(m).toTag;
+  return m.message.toTag;
 }
 
 /** m.message.cseq */
 export function cseqOf(m: TraceMessage): CSeq | undefined {
-  return basicsOf(m).cseq;
+  return m.message.cseq;
 }

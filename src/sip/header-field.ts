@@ -36,9 +36,12 @@ export class HeaderField {
     return v.indexOf('\r') < 0 && v.indexOf('\n') < 0 ? v : v.replace(/[\r\n]/g, ' ');
   }
 
+  private unfolded: string | undefined;
+
   /** Value as a reader means it: folding collapsed, surrounding whitespace removed. */
   get value(): string {
-    return unfold(this.raw.slice(this.valueStart, this.valueEnd)).trim();
+    // Kept: rules read the same few values (CSeq, Call-ID, From) of a message many times.
+    return (this.unfolded ??= unfold(this.raw.slice(this.valueStart, this.valueEnd)).trim());
   }
 
   /** Byte offset of the value in the message. */

@@ -11,6 +11,7 @@ import type { EventHeader, SubscriptionState } from './headers/event.js';
 import type { SessionExpires } from './headers/scalars.js';
 import { parseVia, type Via } from './headers/via.js';
 import type { NameAddr } from './name-addr.js';
+import { recall, remember } from './parse-memo.js';
 import { closingQuote, splitOutside } from './split.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -23,8 +24,16 @@ export interface StartLine {
 
 export abstract class SipMessage {
   abstract readonly kind: 'request' | 'response';
-  private cache = new Map<string, unknown>();
+  /** Parsed values by header key; made on first use (most messages of a capture need only a few). */
+  private cache: Map<string, unknown> | undefined;
   private fullDiagnostics: Diagnostic[] | undefined;
+  // The values trace grouping and nearly every rule read, kept in plain fields: undefined = not read yet,
+  // null = absent. A map lookup per read adds up over 200 rule passes on a large capture.
+  private knownCallId: string | null | undefined;
+  private knownCSeq: CSeq | null | undefined;
+  private knownFromTag: string | null | undefined;
+  private knownToTag: string | null | undefined;
+  private knownTopVia: Via | null | undefined;
 
   constructor(
     public startLine: StartLine,
@@ -73,16 +82,14 @@ export abstract class SipMessage {
     const key = keyOf(name);
     const grammar = grammarOf(key);
     if (!grammar) throw new Error(`no grammar for header ${name}`);
-    const hit = this.cache.get(key);
+    const hit = this.cache?.get(key);
     if (hit !== undefined) return hit as T[];
     const out: T[] = [];
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      const r = grammar(f.rawValue, f.valueOffset, undefined);
-      if (Array.isArray(r)) { for (const x of r) if (x !== undefined) out.push(x as T); }
-      else if (r !== undefined) out.push(r as T);
+      addValue(out, parseField(key, grammar, f, undefined));
     }
-    this.cache.set(key, out);
+    (this.cache ??= new Map()).set(key, out);
     return out;
   }
 
@@ -90,27 +97,42 @@ export abstract class SipMessage {
     return this.parsed<T>(name)[0];
   }
 
-  get callId(): string | undefined { return this.get('call-id'); }
-  get cseq(): CSeq | undefined { return this.first<CSeq>('cseq'); }
+  get callId(): string | undefined {
+    if (this.knownCallId === undefined) this.knownCallId = this.get('call-id') ?? null;
+    return this.knownCallId ?? undefined;
+  }
+  get cseq(): CSeq | undefined {
+    if (this.knownCSeq === undefined) this.knownCSeq = this.first<CSeq>('cseq') ?? null;
+    return this.knownCSeq ?? undefined;
+  }
   get from(): NameAddr | undefined { return this.first<NameAddr>('from'); }
   get to(): NameAddr | undefined { return this.first<NameAddr>('to'); }
-  get fromTag(): string | undefined { return this.tagOf('from'); }
-  get toTag(): string | undefined { return this.tagOf('to'); }
+  get fromTag(): string | undefined {
+    if (this.knownFromTag === undefined) this.knownFromTag = this.tagOf('from') ?? null;
+    return this.knownFromTag ?? undefined;
+  }
+  get toTag(): string | undefined {
+    if (this.knownToTag === undefined) this.knownToTag = this.tagOf('to') ?? null;
+    return this.knownToTag ?? undefined;
+  }
   get vias(): Via[] { return this.parsed<Via>('via'); }
   get topVia(): Via | undefined {
+    if (this.knownTopVia === undefined) this.knownTopVia = this.readTopVia() ?? null;
+    return this.knownTopVia ?? undefined;
+  }
+
+  private readTopVia(): Via | undefined {
     // Grouping a large capture needs only the top Via of each message: parse that one element, not the stack.
-    const all = this.cache.get('via') as Via[] | undefined;
+    const all = this.cache?.get('via') as Via[] | undefined;
     if (all) return all[0];
-    if (this.cache.has(' topvia')) return this.cache.get(' topvia') as Via | undefined;
     const f = this.fields.find((x) => x.key === 'via');
-    let top: Via | undefined;
-    if (f) {
-      const v = f.rawValue;
-      const comma = v.indexOf(',');
-      top = v.indexOf('"') >= 0 ? this.vias[0] : parseVia(comma < 0 ? v : v.slice(0, comma), f.valueOffset, undefined);
-    }
-    this.cache.set(' topvia', top);
-    return top;
+    if (!f) return undefined;
+    const v = f.rawValue;
+    const known = recall('via', v) as Via[] | undefined;
+    if (known) return known[0];
+    if (v.indexOf('"') >= 0) return this.vias[0];
+    const comma = v.indexOf(',');
+    return parseVia(comma < 0 ? v : v.slice(0, comma), f.valueOffset, undefined);
   }
 
   /**
@@ -118,7 +140,7 @@ export abstract class SipMessage {
    * message. Odd values (quotes could hide ";tag=" in a display name) take the full parse.
    */
   private tagOf(key: 'from' | 'to'): string | undefined {
-    const full = this.cache.get(key) as NameAddr[] | undefined;
+    const full = this.cache?.get(key) as NameAddr[] | undefined;
     if (full) return full[0]?.params.get('tag');
     const f = this.fields.find((x) => x.key === key);
     if (!f) return undefined;
@@ -178,13 +200,13 @@ export abstract class SipMessage {
     for (const f of this.fields) {
       const g = grammarOf(f.key);
       if (!g) { checkOpaqueValue(f, out); continue; }
-      const r = g(f.rawValue, f.valueOffset, out);
+      const r = parseField(f.key, g, f, out);
       let list = values.get(f.key);
       if (!list) values.set(f.key, (list = []));
-      if (Array.isArray(r)) { for (const x of r) if (x !== undefined) list.push(x); }
-      else if (r !== undefined) list.push(r);
+      addValue(list, r);
     }
-    for (const [key, list] of values) if (!this.cache.has(key)) this.cache.set(key, list);
+    const cache = (this.cache ??= new Map());
+    for (const [key, list] of values) if (!cache.has(key)) cache.set(key, list);
     this.validateMessage(out);
     out.sort((a, b) => a.offset - b.offset);
     this.fullDiagnostics = out;
@@ -209,8 +231,9 @@ export abstract class SipMessage {
   }
 
   private touched(): void {
-    this.cache.clear();
+    this.cache = undefined;
     this.fullDiagnostics = undefined;
+    this.knownCallId = this.knownCSeq = this.knownFromTag = this.knownToTag = this.knownTopVia = undefined;
   }
 
   /** Replace every occurrence of a header with one field, or add it at the end. */
@@ -370,6 +393,31 @@ const keyOf = headerKey;
  */
 function grammarOf(key: string): Grammar | undefined {
   return Object.hasOwn(GRAMMAR, key) ? GRAMMAR[key] : undefined;
+}
+
+/** Diagnostics of a parse whose caller does not want them: only their number matters. */
+const scratch: Diagnostic[] = [];
+
+/**
+ * One field through its grammar, or the value a clean parse of the same text gave before (parse-memo.ts).
+ * Diagnostics go to `diags` when given.
+ */
+function parseField(key: string, grammar: Grammar, f: HeaderField, diags: Diagnostic[] | undefined): unknown {
+  const raw = f.rawValue;
+  const known = recall(key, raw);
+  if (known !== undefined) return known;
+  const sink = diags ?? scratch;
+  const before = sink.length;
+  const r = grammar(raw, f.valueOffset, sink);
+  if (sink.length === before) remember(key, raw, r);
+  scratch.length = 0;
+  return r;
+}
+
+/** A grammar's result into a list of values: lists are flattened, unparsable elements left out. */
+function addValue(out: unknown[], r: unknown): void {
+  if (Array.isArray(r)) { for (const x of r) if (x !== undefined) out.push(x); }
+  else if (r !== undefined) out.push(r);
 }
 
 /** Unknown headers are opaque, but control characters other than HT never belong in a value. */
