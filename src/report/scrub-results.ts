@@ -24,19 +24,27 @@ export function scrubTree(dir: string, secrets: readonly string[], skip: readonl
       continue;
     }
     const data = readFileSync(path);
-    if (!containsSecret(data, secrets)) continue;
     const ext = extname(name).toLowerCase();
-    // JSON: mask inside the decoded strings so escaping (a quote or backslash in a password) cannot hide it
-    const out = ext === '.json' ? maskJson(data.toString('utf8'), secrets)
-      : TEXT.has(ext) ? Buffer.from(redact(data.toString('utf8'), secrets))
-      : redactBytes(data, secrets);
+    let out: Buffer;
+    if (ext === '.json') {
+      // masked inside the decoded strings: JSON escaping (a quote or backslash in a password) would hide
+      // the secret from a byte search
+      out = maskJson(data.toString('utf8'), secrets);
+      if (out.equals(data)) continue;
+    } else {
+      if (!containsSecret(data, secrets)) continue;
+      out = TEXT.has(ext) ? Buffer.from(redact(data.toString('utf8'), secrets)) : redactBytes(data, secrets);
+    }
     writeFileSync(path, out);
     changed.push(path);
   }
   return changed;
 }
 
+/** The text with secrets masked in its string values; the same bytes when there was nothing to mask. */
 function maskJson(text: string, secrets: readonly string[]): Buffer {
+  const escaped = secrets.map((s) => JSON.stringify(s).slice(1, -1));
+  if (!secrets.some((s, i) => text.includes(s) || text.includes(escaped[i]))) return Buffer.from(text);
   try {
     const walk = (v: unknown): unknown => {
       if (typeof v === 'string') return redact(v, secrets);

@@ -17,7 +17,7 @@ import { reportExchanges } from '../../../../src/report/exchanges.js';
 import { reportDir } from '../../../../src/report/report-dir.js';
 
 const FILE = fileURLToPath(import.meta.url);
-const PCAP = join(FILE, '../../../../vectors/pcaps/call-invite-bye-ipv6-udp.pcap');
+const PCAP = join(FILE, '../../../../vectors/pcaps/call-invite-sdp-bye-tcp.pcap');
 const SUITE = 'demo';
 const DESCRIBE = 'demo call';
 /** A "target password": the reporting test asserts it appears nowhere in allure-results. */
