@@ -3,7 +3,7 @@
  * test files run in parallel without port clashes. Blocks are claimed with lock files holding the owner's pid
  * and start time; a block whose owner died is free again.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, processStartTime, stateDir } from '../runtime/process-registry.js';
 
@@ -59,6 +59,57 @@ function ownerAlive(file: string): boolean {
   }
 }
 
+/**
+ * Creates `file` holding our pid and start time, atomically: the content is written to a private file first
+ * and hard-linked into place (link fails with EEXIST if the lock exists). A lock is therefore never seen
+ * empty; an empty lock would read as "owner dead" and be taken over by a second worker starting at once.
+ */
+function tryCreateLock(file: string): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${process.pid} ${processStartTime(process.pid)}\n`);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Removing a dead owner's lock is done under one mutex for all blocks: two workers that both saw the same
+ * dead lock could otherwise each remove it, and the second removal would delete the first one's fresh lock,
+ * leaving both owning the block. Under the mutex the owner is checked again before removing.
+ */
+function takeOverIfDead(dir: string, file: string): boolean {
+  const mutex = join(dir, '.takeover');
+  let fd: number;
+  try {
+    fd = openSync(mutex, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // A mutex left by a crashed process is removed once it is clearly old; this attempt just moves on.
+    try {
+      if (Date.now() - statSync(mutex).mtimeMs > TAKEOVER_STALE_MS) rmSync(mutex, { force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+    return false;
+  }
+  try {
+    if (ownerAlive(file)) return false;
+    rmSync(file, { force: true });
+    return tryCreateLock(file);
+  } finally {
+    closeSync(fd);
+    rmSync(mutex, { force: true });
+  }
+}
+
 /** Claims the lowest free block. `preferred` (e.g. the jest worker id) is tried first, to keep addresses stable. */
 export function claimAddressBlock(preferred?: number): AddressBlock {
   const dir = locksDir();
@@ -67,18 +118,8 @@ export function claimAddressBlock(preferred?: number): AddressBlock {
   for (let i = FIRST_BLOCK; i <= LAST_BLOCK; i++) if (i !== preferred) order.push(i);
   for (const i of order) {
     const file = join(dir, `${i}.lock`);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(file, 'wx');
-        writeSync(fd, `${process.pid} ${processStartTime(process.pid)}\n`);
-        closeSync(fd);
-        return new AddressBlock(i, file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (ownerAlive(file)) break;
-        rmSync(file, { force: true }); // a dead owner's block: take it on the second attempt
-      }
-    }
+    if (tryCreateLock(file)) return new AddressBlock(i, file);
+    if (!ownerAlive(file) && takeOverIfDead(dir, file)) return new AddressBlock(i, file);
   }
   throw new Error(`no free loopback address block in ${BLOCK_PREFIX}.${FIRST_BLOCK}-${LAST_BLOCK}.0/24 (see ${dir})`);
 }
