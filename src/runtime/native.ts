@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, type WriteStream } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { redact } from '../report/redact.js';
 import { register, unregister } from './process-registry.js';
 
 export interface ExitInfo {
@@ -28,6 +29,11 @@ export interface SpawnOptions {
   logFile?: string;
   /** How the binary is installed, for the error when it is missing (e.g. "apt-get install kamailio"). */
   installHint?: string;
+  /**
+   * Values passed in `args` that must not be recorded (a password given to SIPp with -ap): masked as `***`
+   * in the registry entry on disk, in the kept output and in error messages. The process itself gets them.
+   */
+  secrets?: readonly string[];
 }
 
 export class EnvironmentError extends Error {}
@@ -82,12 +88,14 @@ export class NativeProcess {
   private lineWaiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
   private partial = '';
 
-  constructor(private readonly child: ChildProcess, name: string, log?: WriteStream) {
+  constructor(private readonly child: ChildProcess, name: string, log?: WriteStream, private readonly secrets: readonly string[] = []) {
     this.name = name;
     this.pid = child.pid!;
     const onData = (chunk: Buffer) => {
       const s = chunk.toString('utf8');
-      log?.write(chunk);
+      // Per chunk: a secret split across two chunks would slip through, so callers with secrets should not
+      // rely on logFile alone (output() below redacts the whole text).
+      log?.write(this.secrets.length ? redact(s, this.secrets) : chunk);
       if (this.out.length < MAX_KEPT) this.out += s;
       this.scanLines(s);
     };
@@ -110,12 +118,12 @@ export class NativeProcess {
 
   /** Everything printed so far, stdout and stderr interleaved as they arrived. */
   output(): string {
-    return this.out;
+    return this.secrets.length ? redact(this.out, this.secrets) : this.out;
   }
 
   /** The last lines of output, for error messages. */
   tail(lines = 15): string {
-    return this.out.trimEnd().split('\n').slice(-lines).join('\n');
+    return this.output().trimEnd().split('\n').slice(-lines).join('\n');
   }
 
   private scanLines(s: string): void {
@@ -202,9 +210,9 @@ export async function spawnNative(opts: SpawnOptions): Promise<NativeProcess> {
     const err = await spawnError;
     throw new ProcessStartError(`${opts.name}: could not start ${path}: ${err.message}`);
   }
-  const proc = new NativeProcess(child, opts.name, log);
+  const proc = new NativeProcess(child, opts.name, log, opts.secrets);
   live.add(proc);
-  register({ pgid: child.pid, name: opts.name, command: [path, ...opts.args].join(' ') });
+  register({ pgid: child.pid, name: opts.name, command: redact([path, ...opts.args].join(' '), opts.secrets ?? []) });
   if (opts.readyLine) {
     try {
       await proc.waitForLine(opts.readyLine, opts.readyTimeoutMs ?? 10_000);
