@@ -129,7 +129,9 @@ export class Chromium {
       if (this.child.exitCode !== null || this.child.signalCode !== null) r();
       else this.child.once('exit', () => r());
     });
-    await Promise.race([this.send('Browser.close', {}, true).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([this.send('Browser.close', {}, true).catch(() => undefined), new Promise((r) => (grace = setTimeout(r, 2000)))]);
+    clearTimeout(grace); // a pending timer would keep jest from exiting
     const timer = setTimeout(() => {
       try { process.kill(-this.child.pid!, 'SIGKILL'); } catch { /* already gone */ }
     }, 3000);
@@ -137,6 +139,8 @@ export class Chromium {
     clearTimeout(timer);
     // helpers (zygote, renderers) share the group; make sure none outlives the browser
     try { process.kill(-this.child.pid!, 'SIGKILL'); } catch { /* none left */ }
+    // the pipes can stay open in helpers that outlived the kill for a moment; drop our ends so jest can exit
+    for (const stream of this.child.stdio) stream?.destroy();
     rmSync(this.profile, { recursive: true, force: true });
   }
 
