@@ -2,10 +2,11 @@
  * The Kamailio endpoint: a config you build with withX() options, and a StartedKamailio you can query and
  * stop (lifecycle in the types, as in testcontainers). Runs natively as a child process in its own group.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NativeProcess, spawnNative } from '../../src/runtime/native.js';
+import { EnvironmentError, NativeProcess, spawnNative, which } from '../../src/runtime/native.js';
 import { READY_LINE, renderKamailioConfig } from './config.js';
 import { kamcmd, parseUlDump, type LocationBinding } from './kamcmd.js';
 import { DEFAULT_REGISTRAR, defaultTimers, type KamailioAccount, type KamailioOptions, type KamailioTransport, type RegistrarOptions } from './options.js';
@@ -14,7 +15,6 @@ export const KAMAILIO_INSTALL_HINT = 'apt-get install kamailio (as root), or run
 
 export class Kamailio {
   private o: KamailioOptions;
-  private configFile?: string;
   private logFile?: string;
   private overrides: string[] = [];
 
@@ -73,11 +73,6 @@ export class Kamailio {
     this.o.peers.push({ domain, address, port });
     return this;
   }
-  /** Runs this config file as it is instead of the rendered one (the listen address still comes from -l). */
-  withConfigFile(path: string): this {
-    this.configFile = path;
-    return this;
-  }
   /** Replaces named route blocks of the rendered config (text or a file holding `route[NAME] { … }` blocks). */
   withRouteOverride(textOrFile: string): this {
     this.overrides.push(/^\s*(#|route\[)/m.test(textOrFile) && textOrFile.includes('{') ? textOrFile : readFileSync(textOrFile, 'utf8'));
@@ -93,20 +88,20 @@ export class Kamailio {
     return this.o;
   }
 
-  async start(): Promise<StartedKamailio> {
+  /** Writes the config (mode 0600: it holds passwords) into a fresh runtime folder; returns the command line. */
+  private prepare(): { dir: string; ctlSocket: string; args: string[]; name: string } {
     const dir = mkdtempSync(join(tmpdir(), 'sipwright-kamailio-'));
     const ctlSocket = join(dir, 'kamailio_ctl');
     const cfg = join(dir, 'kamailio.cfg');
-    if (this.configFile) {
-      writeFileSync(cfg, `#!KAMAILIO\nimport_file ${JSON.stringify(this.configFile)}\n`);
-    } else {
-      writeFileSync(cfg, renderKamailioConfig(this.o, { ctlSocket }, this.overrides), { mode: 0o600 });
-    }
+    writeFileSync(cfg, renderKamailioConfig(this.o, { ctlSocket }, this.overrides), { mode: 0o600 });
     chmodSync(cfg, 0o600);
     const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${this.o.address}:${this.o.port}`]);
     const args = ['-DD', '-E', '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '32', '-M', '4', ...listen];
-    if (this.configFile) args.push(`--modparam=ctl:binrpc:s:unix:${ctlSocket}`);
-    const name = `kamailio@${this.o.address}:${this.o.port}`;
+    return { dir, ctlSocket, args, name: `kamailio@${this.o.address}:${this.o.port}` };
+  }
+
+  async start(): Promise<StartedKamailio> {
+    const { dir, ctlSocket, args, name } = this.prepare();
     let proc: NativeProcess;
     try {
       proc = await spawnNative({
@@ -124,6 +119,62 @@ export class Kamailio {
     }
     return new StartedKamailio(proc, { ...this.o }, dir, ctlSocket);
   }
+
+  /**
+   * Starts Kamailio so that it outlives this process (`sipwright lab up`): its output goes to `logFile`,
+   * readiness is read from that file, and nothing kills it on exit. Stop it with stopDetached().
+   */
+  async startDetached(logFile: string): Promise<DetachedKamailio> {
+    const bin = which('kamailio');
+    if (!bin) throw new EnvironmentError(`kamailio is not installed: ${KAMAILIO_INSTALL_HINT}`);
+    const { dir, ctlSocket, args, name } = this.prepare();
+    const fd = openSync(logFile, 'a');
+    const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    child.unref();
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+      if (log.includes(READY_LINE)) break;
+      const dead = child.exitCode !== null || child.signalCode !== null;
+      if (dead || Date.now() > deadline) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`${name} ${dead ? 'exited' : 'was not ready after 10 s'}; see ${logFile}:\n${log.trimEnd().split('\n').slice(-10).join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { pid: child.pid!, dir, ctlSocket, name, options: { ...this.o } };
+  }
+}
+
+export interface DetachedKamailio {
+  pid: number;
+  dir: string;
+  ctlSocket: string;
+  name: string;
+  options: KamailioOptions;
+}
+
+/** Stops a detached Kamailio (its whole process group) and removes its runtime folder. */
+export async function stopDetached(k: Pick<DetachedKamailio, 'pid' | 'dir'>): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(-k.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (alive()) process.kill(-k.pid, 'SIGTERM');
+  const deadline = Date.now() + 3000;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (alive()) process.kill(-k.pid, 'SIGKILL');
+  rmSync(k.dir, { recursive: true, force: true });
 }
 
 export class StartedKamailio {

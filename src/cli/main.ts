@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { analyzeCommand } from './analyze.js';
 import { checkMessageCommand } from './check-message.js';
 import { doctorCommand } from './doctor.js';
+import { labDown, labStatus, labUp } from './lab.js';
 import { runCommand } from './run.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -61,6 +62,16 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       }
       code = await runCommand(opts, out);
     });
+
+  const lab = program.command('lab').description('keep the embedded lab running, to explore it with your own phone or sngrep');
+  lab
+    .command('up')
+    .description('start the lab registrar/proxy and leave it running')
+    .option('--address <ip:port>', 'where it listens (default 127.0.0.1:5060)')
+    .option('--lab-config <file>', 'lab settings (domain, accounts, registrar limits)')
+    .action(async (opts) => { code = await labUp(opts, out); });
+  lab.command('down').description('stop the lab').action(async () => { code = await labDown(out); });
+  lab.command('status').description('is the lab up, does it answer, who is registered').action(async () => { code = await labStatus(out); });
 
   program
     .command('doctor')
