@@ -10,9 +10,11 @@ if [ ! -d node_modules/typescript ] || [ ! -d node_modules/jest ] || [ package-l
   npm install --no-audit --no-fund --loglevel=error >&2
 fi
 
-# Debian packages: tshark is the reference the capture tests compare against.
+# Debian packages: SIPp, Kamailio and tcpdump for the suites' own tests, Java for allure generate, tshark as
+# the reference the capture tests compare against, Chromium for the test that opens the generated report.
+PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for pair in "tshark:tshark"; do
+for pair in "tshark:tshark" "sipp:sip-tester" "kamailio:kamailio" "tcpdump:tcpdump" "java:default-jre-headless" "chromium:chromium"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
 done
@@ -21,7 +23,7 @@ if [ -n "$missing" ]; then
     echo "sipwright: installing Debian packages:$missing…" >&2
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing; } >&2 \
-      || echo "sipwright: could not install$missing; tests that compare with tshark will use frozen counts" >&2
+      || echo "sipwright: could not install$missing; the tests that need them will be skipped" >&2
   else
     echo "sipwright: missing Debian packages:$missing. Install them with: sudo apt-get install -y$missing" >&2
   fi
