@@ -4,7 +4,7 @@
  * extra npm package: enough to load a page, run script in it and take a screenshot.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -41,6 +41,7 @@ export class Chromium {
 
   /** Starts the browser with a fresh profile and attaches to a blank page. */
   static async launch(): Promise<Chromium> {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's browser with \`apt-get install chromium\` (or set CHROMIUM_PATH)`);
     const profile = mkdtempSync(join(tmpdir(), 'sipwright-chromium-'));
     // Own process group, so close() can end the browser and every helper process it started, by id.
     const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank'], {
