@@ -1,0 +1,228 @@
+/**
+ * Ready-made scenarios: a registering UA, a UAS that answers a call, and a UAC that places one. Unlike
+ * SIPp's built-in uac/uas they honour Record-Route (LAB-NOTES: through a record-routing proxy the built-in
+ * ones get `404 Not here` for ACK and BYE): the UAC sends ACK and BYE to `[next_url]` with `[routes]`,
+ * the UAS echoes `[last_Record-Route:]` and, when it hangs up itself, routes its BYE the same way.
+ */
+import type { Action } from './actions.js';
+import { scenario, type ScenarioBuilder } from './scenario.js';
+
+const SDP = [
+  'v=0',
+  'o=sipwright 53655765 2353687637 IN IP[local_ip_type] [local_ip]',
+  's=-',
+  'c=IN IP[media_ip_type] [media_ip]',
+  't=0 0',
+  'm=audio [media_port] RTP/AVP 0',
+  'a=rtpmap:0 PCMU/8000',
+];
+
+function withBody(headers: string[], sdp: boolean): string {
+  if (!sdp) return [...headers, 'Content-Length: 0', '', ''].join('\n');
+  return [...headers, 'Content-Type: application/sdp', 'Content-Length: [len]', '', ...SDP, ''].join('\n');
+}
+
+export type ContactSpec = string | { uri: string; expires?: number; q?: number; params?: string };
+
+export interface RegisterOptions {
+  /** Contact header values, one header line each. `[]` sends none (a query), `['*']` a wildcard. Default: this SIPp. */
+  contacts?: ContactSpec[];
+  /** Expires header value (a number or a SIPp keyword such as `[$minexp]`); absent: no Expires header. */
+  expires?: number | string;
+  /** true: a 401/407 challenge must come and is answered with `[authentication]`; 'optional': answered if it comes. */
+  auth?: boolean | 'optional';
+  /** The final status expected (after the challenge, if any). Default 200. */
+  expect?: number;
+  /** AoR user and domain. Default `[service]` (-s) and `[remote_ip]`. */
+  user?: string;
+  domain?: string;
+  /** Header lines added to every REGISTER. */
+  headers?: string[];
+  /** Actions on the final response, e.g. an ereg with check_it on its Contact or Expires. */
+  onFinal?: Action[];
+  name?: string;
+}
+
+function contactValue(c: ContactSpec): string {
+  if (typeof c === 'string') return c;
+  const uri = c.uri.startsWith('<') ? c.uri : `<${c.uri}>`;
+  return `${uri}${c.q !== undefined ? `;q=${c.q}` : ''}${c.expires !== undefined ? `;expires=${c.expires}` : ''}${c.params ? `;${c.params.replace(/^;/, '')}` : ''}`;
+}
+
+/** One REGISTER transaction (two with a challenge): for registrar tests. */
+export function registerScenario(o: RegisterOptions = {}): ScenarioBuilder {
+  const user = o.user ?? '[service]';
+  const domain = o.domain ?? '[remote_ip]';
+  const contacts = (o.contacts ?? [`<sip:${user}@[local_ip]:[local_port]>`]).map(contactValue);
+  const expect = o.expect ?? 200;
+  const register = (cseq: number, auth: boolean) =>
+    withBody(
+      [
+        `REGISTER sip:${domain} SIP/2.0`,
+        'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
+        'Max-Forwards: 70',
+        `From: <sip:${user}@${domain}>;tag=[pid]SIPpTag00[call_number]`,
+        `To: <sip:${user}@${domain}>`,
+        'Call-ID: [call_id]',
+        `CSeq: ${cseq} REGISTER`,
+        ...contacts.map((c) => `Contact: ${c}`),
+        ...(o.expires === undefined ? [] : [`Expires: ${o.expires}`]),
+        ...(auth ? ['[authentication]'] : []),
+        ...(o.headers ?? []),
+        'User-Agent: sipwright (SIPp)',
+      ],
+      false,
+    );
+  const s = scenario(o.name ?? 'register');
+  s.send(register(1, false));
+  s.recv({ response: 100, optional: true });
+  if (!o.auth) {
+    s.recv({ response: expect, actions: o.onFinal });
+    return s;
+  }
+  s.recv({ response: 401, optional: true, auth: true, next: 'challenged' });
+  if (o.auth === 'optional') {
+    s.recv({ response: 407, optional: true, auth: true, next: 'challenged' });
+    s.recv({ response: expect, actions: o.onFinal, next: 'done' });
+  } else {
+    s.recv({ response: 407, auth: true });
+  }
+  s.label('challenged');
+  s.send(register(2, true));
+  s.recv({ response: 100, optional: true });
+  s.recv({ response: expect, actions: o.onFinal });
+  s.label('done');
+  return s;
+}
+
+export interface UasOptions {
+  /** Send 180 Ringing before the 200. Default true. */
+  ringing?: boolean;
+  /** ms between 180 and 200. */
+  answerAfterMs?: number;
+  /** Answer with SDP. Default true. */
+  sdp?: boolean;
+  /** 'remote' (default): wait for the caller's BYE. 'local': hang up after holdMs, routing the BYE by the Record-Route set. */
+  hangup?: 'remote' | 'local';
+  holdMs?: number;
+  /** T1 for retransmitting the 200 until the ACK comes (UDP). Default 500. */
+  t1Ms?: number;
+  name?: string;
+}
+
+/** Answers one INVITE (180, 200), takes the ACK, then handles or sends the BYE, honouring Record-Route. */
+export function uasScenario(o: UasOptions = {}): ScenarioBuilder {
+  const sdp = o.sdp ?? true;
+  const reply = (status: string, body: boolean) =>
+    withBody(
+      [
+        `SIP/2.0 ${status}`,
+        '[last_Via:]',
+        '[last_From:]',
+        '[last_To:];tag=[pid]SIPpTag01[call_number]',
+        '[last_Call-ID:]',
+        '[last_CSeq:]',
+        '[last_Record-Route:]',
+        'Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>',
+      ],
+      body,
+    );
+  const s = scenario(o.name ?? 'uas-answer');
+  // rrs: keep the INVITE's Record-Route and Contact, for [routes] and [next_url] in our own BYE.
+  s.recv({
+    request: 'INVITE',
+    rrs: true,
+    actions:
+      o.hangup === 'local'
+        ? [
+            { ereg: { regexp: '.*', search_in: 'hdr', header: 'From:', assign_to: 'remote_party', check_it: true } },
+            { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'local_party', check_it: true } },
+          ]
+        : undefined,
+  });
+  if (o.ringing ?? true) s.send(reply('180 Ringing', false));
+  if (o.answerAfterMs) s.pause(o.answerAfterMs);
+  s.send(reply('200 OK', sdp), { retrans: o.t1Ms ?? 500 });
+  s.recv({ request: 'ACK' });
+  if (o.hangup === 'local') {
+    s.pause(o.holdMs ?? 0);
+    s.send(
+      withBody(
+        [
+          'BYE [next_url] SIP/2.0',
+          'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
+          '[routes]',
+          'Max-Forwards: 70',
+          'From: [$local_party];tag=[pid]SIPpTag01[call_number]',
+          'To: [$remote_party]',
+          'Call-ID: [call_id]',
+          'CSeq: 1 BYE',
+        ],
+        false,
+      ),
+    );
+    s.recv({ response: 200 });
+  } else {
+    s.recv({ request: 'BYE' });
+    s.send(reply('200 OK', false));
+  }
+  return s;
+}
+
+export interface UacOptions {
+  /** Request-URI user. Default `[service]` (-s). */
+  to?: string;
+  /** Request-URI host. Default `[remote_ip]:[remote_port]`. */
+  domain?: string;
+  sdp?: boolean;
+  /** ms between ACK and BYE. */
+  holdMs?: number;
+  name?: string;
+}
+
+/** INVITE, ACK and BYE, with ACK and BYE sent to the callee's Contact through the Record-Route set. */
+export function uacCallScenario(o: UacOptions = {}): ScenarioBuilder {
+  const to = o.to ?? '[service]';
+  const domain = o.domain ?? '[remote_ip]:[remote_port]';
+  const common = [
+    'Max-Forwards: 70',
+    `From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`,
+    `To: <sip:${to}@${domain}>[peer_tag_param]`,
+    'Call-ID: [call_id]',
+  ];
+  const s = scenario(o.name ?? 'uac-call');
+  s.send(
+    withBody(
+      [
+        `INVITE sip:${to}@${domain} SIP/2.0`,
+        'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
+        ...common.map((h) => h.replace('[peer_tag_param]', '')),
+        'CSeq: 1 INVITE',
+        'Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>',
+      ],
+      o.sdp ?? true,
+    ),
+    { start_rtd: true },
+  );
+  s.recv({ response: 100, optional: true });
+  s.recv({ response: 180, optional: true });
+  s.recv({ response: 183, optional: true });
+  // rrs: the 200's Record-Route (reversed, as a UAC must) becomes [routes], its Contact [next_url].
+  s.recv({ response: 200, rrs: true, rtd: true });
+  const inDialog = (method: string, cseq: number) =>
+    withBody(
+      [
+        `${method} [next_url] SIP/2.0`,
+        `Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport`,
+        '[routes]',
+        ...common,
+        `CSeq: ${cseq} ${method}`,
+      ],
+      false,
+    );
+  s.send(inDialog('ACK', 1));
+  if (o.holdMs) s.pause(o.holdMs);
+  s.send(inDialog('BYE', 2));
+  s.recv({ response: 200 });
+  return s;
+}
