@@ -105,3 +105,33 @@ export async function waitUntilBound(
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+export interface BoundSocket {
+  transport: 'udp' | 'tcp';
+  /** The local address as /proc shows it (hex), and whether it is the wildcard (0.0.0.0 or ::). */
+  localHex: string;
+  port: number;
+  wildcard: boolean;
+}
+
+/** Every UDP socket and listening TCP socket `pid` holds: to prove that nothing binds 0.0.0.0. */
+export function boundSockets(pid: number): BoundSocket[] {
+  const inodes = socketInodes(pid);
+  const out: BoundSocket[] = [];
+  for (const [transport, table] of [['udp', 'udp'], ['udp', 'udp6'], ['tcp', 'tcp'], ['tcp', 'tcp6']] as const) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9])) continue;
+      if (transport === 'tcp' && f[3] !== TCP_LISTEN) continue;
+      const [hex, port] = f[1].split(':');
+      out.push({ transport, localHex: hex, port: parseInt(port, 16), wildcard: /^0+$/.test(hex) });
+    }
+  }
+  return out;
+}
