@@ -37,6 +37,13 @@ export class HeaderField {
   }
 
   private unfolded: string | undefined;
+  /**
+   * The field's values through its header's grammar, kept by SipMessage (a field never changes). The list
+   * may be shared with fields of other messages that have the same text: read-only.
+   */
+  parsedValues: readonly unknown[] | undefined;
+  /** That parse found no problem, so validation need not parse the field again. */
+  parsedClean = false;
 
   /** Value as a reader means it: folding collapsed, surrounding whitespace removed. */
   get value(): string {

@@ -24,16 +24,21 @@ export interface StartLine {
 
 export abstract class SipMessage {
   abstract readonly kind: 'request' | 'response';
-  /** Parsed values by header key; made on first use (most messages of a capture need only a few). */
-  private cache: Map<string, unknown> | undefined;
+  /** Values of headers that occur more than once, by key (a single field keeps its own values). */
+  private multi: Map<string, unknown[]> | undefined;
   private fullDiagnostics: Diagnostic[] | undefined;
-  // The values trace grouping and nearly every rule read, kept in plain fields: undefined = not read yet,
-  // null = absent. A map lookup per read adds up over 200 rule passes on a large capture.
+  // Values trace grouping and nearly every rule read, kept in plain fields: undefined = not read yet,
+  // null = absent. A lookup per read adds up over 200 rule passes on a large capture.
   private knownCallId: string | null | undefined;
   private knownCSeq: CSeq | null | undefined;
+  // From the full parse of the header. Until that exists, the quick reads below (quickTopVia …) are kept
+  // apart: the full parse, once made, is what every later read gives, as it always was.
   private knownFromTag: string | null | undefined;
   private knownToTag: string | null | undefined;
   private knownTopVia: Via | null | undefined;
+  private quickFromTag: string | null | undefined;
+  private quickToTag: string | null | undefined;
+  private quickTopVia: Via | null | undefined;
 
   constructor(
     public startLine: StartLine,
@@ -82,15 +87,31 @@ export abstract class SipMessage {
     const key = keyOf(name);
     const grammar = grammarOf(key);
     if (!grammar) throw new Error(`no grammar for header ${name}`);
-    const hit = this.cache?.get(key);
-    if (hit !== undefined) return hit as T[];
-    const out: T[] = [];
+    let first: HeaderField | undefined;
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      addValue(out, parseField(key, grammar, f, undefined));
+      if (first) return this.allValues(key, grammar) as T[];
+      first = f;
     }
-    (this.cache ??= new Map()).set(key, out);
+    // One field: its own list, shared with every message that has the same value (read-only, like all
+    // parsed values).
+    return first ? (fieldValues(key, grammar, first, undefined) as T[]) : [];
+  }
+
+  private allValues(key: string, grammar: Grammar): unknown[] {
+    const hit = this.multi?.get(key);
+    if (hit) return hit;
+    const out: unknown[] = [];
+    for (const f of this.fields) if (f.key === key) for (const x of fieldValues(key, grammar, f, undefined)) out.push(x);
+    (this.multi ??= new Map()).set(key, out);
     return out;
+  }
+
+  /** The first field of a header, and whether its values through the grammar were already read. */
+  private parsedYet(key: string): HeaderField | null | undefined {
+    const f = this.fields.find((x) => x.key === key);
+    if (!f) return undefined;
+    return f.parsedValues !== undefined || this.multi?.has(key) ? f : null;
   }
 
   private first<T>(name: string): T | undefined {
@@ -107,32 +128,45 @@ export abstract class SipMessage {
   }
   get from(): NameAddr | undefined { return this.first<NameAddr>('from'); }
   get to(): NameAddr | undefined { return this.first<NameAddr>('to'); }
-  get fromTag(): string | undefined {
-    if (this.knownFromTag === undefined) this.knownFromTag = this.tagOf('from') ?? null;
-    return this.knownFromTag ?? undefined;
-  }
-  get toTag(): string | undefined {
-    if (this.knownToTag === undefined) this.knownToTag = this.tagOf('to') ?? null;
-    return this.knownToTag ?? undefined;
-  }
+  get fromTag(): string | undefined { return this.tag('from'); }
+  get toTag(): string | undefined { return this.tag('to'); }
   get vias(): Via[] { return this.parsed<Via>('via'); }
+
   get topVia(): Via | undefined {
-    if (this.knownTopVia === undefined) this.knownTopVia = this.readTopVia() ?? null;
-    return this.knownTopVia ?? undefined;
+    if (this.knownTopVia !== undefined) return this.knownTopVia ?? undefined;
+    const f = this.parsedYet('via');
+    if (f !== null) return (this.knownTopVia = (f && this.vias[0]) ?? null) ?? undefined;
+    // Grouping a large capture needs only the top Via of each message: parse that one element, not the stack.
+    if (this.quickTopVia === undefined) this.quickTopVia = this.readTopVia() ?? null;
+    return this.quickTopVia ?? undefined;
   }
 
   private readTopVia(): Via | undefined {
-    // Grouping a large capture needs only the top Via of each message: parse that one element, not the stack.
-    const all = this.cache?.get('via') as Via[] | undefined;
-    if (all) return all[0];
-    const f = this.fields.find((x) => x.key === 'via');
-    if (!f) return undefined;
+    const f = this.fields.find((x) => x.key === 'via')!;
     const v = f.rawValue;
-    const known = recall('via', v) as Via[] | undefined;
-    if (known) return known[0];
     if (v.indexOf('"') >= 0) return this.vias[0];
+    // A clean parse of the same text seen before; '<' is left to the cut below, which it could change.
+    const known = v.indexOf('<') < 0 ? (recall('via', v) as Via[] | undefined) : undefined;
+    if (known) return known[0];
     const comma = v.indexOf(',');
     return parseVia(comma < 0 ? v : v.slice(0, comma), f.valueOffset, undefined);
+  }
+
+  private tag(key: 'from' | 'to'): string | undefined {
+    const known = key === 'from' ? this.knownFromTag : this.knownToTag;
+    if (known !== undefined) return known ?? undefined;
+    const f = this.parsedYet(key);
+    if (f !== null) {
+      const t = (f && this.parsed<NameAddr>(key)[0]?.params.get('tag')) ?? null;
+      if (key === 'from') this.knownFromTag = t; else this.knownToTag = t;
+      return t ?? undefined;
+    }
+    let quick = key === 'from' ? this.quickFromTag : this.quickToTag;
+    if (quick === undefined) {
+      quick = this.tagOf(key) ?? null;
+      if (key === 'from') this.quickFromTag = quick; else this.quickToTag = quick;
+    }
+    return quick ?? undefined;
   }
 
   /**
@@ -140,10 +174,7 @@ export abstract class SipMessage {
    * message. Odd values (quotes could hide ";tag=" in a display name) take the full parse.
    */
   private tagOf(key: 'from' | 'to'): string | undefined {
-    const full = this.cache?.get(key) as NameAddr[] | undefined;
-    if (full) return full[0]?.params.get('tag');
-    const f = this.fields.find((x) => x.key === key);
-    if (!f) return undefined;
+    const f = this.fields.find((x) => x.key === key)!;
     let v = f.rawValue;
     // A quoted display name could hide ";tag=" or '>': skip past it (the full parse handles one never closed).
     const q = v.indexOf('"');
@@ -194,19 +225,13 @@ export abstract class SipMessage {
   validate(): Diagnostic[] {
     if (this.fullDiagnostics) return this.fullDiagnostics;
     const out = [...this.diagnostics];
-    // The values parsed here are the ones parsed() would build, so they fill its cache: rules that validate
-    // every message and then read Vias, Contacts or tags do not parse each header twice.
-    const values = new Map<string, unknown[]>();
+    // The values parsed here stay with their fields for parsed(): rules that validate every message and then
+    // read Vias, Contacts or tags do not parse each header twice.
     for (const f of this.fields) {
       const g = grammarOf(f.key);
-      if (!g) { checkOpaqueValue(f, out); continue; }
-      const r = parseField(f.key, g, f, out);
-      let list = values.get(f.key);
-      if (!list) values.set(f.key, (list = []));
-      addValue(list, r);
+      if (!g) checkOpaqueValue(f, out);
+      else fieldValues(f.key, g, f, out);
     }
-    const cache = (this.cache ??= new Map());
-    for (const [key, list] of values) if (!cache.has(key)) cache.set(key, list);
     this.validateMessage(out);
     out.sort((a, b) => a.offset - b.offset);
     this.fullDiagnostics = out;
@@ -231,9 +256,10 @@ export abstract class SipMessage {
   }
 
   private touched(): void {
-    this.cache = undefined;
+    this.multi = undefined;
     this.fullDiagnostics = undefined;
     this.knownCallId = this.knownCSeq = this.knownFromTag = this.knownToTag = this.knownTopVia = undefined;
+    this.quickFromTag = this.quickToTag = this.quickTopVia = undefined;
   }
 
   /** Replace every occurrence of a header with one field, or add it at the end. */
@@ -399,25 +425,35 @@ function grammarOf(key: string): Grammar | undefined {
 const scratch: Diagnostic[] = [];
 
 /**
- * One field through its grammar, or the value a clean parse of the same text gave before (parse-memo.ts).
- * Diagnostics go to `diags` when given.
+ * A field's values through its grammar (a list flattened, unparsable elements left out), kept on the field.
+ * A clean parse of the same text seen before is reused (parse-memo.ts). With `diags`, the field's problems
+ * are reported there, which needs a parse unless the field is known to be clean.
  */
-function parseField(key: string, grammar: Grammar, f: HeaderField, diags: Diagnostic[] | undefined): unknown {
+function fieldValues(key: string, grammar: Grammar, f: HeaderField, diags: Diagnostic[] | undefined): readonly unknown[] {
+  if (f.parsedValues !== undefined && (f.parsedClean || diags === undefined)) return f.parsedValues;
   const raw = f.rawValue;
-  const known = recall(key, raw);
-  if (known !== undefined) return known;
+  const known = recall(key, raw) as readonly unknown[] | undefined;
+  if (known !== undefined) {
+    f.parsedValues ??= known;
+    f.parsedClean = true;
+    return f.parsedValues;
+  }
   const sink = diags ?? scratch;
   const before = sink.length;
-  const r = grammar(raw, f.valueOffset, sink);
-  if (sink.length === before) remember(key, raw, r);
+  const list = flatten(grammar(raw, f.valueOffset, sink));
+  const clean = sink.length === before;
   scratch.length = 0;
-  return r;
+  if (clean) remember(key, raw, list);
+  if (f.parsedValues === undefined) {
+    f.parsedValues = list;
+    f.parsedClean = clean;
+  }
+  return f.parsedValues;
 }
 
-/** A grammar's result into a list of values: lists are flattened, unparsable elements left out. */
-function addValue(out: unknown[], r: unknown): void {
-  if (Array.isArray(r)) { for (const x of r) if (x !== undefined) out.push(x); }
-  else if (r !== undefined) out.push(r);
+function flatten(r: unknown): readonly unknown[] {
+  if (!Array.isArray(r)) return r === undefined ? [] : [r];
+  return r.includes(undefined) ? r.filter((x) => x !== undefined) : r;
 }
 
 /** Unknown headers are opaque, but control characters other than HT never belong in a value. */
