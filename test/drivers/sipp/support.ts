@@ -32,3 +32,10 @@ export function sippAttr(xmlValue: string): string {
 export function children(n: XmlNode, tag?: string): XmlNode[] {
   return tag ? n.children.filter((c) => c.tag === tag) : n.children;
 }
+
+/** SIPp processes (any owner) whose -i address is in the block: the check that a test left nothing behind. */
+export function sippProcessesIn(cidr: string): string[] {
+  const prefix = cidr.replace(/0\/24$/, '');
+  const out = execFileSync('sh', ['-c', 'pgrep -a sipp || true'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(` -i ${prefix}`));
+}
