@@ -97,7 +97,7 @@ function renderRegistrar(o: KamailioOptions): string {
 \t\texit;
 \t}
 \troute(PASSWORD);
-\tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "1")) {
+\tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "0")) {
 \t\twww_challenge(${realm}, "1");
 \t\texit;
 \t}
@@ -108,10 +108,9 @@ function renderRegistrar(o: KamailioOptions): string {
 \tconsume_credentials();
 `
     : '';
+  // save() sends the reply itself, errors (400, 423, 503) included: a second reply here would be a second final response.
   return `route[REGISTRAR] {
-${auth}\tif (!save("location")) {
-\t\tsl_reply_error();
-\t}
+${auth}\tsave("location");
 \texit;
 }`;
 }

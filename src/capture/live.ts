@@ -69,10 +69,11 @@ export class LiveCapture {
     const name = o.name ?? `tcpdump ${iface} '${o.filter}'`;
     const timeoutMs = o.timeoutMs ?? 5000;
     // -Z root: tcpdump otherwise drops to its own user, which may not write into our report folder.
+    // --immediate-mode: without it the kernel hands packets over in 1 s batches, and each marker waits for one.
     const proc = await spawnNative({
       name,
       command: 'tcpdump',
-      args: ['-i', iface, '-n', '-s', '0', '-U', '-Z', 'root', '-w', o.file, o.filter],
+      args: ['-i', iface, '-n', '-s', '0', '-U', '--immediate-mode', '-Z', 'root', '-w', o.file, o.filter],
       readyLine: /listening on/,
       readyTimeoutMs: timeoutMs,
       installHint: TCPDUMP_INSTALL_HINT,

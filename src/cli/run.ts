@@ -3,13 +3,15 @@
  * its endpoints), with progress per test, a summary, the JSON summary, JUnit and the Allure report.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installMissing, isRoot, aptCommand } from '../env/deps.js';
 import { ConfigError, loadLabConfig, resolveTarget, secretsOf, type TargetPlan } from '../lab/target.js';
 import { probeTarget } from '../lab/probe.js';
 import { generateAllureReport } from '../report/allure-generate.js';
+import { finishAllureResults } from '../report/finish-results.js';
+import { prepareReportDir } from '../report/report-dir.js';
 import { suitesJestConfig } from '../report/jest-suites-config.js';
 import { SECRETS_ENV } from '../report/secrets-env.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -77,7 +79,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   }
 
   // A run's results are its own: stale artifacts of an earlier run would be joined into this summary.
-  for (const d of ['allure-results', 'artifacts']) rmSync(join(reportDir, d), { recursive: true, force: true });
+  prepareReportDir(reportDir);
   mkdirSync(reportDir, { recursive: true });
   const configFile = join(reportDir, '.jest-suites.config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -109,14 +111,19 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
     });
   });
 
+  const secrets = secretsOf(plan);
+  let generated = false;
   if (o.allure !== false) {
     try {
-      const path = await generateAllureReport(reportDir, { secrets: secretsOf(plan) });
+      const path = await generateAllureReport(reportDir, { secrets, rootDir: PROJECT_ROOT });
+      generated = true;
       out(`sipwright: Allure report in ${path} (open with: npx allure open ${path})`);
     } catch (e) {
       err(`sipwright: no Allure report: ${(e as Error).message}`);
     }
   }
+  // Without a generated report, the results and artifacts on disk still get their secrets masked.
+  if (!generated) finishAllureResults(reportDir, { rootDir: PROJECT_ROOT, secrets });
   out(`sipwright: JSON summary ${summaryJson}, JUnit ${join(reportDir, 'junit.xml')}`);
   if (code === 130) return 130;
   return code === 0 ? EXIT.OK : EXIT.FAILED;

@@ -10,6 +10,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import '../expect/index.js';
+import { Sipp, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { addSecrets, labelTest } from '../report/allure.js';
 import { writeMeta } from '../report/artifacts.js';
 import { reapStale } from '../runtime/process-registry.js';
@@ -115,6 +116,25 @@ export class Lab {
     return names;
   }
 
+  /**
+   * A SIPp user agent for the current test, preconfigured: it sends from the party's address, to the target,
+   * over the run's transport, with the target's T1, its files kept as the test's evidence. Add withAuth(),
+   * withCalls() … and run() or start() it.
+   */
+  sipp(s: ScenarioBuilder | string, o: { party?: string; port?: number; label?: string; timeoutMs?: number } = {}): Sipp {
+    const party = o.party ?? 'alice';
+    const dir = this.run.sippDir(o.label ?? party);
+    const transport = (process.env.SIPWRIGHT_TRANSPORT ?? this.plan.transport) === 'tcp' ? 'tcp' : 'udp';
+    return new Sipp(s)
+      .withLocal(this.party(party), o.port ?? 5060)
+      .withRemote(this.target.hostPort)
+      .withTransport(transport)
+      .withT1(this.plan.t1Ms)
+      .withTimeout(o.timeoutMs ?? 20_000)
+      .withControlPort(this.addresses.allocatePort())
+      .withLogDir(dir);
+  }
+
   /** Stops the capture, parses it, checks the rules and keeps the evidence. Same trace on later calls. */
   trace() {
     return this.run.trace();
@@ -179,9 +199,11 @@ export class Lab {
       this.current = await TestRun.begin(this, fullName);
     });
     afterEach(async () => {
-      const run = this.current;
-      this.current = undefined;
-      await run?.finish();
+      try {
+        await this.current?.finish();
+      } finally {
+        this.current = undefined;
+      }
     });
   }
 }

@@ -3,8 +3,8 @@
  * and rule findings made from it, the ladders, the SIPp files and the target's log for the test's time span.
  * Kept for passing and failing tests alike; a failing test's evidence matters most.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { extractSip } from '../capture/extract.js';
 import { LiveCapture, type StartedCapture } from '../capture/live.js';
 import { rememberTrace } from '../expect/failure-ladder.js';
@@ -31,6 +31,8 @@ export class TestRun {
   private readonly extra: EvidenceFile[] = [];
   private readonly logStart: number;
   private sippSeq = 0;
+  private readonly sippDirs: string[] = [];
+  private readonly cleanups: Array<() => Promise<unknown>> = [];
 
   private constructor(private readonly lab: Lab, readonly fullName: string) {
     this.dir = artifactDir(lab.env.reportDir, lab.options.suite, fullName);
@@ -54,7 +56,16 @@ export class TestRun {
   sippDir(label: string): string {
     const d = join(this.dir, `sipp-${++this.sippSeq}-${label.replace(/[^A-Za-z0-9_-]+/g, '-')}`);
     mkdirSync(d, { recursive: true });
+    this.sippDirs.push(d);
     return d;
+  }
+
+  /**
+   * Work to do after the capture has stopped (so it is not part of the evidence): undoing state the test
+   * left on the target, such as bindings. Runs pass or fail; a cleanup error fails the test.
+   */
+  onCleanup(fn: () => Promise<unknown>): void {
+    this.cleanups.push(fn);
   }
 
   /** Adds a file to the test's evidence (attached when the test ends). */
@@ -97,6 +108,14 @@ export class TestRun {
     } catch (e) {
       traceError = e as Error;
     }
+    let cleanupError: Error | undefined;
+    for (const fn of this.cleanups) {
+      try {
+        await fn();
+      } catch (e) {
+        cleanupError ??= e as Error;
+      }
+    }
     const logs = this.lab.target.logs();
     if (logs !== undefined) {
       const path = join(this.dir, 'target.log');
@@ -119,12 +138,16 @@ export class TestRun {
       await attachFile('ladder (text)', join(this.dir, 'ladder.txt'), 'text/plain');
     }
     await attachFile('capture.pcap', this.pcap, 'application/vnd.tcpdump.pcap');
+    for (const d of this.sippDirs) {
+      for (const f of readdirSync(d).sort()) await attachFile(`${basename(d)}/${f}`, join(d, f));
+    }
     for (const f of this.extra) await attachFile(f.name, f.path, f.contentType);
     if (this.findingsList.length) {
       await attachText('rule findings', this.findingsList.map((f) => `${f.level} ${f.rule} ${f.rfc}: ${f.message}`).join('\n'));
     }
     if (traceError) throw traceError;
     this.failOnTargetFindings(trace!);
+    if (cleanupError) throw new Error(`cleanup after the test failed: ${cleanupError.message}`);
   }
 
   /** MUST-level findings on messages the target sent are a verdict against it, whatever the test asserted. */

@@ -1,0 +1,157 @@
+/**
+ * The registration suite, run as a user runs it (`sipwright run`), against the embedded lab, against a
+ * Kamailio started here and described in a target file, and against each broken registrar under
+ * fixtures/kamailio/broken/: the suite must pass on the good ones and fail on each broken one, naming the
+ * test that relates to the defect.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
+import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
+import { isAlive, liveEntries } from '../../src/runtime/process-registry.js';
+import { which } from '../../src/runtime/native.js';
+
+const LONG = 300_000;
+const ROOT = resolve(import.meta.dirname ?? '.', '..', '..');
+const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
+const d = canRun ? describe : describe.skip;
+
+interface SummaryTest {
+  suite: string;
+  name: string;
+  status: 'passed' | 'failed' | 'skipped';
+  failureMessage?: string;
+  pcap?: string;
+  ladder?: string;
+}
+
+const ACCOUNTS = [
+  { user: 'alice', password: 'alice-target-secret' },
+  { user: 'bob', password: 'bob-target-secret' },
+];
+
+function runSuite(dir: string, args: string[]): { code: number | null; out: string; tests: SummaryTest[] } {
+  const json = join(dir, 'summary.json');
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--suite', 'registration', '--report', join(dir, 'report'), '--json', json, '--no-allure', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, JEST_WORKER_ID: undefined },
+  });
+  let tests: SummaryTest[] = [];
+  try {
+    const summary = JSON.parse(readFileSync(json, 'utf8')) as { tests: SummaryTest[] };
+    tests = summary.tests;
+  } catch {
+    /* no summary: the assertions below show the output */
+  }
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}`, tests };
+}
+
+function statusOf(tests: SummaryTest[], re: RegExp): string[] {
+  return tests.filter((t) => re.test(t.name)).map((t) => t.status);
+}
+
+function writeTarget(dir: string, k: StartedKamailio, name: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      `address: ${k.hostPort}`,
+      'transport: udp',
+      'roles: [registrar, proxy]',
+      `domain: ${k.options.domain}`,
+      'registrar: { minExpires: 60 }',
+      'accounts:',
+      ...ACCOUNTS.map((a) => `  - { user: ${a.user}, password: ${a.password} }`),
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+d('registration suite through `sipwright run`', () => {
+  let dir: string;
+  let block: AddressBlock;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sipwright-reg-'));
+    block = claimAddressBlock(200);
+  });
+  afterAll(() => {
+    block.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startRegistrar(override?: string): Promise<StartedKamailio> {
+    const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withRegistrar({ minExpires: 60 }).withT1(100);
+    if (override) k.withRouteOverride(join(ROOT, 'fixtures', 'kamailio', 'broken', `${override}.cfg`));
+    return k.start();
+  }
+
+  test('passes on the embedded lab, with a pcap and a ladder per test, and leaves no process behind', () => {
+    const r = runSuite(join(dir, 'embedded'), []);
+    expect(r.tests.length).toBeGreaterThanOrEqual(10);
+    expect(r.tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? ''}`)).toEqual([]);
+    expect(r.code).toBe(0);
+    for (const t of r.tests) {
+      expect(t.pcap).toBeTruthy();
+      expect(t.ladder).toBeTruthy();
+    }
+    expect(r.out).not.toContain('alice-lab-secret');
+    // A leak is a process group still alive whose owner (a jest worker of that run) is gone.
+    expect(liveEntries().filter((e) => !isAlive(e.owner, e.ownerStart)).map((e) => e.name)).toEqual([]);
+  }, LONG);
+
+  test('passes on a Kamailio started outside the run and described in a target file', async () => {
+    const k = await startRegistrar();
+    try {
+      const r = runSuite(join(dir, 'external'), ['--target', writeTarget(dir, k, 'my-registrar')]);
+      expect(r.tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? ''}`)).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(dir, 'external', 'summary.json'), 'utf8')).not.toContain('alice-target-secret');
+    } finally {
+      await k.stop();
+    }
+  }, LONG);
+
+  const controls: Array<[string, RegExp]> = [
+    ['no-auth-challenge', /^.*digest challenge/],
+    ['wrong-password-accepted', /wrong password or an unknown user/],
+    ['contacts-dropped', /several simultaneous contacts/],
+    ['deregistration-ignored', /expires=0 removes that one contact|Contact: \* with Expires: 0 removes/],
+    ['ok-without-bindings', /the 200 lists every current binding/],
+  ];
+  test.each(controls)('fails on the broken registrar %s, naming the test for the defect', async (defect, failing) => {
+    const k = await startRegistrar(defect);
+    try {
+      const r = runSuite(join(dir, defect), ['--target', writeTarget(dir, k, `broken-${defect}`)]);
+      expect(r.code).toBe(1);
+      expect(statusOf(r.tests, failing)).toContain('failed');
+    } finally {
+      await k.stop();
+    }
+  }, LONG);
+
+  test('an unreachable target fails in seconds and says so', () => {
+    const file = join(dir, 'nobody.yaml');
+    writeFileSync(file, `name: nobody-home\naddress: ${block.host(253)}:5060\nroles: [registrar]\naccounts: [{ user: a, password: b }]\n`);
+    const t0 = Date.now();
+    const r = runSuite(join(dir, 'nobody'), ['--target', file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/target nobody-home at 127\.100\.200\.253:5060 \(udp\) is unreachable/);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  }, LONG);
+
+  test('a target file with a wrong field is a usage error naming the field', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'name: x\naddress: 127.0.0.1:99999\nroles: [registrar, gateway]\nacounts: []\n');
+    const r = runSuite(join(dir, 'bad'), ['--target', file]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/address: port 99999 is outside 1\.\.65535/);
+    expect(r.out).toMatch(/roles\[1\]/);
+    expect(r.out).toMatch(/unknown field "acounts"/);
+  }, LONG);
+});
