@@ -174,7 +174,19 @@ export class Lab {
       name,
       async () => {
         await labelTest({ suite: this.options.suite, target: this.plan.name, rfc: opts.rfc });
-        await fn(this);
+        let failure: unknown;
+        try {
+          await fn(this);
+        } catch (e) {
+          failure = e;
+        }
+        try {
+          await this.run.finish();
+        } catch (e) {
+          // The body's own failure says more; a verdict from the evidence (rule findings) only counts alone.
+          failure ??= e;
+        }
+        if (failure !== undefined) throw failure;
       },
       opts.timeoutMs,
     );
@@ -200,7 +212,7 @@ export class Lab {
     });
     afterEach(async () => {
       try {
-        await this.current?.finish();
+        await this.current?.finishIfPending();
       } finally {
         this.current = undefined;
       }

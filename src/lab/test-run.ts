@@ -10,6 +10,7 @@ import { LiveCapture, type StartedCapture } from '../capture/live.js';
 import { rememberTrace } from '../expect/failure-ladder.js';
 import { attachFile, attachText, scrub } from '../report/allure.js';
 import { artifactDir, writeMeta } from '../report/artifacts.js';
+import { reportExchanges } from '../report/exchanges.js';
 import { runRules, type Finding } from '../rules/index.js';
 import { renderHtmlLadder } from '../trace/ladder-html.js';
 import { renderTextLadder } from '../trace/ladder-text.js';
@@ -99,8 +100,23 @@ export class TestRun {
     return trace;
   }
 
-  /** Called after the test body, pass or fail: make sure the evidence exists, attach it, write meta.json. */
-  async finish(): Promise<void> {
+  private finished?: Promise<void>;
+
+  /**
+   * Called at the end of the test body, pass or fail (inside the test, so Allure files the attachments under
+   * the test and not its teardown): make sure the evidence exists, attach it, write meta.json. Runs once.
+   */
+  finish(): Promise<void> {
+    this.finished ??= this.doFinish();
+    return this.finished;
+  }
+
+  /** For afterEach: finishes a test whose body never got to (a timeout); a no-op otherwise. */
+  async finishIfPending(): Promise<void> {
+    if (!this.finished) await this.finish();
+  }
+
+  private async doFinish(): Promise<void> {
     let traceError: Error | undefined;
     let trace: Trace | undefined;
     try {
@@ -135,6 +151,7 @@ export class TestRun {
     });
     if (trace) {
       await attachFile('ladder', join(this.dir, 'ladder.html'), 'text/html');
+      await reportExchanges(trace);
       await attachFile('ladder (text)', join(this.dir, 'ladder.txt'), 'text/plain');
     }
     await attachFile('capture.pcap', this.pcap, 'application/vnd.tcpdump.pcap');
