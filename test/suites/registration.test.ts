@@ -4,7 +4,7 @@
  * fixtures/kamailio/broken/: the suite must pass on the good ones and fail on each broken one, naming the
  * test that relates to the defect.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +134,39 @@ d('registration suite through `sipwright run`', () => {
     } finally {
       await k.stop();
     }
+  }, LONG);
+
+  test('Ctrl-C in the middle of a run leaves no Kamailio, SIPp or tcpdump behind', async () => {
+    // Like a terminal: SIGINT to the whole process group of the run, once the first test has finished.
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--suite', 'registration', '--report', join(dir, 'ctrl-c'), '--no-allure'], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, JEST_WORKER_ID: undefined },
+    });
+    let out = '';
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no test finished within 60 s:\n${out}`)), 60_000);
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (/^[✓✗] /m.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+    });
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await exited;
+    expect(code).not.toBe(0);
+    // Left behind = orphaned (parent gone, adopted by init) lab processes; other tests' live ones have parents.
+    const leaked = spawnSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => /^\s*1\s/.test(l) && /kamailio|sipp|tcpdump/.test(l) && l.includes('127.100.'));
+    expect(leaked).toEqual([]);
+    expect(liveEntries().filter((e) => !isAlive(e.owner, e.ownerStart)).map((e) => e.name)).toEqual([]);
   }, LONG);
 
   test('an unreachable target fails in seconds and says so', () => {
