@@ -40,8 +40,8 @@ const msg04 = rule('MSG-04', 'MUST', 'RFC 3428 §7', '415 to MESSAGE lists Accep
 });
 
 const msg05 = rule('MSG-05', 'SHOULD', 'RFC 3428 §9', 'A pager-mode MESSAGE over UDP stays under 1300 bytes', (trace) => {
-  return trace.messages.filter((m) => m.method === 'MESSAGE' && !m.retransmission && m.transport === 'udp' && m.message.toBuffer().length > 1300)
-    .map((m) => finding(msg05, `MESSAGE of ${m.message.toBuffer().length} bytes sent over UDP; above 1300 bytes it belongs on a congestion-controlled transport`, m.index));
+  return trace.messages.filter((m) => m.method === 'MESSAGE' && !m.retransmission && m.transport === 'udp' && m.message.wireLength > 1300)
+    .map((m) => finding(msg05, `MESSAGE of ${m.message.wireLength} bytes sent over UDP; above 1300 bytes it belongs on a congestion-controlled transport`, m.index));
 });
 
 const pub01 = rule('PUB-01', 'MUST', 'RFC 3903 §4', 'PUBLISH carries an Event header', (trace) => {

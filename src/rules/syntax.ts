@@ -65,7 +65,7 @@ const syn13 = rule('SYN-13', 'SHOULD', 'RFC 3261 §18.1.1', 'A request over UDP 
   const out: Finding[] = [];
   for (const m of trace.messages as TraceMessage[]) {
     if (m.transport !== 'udp' || m.message.kind !== 'request') continue;
-    const size = m.message.toBuffer().length;
+    const size = m.message.wireLength;
     if (size > 1300) out.push(finding(syn13, `${m.method} of ${size} bytes sent over UDP (limit 1300 without a known path MTU)`, m.index));
   }
   return out;

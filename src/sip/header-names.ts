@@ -39,8 +39,14 @@ export function headerKey(name: string): string {
   let k = keyCache.get(name);
   if (k !== undefined) return k;
   const lower = name.toLowerCase();
-  k = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
-  if (keyCache.size < 10000) keyCache.set(name, k);
+  const long = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+  // One string instance per key ("From" and "from" give the same one): fields are matched against a key by
+  // ===, which is then a pointer comparison.
+  k = keyCache.get(long) ?? long;
+  if (keyCache.size < 10000) {
+    keyCache.set(name, k);
+    if (!keyCache.has(long)) keyCache.set(long, k);
+  }
   return k;
 }
 

@@ -26,6 +26,8 @@ export abstract class SipMessage {
   abstract readonly kind: 'request' | 'response';
   /** Values of headers that occur more than once, by key (a single field keeps its own values). */
   private multi: Map<string, unknown[]> | undefined;
+  private fieldKeys: string[] | undefined;
+  private keyedFields: HeaderField[] | undefined;
   private fullDiagnostics: Diagnostic[] | undefined;
   // Values trace grouping and nearly every rule read, kept in plain fields: undefined = not read yet,
   // null = absent. A lookup per read adds up over 200 rule passes on a large capture.
@@ -49,8 +51,29 @@ export abstract class SipMessage {
     /** Problems found while framing and reading the start line and header names. */
     public diagnostics: Diagnostic[] = [],
     /** Bytes after the message in the same datagram (RFC 3261 §18.3: ignored). */
-    public trailing: Buffer = Buffer.alloc(0),
+    public trailing: Buffer = NO_BYTES,
   ) {}
+
+  /**
+   * The key of each field, in order. Lookups scan this one array instead of touching every field object:
+   * on a large trace each object is a likely cache miss, and rules look headers up millions of times.
+   * Rebuilt when `fields` is replaced or changes length.
+   */
+  private keys(): string[] {
+    const fields = this.fields;
+    let keys = this.fieldKeys;
+    if (keys === undefined || this.keyedFields !== fields || keys.length !== fields.length) {
+      keys = this.fieldKeys = fields.map((f) => f.key);
+      this.keyedFields = fields;
+    }
+    return keys;
+  }
+
+  /** The first field with this key, or undefined. */
+  private firstField(key: string): HeaderField | undefined {
+    const i = this.keys().indexOf(key);
+    return i < 0 ? undefined : this.fields[i];
+  }
 
   /** All fields with this name (compact forms and case folded). */
   fieldsOf(name: string): HeaderField[] {
@@ -59,15 +82,12 @@ export abstract class SipMessage {
   }
 
   has(name: string): boolean {
-    const key = keyOf(name);
-    return this.fields.some((f) => f.key === key);
+    return this.keys().indexOf(keyOf(name)) >= 0;
   }
 
   /** First value of a header, unfolded and trimmed. */
   get(name: string): string | undefined {
-    const key = keyOf(name);
-    for (const f of this.fields) if (f.key === key) return f.value;
-    return undefined;
+    return this.firstField(keyOf(name))?.value;
   }
 
   /** Every value of a header: list headers are split on commas outside quotes and < >. */
@@ -87,15 +107,13 @@ export abstract class SipMessage {
     const key = keyOf(name);
     const grammar = grammarOf(key);
     if (!grammar) throw new Error(`no grammar for header ${name}`);
-    let first: HeaderField | undefined;
-    for (const f of this.fields) {
-      if (f.key !== key) continue;
-      if (first) return this.allValues(key, grammar) as T[];
-      first = f;
-    }
+    const keys = this.keys();
+    const i = keys.indexOf(key);
+    if (i < 0) return [];
+    if (keys.indexOf(key, i + 1) >= 0) return this.allValues(key, grammar) as T[];
     // One field: its own list, shared with every message that has the same value (read-only, like all
     // parsed values).
-    return first ? (fieldValues(key, grammar, first, undefined) as T[]) : [];
+    return fieldValues(key, grammar, this.fields[i], undefined) as T[];
   }
 
   private allValues(key: string, grammar: Grammar): unknown[] {
@@ -109,7 +127,7 @@ export abstract class SipMessage {
 
   /** The first field of a header, and whether its values through the grammar were already read. */
   private parsedYet(key: string): HeaderField | null | undefined {
-    const f = this.fields.find((x) => x.key === key);
+    const f = this.firstField(key);
     if (!f) return undefined;
     return f.parsedValues !== undefined || this.multi?.has(key) ? f : null;
   }
@@ -142,7 +160,7 @@ export abstract class SipMessage {
   }
 
   private readTopVia(): Via | undefined {
-    const f = this.fields.find((x) => x.key === 'via')!;
+    const f = this.firstField('via')!;
     const v = f.rawValue;
     if (v.indexOf('"') >= 0) return this.vias[0];
     // A clean parse of the same text seen before; '<' is left to the cut below, which it could change.
@@ -174,7 +192,7 @@ export abstract class SipMessage {
    * message. Odd values (quotes could hide ";tag=" in a display name) take the full parse.
    */
   private tagOf(key: 'from' | 'to'): string | undefined {
-    const f = this.fields.find((x) => x.key === key)!;
+    const f = this.firstField(key)!;
     let v = f.rawValue;
     // A quoted display name could hide ";tag=" or '>': skip past it (the full parse handles one never closed).
     const q = v.indexOf('"');
@@ -248,6 +266,13 @@ export abstract class SipMessage {
     for (const f of this.fields) head += f.raw;
     head += this.headerEnd;
     return Buffer.concat([Buffer.from(head, 'latin1'), this.body]);
+  }
+
+  /** toBuffer().length without building the buffer: the header text is latin1, one byte per character. */
+  get wireLength(): number {
+    let n = this.startLine.text.length + this.startLine.eol.length + this.headerEnd.length + this.body.length;
+    for (const f of this.fields) n += f.raw.length;
+    return n;
   }
 
   /** Readable text (UTF-8 decoded), for ladders and failure messages. */
@@ -409,6 +434,9 @@ export class SipResponse extends SipMessage {
 }
 
 export type AnySipMessage = SipRequest | SipResponse;
+
+/** The empty trailing bytes of nearly every message: one zero-length buffer rather than one per message. */
+const NO_BYTES = Buffer.alloc(0);
 
 /** Header names from callers go through the same canonical key (compact forms, case) as those off the wire. */
 const keyOf = headerKey;

@@ -176,7 +176,7 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
   }
   const end = bodyStart + bodyLen;
   const body = bytes.subarray(bodyStart, end);
-  let trailing: Buffer = Buffer.alloc(0);
+  let trailing: Buffer | undefined;
   let consumed = end;
   if (framing === 'datagram' && end < bytes.length) {
     trailing = bytes.subarray(end);
@@ -191,7 +191,7 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
   return { message, diagnostics: diags, consumed };
 }
 
-function buildMessage(sl: StartLine, fields: HeaderField[], headerEnd: string, body: Buffer, diags: Diagnostic[], base: number, trailing: Buffer): AnySipMessage | undefined {
+function buildMessage(sl: StartLine, fields: HeaderField[], headerEnd: string, body: Buffer, diags: Diagnostic[], base: number, trailing: Buffer | undefined): AnySipMessage | undefined {
   const line = sl.text;
   if (/^SIP\//i.test(line)) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
