@@ -235,7 +235,8 @@ interface LadderView { parties: string[]; arrows: number; labels: string[]; widt
 async function waitForLadder(browser: Chromium): Promise<LadderView> {
   const probe = `(() => {
     const svg = document.querySelector('svg');
-    if (!svg) return null;
+    // Under load the frame can be read between parsing and layout: wait for a laid-out ladder.
+    if (!svg || svg.getBoundingClientRect().width === 0) return null;
     return {
       parties: [...document.querySelectorAll('.party')].map((p) => p.textContent),
       arrows: document.querySelectorAll('g.arrow').length,
@@ -247,7 +248,7 @@ async function waitForLadder(browser: Chromium): Promise<LadderView> {
   for (;;) {
     const found = (await browser.evaluateInFrames<LadderView | null>(probe)).find((v) => v !== null);
     if (found) return found;
-    if (Date.now() > deadline) throw new Error('no frame on the page showed a ladder');
+    if (Date.now() > deadline) throw new Error('no frame on the page showed a laid-out ladder');
     await new Promise((r) => setTimeout(r, 200));
   }
 }
