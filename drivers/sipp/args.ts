@@ -60,7 +60,8 @@ export function buildArgs(o: SippOptions, files: RunFiles, callIdPrefix: string,
     if (o.rate.periodMs !== undefined) args.push('-rp', `${o.rate.periodMs}ms`);
   }
   if (o.limit !== undefined) args.push('-l', String(o.limit));
-  args.push('-timeout', `${Math.max(1, Math.round(o.timeoutMs))}ms`, '-timeout_error');
+  // SIPp 3.6 keeps -timeout in whole seconds: "700ms" becomes 0, which means no timeout at all (measured).
+  args.push('-timeout', `${Math.max(1, Math.ceil(o.timeoutMs / 1000))}s`, '-timeout_error');
   // %u (call number) keeps calls of one run apart; the prefix keeps runs apart (SIPp's default uses the pid, the same in every container).
   args.push('-cid_str', `${callIdPrefix}-%u@%s`);
   if (o.service !== undefined) args.push('-s', o.service);

@@ -108,7 +108,7 @@ export class Sipp {
     for (const [k, v] of Object.entries(vars)) this.o.globals[k] = String(v);
     return this;
   }
-  /** Whole-run limit: SIPp stops and fails (-timeout … -timeout_error) after this many ms. Default 30 s. */
+  /** Whole-run limit: SIPp stops and fails (-timeout … -timeout_error). SIPp counts whole seconds, so it is rounded up. Default 30 s. */
   withTimeout(ms: number): this {
     this.o.timeoutMs = ms;
     return this;
@@ -249,6 +249,7 @@ interface RunContext {
 /** A SIPp that is running (or has run): wait for it, or stop it. */
 export class StartedSipp {
   private watchdogKilled = false;
+  private stopRequested = false;
   private readonly watchdog: NodeJS.Timeout;
   private result?: Promise<SippResult>;
 
@@ -301,6 +302,7 @@ export class StartedSipp {
         secrets: this.ctx.secrets,
         durationMs: Date.now() - this.ctx.startedAt,
         watchdogKilled: this.watchdogKilled,
+        stopped: this.stopRequested,
       });
     });
     return this.result;
@@ -312,6 +314,7 @@ export class StartedSipp {
    */
   async stop(graceMs = 1000): Promise<SippResult> {
     if (this.proc.running) {
+      this.stopRequested = true;
       this.proc.killGroup('SIGUSR1');
       const again = setTimeout(() => this.proc.killGroup('SIGUSR1'), graceMs);
       const kill = setTimeout(() => this.proc.killGroup('SIGKILL'), 2 * graceMs);

@@ -34,6 +34,19 @@ export const EXIT_MEANINGS: ReadonlyMap<number, { outcome: SippOutcome; meaning:
   [252, { outcome: 'argument-error', meaning: 'invalid command line argument (-4)' }],
 ]);
 
+/** What SIPp 3.6 prints when it refuses a scenario while loading it (it then exits 1, or 255). */
+const SCENARIO_REJECTED = [
+  /Unable to load or parse '.*' xml scenario file/,
+  /The label '.*' was not defined/,
+  /Unknown (action|element|scenario)/i,
+  /Variable \$\S+ is referenced \d+ times/,
+  /is referenced but (not|never) (assigned|set)/,
+  /is missing the required '.*' parameter/,
+  /is not a valid (integer|time|boolean)/,
+  /Unexpected <\/\S+> \(expected/,
+  /Transaction \S+ (is never started|has no responses)/,
+];
+
 export interface Interpretation {
   outcome: SippOutcome;
   meaning: string;
@@ -45,7 +58,7 @@ export function interpretExit(code: number | null, signal: NodeJS.Signals | null
     return { outcome: 'killed', meaning: `SIPp was ended by ${signal ?? 'a signal'} before it could report a result` };
   }
   const base = EXIT_MEANINGS.get(code) ?? { outcome: 'fatal' as const, meaning: `undocumented exit code ${code}` };
-  if (/Unable to (load or parse|open) .*scenario|XML scenario file|Unknown element|is not defined|never assigned|Unexpected <\//.test(diagnostics)) {
+  if (SCENARIO_REJECTED.some((re) => re.test(diagnostics))) {
     return { outcome: 'scenario-invalid', meaning: `${base.meaning}: the scenario was rejected by SIPp` };
   }
   if (code === 255 && /timed out after/.test(diagnostics)) {

@@ -30,6 +30,8 @@ export interface SippResult {
   durationMs: number;
   /** True when sipwright's own watchdog had to kill SIPp (it outlived its -timeout). */
   watchdogKilled: boolean;
+  /** True when stop() ended SIPp before it ended by itself. */
+  stopped: boolean;
 }
 
 /** SIPp's error lines start with "2026-11-23<TAB>22:06:50.112993<TAB>1795471610.112993: ". */
@@ -65,6 +67,7 @@ export interface FinishedRun {
   secrets: readonly string[];
   durationMs: number;
   watchdogKilled: boolean;
+  stopped: boolean;
 }
 
 /**
@@ -82,12 +85,17 @@ export function buildResult(run: FinishedRun): SippResult {
   const stats = buildStats(readIf(f.stats), readIf(f.screen));
   const errors = collectErrors(errorsText, run.stderr);
   const { outcome, meaning } = interpretExit(run.code, run.signal, `${errors.join('\n')}\n${run.stderr}`);
+  const interpreted = run.watchdogKilled
+    ? { outcome: 'killed' as const, meaning: `SIPp outlived its -timeout and was killed by sipwright (${meaning})` }
+    : run.stopped
+      ? // SIPp exits 0 when told to quit (SIGUSR1, and SIGTERM too), whatever became of its calls.
+        { outcome: 'stopped' as const, meaning: `stopped by sipwright before it ended by itself (exit ${run.code ?? run.signal}; see the stats for its calls)` }
+      : { outcome, meaning };
   return {
     exitCode: run.code,
     signal: run.signal,
-    outcome: run.watchdogKilled ? 'killed' : outcome,
-    meaning: run.watchdogKilled ? `SIPp outlived its -timeout and was killed by sipwright (${meaning})` : meaning,
-    ok: run.code === 0 && !run.watchdogKilled,
+    ...interpreted,
+    ok: run.code === 0 && !run.watchdogKilled && !run.stopped,
     stats,
     errors,
     stderr: run.stderr,
@@ -96,6 +104,7 @@ export function buildResult(run: FinishedRun): SippResult {
     files: f,
     durationMs: run.durationMs,
     watchdogKilled: run.watchdogKilled,
+    stopped: run.stopped,
   };
 }
 

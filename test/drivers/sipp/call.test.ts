@@ -202,6 +202,7 @@ describe('SIPp calls on loopback (real SIPp)', () => {
     const result = await uas.stop();
     expect(uas.running).toBe(false);
     expect(result.signal).toBeNull(); // SIGUSR1 made it exit by itself
+    expect(result).toMatchObject({ stopped: true, ok: false, outcome: 'stopped' });
     expect(result.stats).toMatchObject({ successful: 0, failed: 0, created: 0 });
     expect(result.durationMs).toBeLessThan(5000);
     expect(() => process.kill(uas.pid, 0)).toThrow();
