@@ -3,6 +3,7 @@
  * default config: in-memory usrloc, digest auth without a database, record-routing, loose routing, location
  * lookup with parallel forking. The route blocks are named so a broken variant (fixtures/) can replace one.
  */
+import { createHash } from 'node:crypto';
 import type { KamailioOptions } from './options.js';
 
 export const READY_LINE = 'SIPWRIGHT KAMAILIO READY';
@@ -76,17 +77,17 @@ modparam("auth", "qop", "auth")
 `;
 }
 
-/** The password for $au, or "" for an unknown user: no database needed. */
+/**
+ * HA1 (MD5 of user:realm:password) for $au, or "" for an unknown user: no database needed, and no password in
+ * the config file. pv_www_authenticate is called with flag 1 (the value is HA1) accordingly.
+ */
 function renderAccounts(o: KamailioOptions): string {
-  const cases = o.accounts.map((a) => `\t\tcase ${cfgString(a.user)}:\n\t\t\t$var(pw) = ${cfgString(a.password)};\n\t\t\tbreak;`).join('\n');
-  return `route[PASSWORD] {
-\t$var(pw) = "";
-\tswitch($au) {
-${cases}
-\t\tdefault:
-\t\t\tbreak;
-\t}
-}`;
+  const cases = o.accounts
+    .map((a) => `\t\tcase ${cfgString(a.user)}:\n\t\t\t$var(pw) = "${createHash('md5').update(`${a.user}:${o.domain}:${a.password}`).digest('hex')}";\n\t\t\tbreak;`)
+    .join('\n');
+  // Kamailio refuses a switch with only a default branch.
+  const body = cases ? `\tswitch($au) {\n${cases}\n\t\tdefault:\n\t\t\tbreak;\n\t}\n` : '';
+  return `route[PASSWORD] {\n\t$var(pw) = "";\n${body}}`;
 }
 
 function renderRegistrar(o: KamailioOptions): string {
@@ -97,7 +98,7 @@ function renderRegistrar(o: KamailioOptions): string {
 \t\texit;
 \t}
 \troute(PASSWORD);
-\tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "0")) {
+\tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "1")) {
 \t\twww_challenge(${realm}, "1");
 \t\texit;
 \t}
@@ -238,7 +239,7 @@ export function applyRouteOverrides(cfg: string, overrides: string[]): string {
   return out;
 }
 
-/** The whole kamailio.cfg. It holds passwords: write it with mode 0600 and attach only a redacted copy. */
+/** The whole kamailio.cfg. It holds password hashes (HA1): written with mode 0600, never attached. */
 export function renderKamailioConfig(o: KamailioOptions, paths: RenderPaths, routeOverrides: string[] = []): string {
   const cfg = [renderGlobals(o, paths), renderRequestRoute(o), renderRegistrar(o), renderAccounts(o), renderRouting(o)].join('\n\n') + '\n';
   return applyRouteOverrides(cfg, routeOverrides);

@@ -4,7 +4,7 @@ import { runToEnd } from '../../src/runtime/native.js';
 export interface LocationBinding {
   aor: string;
   contact: string;
-  /** Seconds left, as the registrar sees it. */
+  /** Seconds left, as the registrar sees it (ul.dump prints them relative). */
   expiresIn: number;
   q: number;
   callId: string;
@@ -15,7 +15,7 @@ export interface LocationBinding {
  * kamcmd prints ul.dump as nested "key: value" lines with braces. Pull out each Contact block: enough
  * structure for tests, no dependence on indentation.
  */
-export function parseUlDump(text: string, now = Math.floor(Date.now() / 1000)): LocationBinding[] {
+export function parseUlDump(text: string): LocationBinding[] {
   const out: LocationBinding[] = [];
   let aor = '';
   let cur: Record<string, string> | undefined;
@@ -25,7 +25,7 @@ export function parseUlDump(text: string, now = Math.floor(Date.now() / 1000)): 
       out.push({
         aor,
         contact: cur.Address,
-        expiresIn: Number.isFinite(expires) && expires > 0 ? Math.max(0, expires - now) : 0,
+        expiresIn: Number.isFinite(expires) && expires > 0 ? expires : 0,
         q: Number(cur.Q ?? '-1'),
         callId: cur['Call-ID'] ?? '',
         cseq: Number(cur.CSeq ?? '0'),

@@ -44,7 +44,15 @@ const MAX_KEPT = 8 * 1024 * 1024;
 
 /** Finds a binary on PATH (plus the sbin folders, where Debian puts kamailio). */
 export function which(command: string): string | undefined {
-  if (command.includes('/')) return command;
+  if (command.includes('/')) {
+    // A path is checked too, so a missing binary given by path is an EnvironmentError, not a spawn failure.
+    try {
+      accessSync(command, constants.X_OK);
+      return command;
+    } catch {
+      return undefined;
+    }
+  }
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin', '/usr/local/sbin']);
   for (const dir of dirs) {
     if (!dir) continue;
@@ -84,6 +92,7 @@ export class NativeProcess {
   readonly pid: number;
   readonly exited: Promise<ExitInfo>;
   private out = '';
+  private err = '';
   private exitInfo: ExitInfo | undefined;
   private lineWaiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
   private partial = '';
@@ -101,6 +110,10 @@ export class NativeProcess {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    // stderr alone too: for SIPp it holds the errors, while stdout holds its periodic screen.
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (this.err.length < MAX_KEPT) this.err += chunk.toString('utf8');
+    });
     this.exited = new Promise((resolve) => {
       child.on('close', (code, signal) => {
         this.exitInfo = { code, signal };
@@ -119,6 +132,11 @@ export class NativeProcess {
   /** Everything printed so far, stdout and stderr interleaved as they arrived. */
   output(): string {
     return this.secrets.length ? redact(this.out, this.secrets) : this.out;
+  }
+
+  /** What the process wrote to stderr only. */
+  stderr(): string {
+    return this.secrets.length ? redact(this.err, this.secrets) : this.err;
   }
 
   /** The last lines of output, for error messages. */
@@ -178,7 +196,13 @@ export class NativeProcess {
       this.killGroup('SIGKILL');
       return this.exitInfo;
     }
-    this.killGroup(signal);
+    // The leader first: Kamailio's main process stops its children itself, and does so promptly only when
+    // they are not all signalled at once. Whatever is left of the group is killed after it.
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      this.killGroup(signal);
+    }
     const timer = setTimeout(() => this.killGroup('SIGKILL'), graceMs);
     const info = await this.exited;
     clearTimeout(timer);

@@ -39,9 +39,25 @@ export function processStartTime(pid: number): string {
   }
 }
 
+/** Field 3 of /proc/PID/stat: R, S, D, Z (zombie) …; '' when the process is gone. */
+function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A zombie counts as dead: it runs nothing, and on machines whose PID 1 does not reap orphans (seen here)
+ * a killed endpoint's children stay zombies for good.
+ */
 export function isAlive(pid: number, start?: string): boolean {
   const now = processStartTime(pid);
-  return now !== '' && (start === undefined || now === start);
+  if (now === '' || (start !== undefined && now !== start)) return false;
+  const state = processState(pid);
+  return state !== 'Z' && state !== 'X' && state !== '';
 }
 
 export function register(entry: Omit<RegistryEntry, 'owner' | 'ownerStart'>): void {

@@ -1,0 +1,101 @@
+/** The Kamailio driver on a real Kamailio: rendered config, readiness, the location table, overrides, stop. */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyRouteOverrides, Kamailio, renderKamailioConfig, type StartedKamailio } from '../../../drivers/kamailio/index.js';
+import { Sipp } from '../../../drivers/sipp/index.js';
+import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-block.js';
+import { which } from '../../../src/runtime/native.js';
+import { isAlive } from '../../../src/runtime/process-registry.js';
+import { registerScenario } from '../../../suites/registration/register-ua.js';
+
+const canRun = ['kamailio', 'kamcmd', 'sipp'].every((c) => which(c));
+const d = canRun ? describe : describe.skip;
+const ACCOUNTS = [{ user: 'alice', password: 'pw-alice "quoted" $dollar' }];
+
+describe('Kamailio config rendering', () => {
+  const o = new Kamailio('127.0.0.9').withDomain('lab.test').withAccounts(ACCOUNTS).withT1(100).withRegistrar({ minExpires: 30, maxContacts: 3 }).options;
+  const cfg = renderKamailioConfig(o, { ctlSocket: '/tmp/x/ctl' });
+
+  test('timers, registrar limits and listen addresses come from the options', () => {
+    expect(cfg).toMatch(/modparam\("tm", "retr_timer1", 100\)/);
+    expect(cfg).toMatch(/modparam\("tm", "retr_timer2", 800\)/);
+    expect(cfg).toMatch(/modparam\("tm", "fr_timer", 6400\)/);
+    expect(cfg).toMatch(/modparam\("registrar", "min_expires", 30\)/);
+    expect(cfg).toMatch(/modparam\("registrar", "max_contacts", 3\)/);
+    expect(cfg).toMatch(/listen=udp:127\.0\.0\.9:5060\nlisten=tcp:127\.0\.0\.9:5060/);
+  });
+
+  test('the config holds HA1 hashes, never a password, whatever characters it has', () => {
+    expect(cfg).not.toContain('pw-alice');
+    expect(cfg).toContain(`$var(pw) = "${createHash('md5').update(`alice:lab.test:${ACCOUNTS[0].password}`).digest('hex')}";`);
+  });
+
+  test('no accounts renders a config Kamailio accepts (no switch with only a default)', () => {
+    expect(renderKamailioConfig(new Kamailio('127.0.0.9').options, { ctlSocket: '/tmp/x' })).toMatch(/route\[PASSWORD\] \{\n\t\$var\(pw\) = "";\n\}/);
+  });
+
+  test('a route override replaces exactly the named block, and an unknown route is an error', () => {
+    const out = applyRouteOverrides(cfg, ['route[REGISTRAR] {\n\tsave("location");\n\texit;\n}']);
+    expect(out).toMatch(/route\[REGISTRAR\] \{\n\tsave\("location"\);\n\texit;\n\}/);
+    expect(out).not.toContain('www_challenge');
+    expect(out).toContain('route[LOCATION]');
+    expect(() => applyRouteOverrides(cfg, ['route[NOPE] {\n}'])).toThrow(/has no route\[NOPE\]/);
+    expect(() => applyRouteOverrides(cfg, ['nothing here'])).toThrow(/holds no "route\[NAME\]/);
+  });
+});
+
+d('Kamailio driver (real Kamailio)', () => {
+  let block: AddressBlock;
+  let dir: string;
+  let k: StartedKamailio;
+  beforeAll(async () => {
+    block = claimAddressBlock();
+    dir = mkdtempSync(join(tmpdir(), 'sipwright-kam-'));
+    k = await new Kamailio(block.allocateHost()).withDomain('lab.test').withAccounts(ACCOUNTS).withT1(100).start();
+  });
+  afterAll(async () => {
+    await k?.stop();
+    block.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a registration shows up in the location table read through kamcmd', async () => {
+    expect(await k.locations('alice')).toEqual([]);
+    const ua = block.allocateHost();
+    const r = await new Sipp(registerScenario(ACCOUNTS[0], 'lab.test', [{ contacts: [`<sip:alice@${ua}:5060>`], expires: 300 }]))
+      .withLocal(ua)
+      .withRemote(k.hostPort)
+      .withAuth('alice', ACCOUNTS[0].password)
+      .withTimeout(5000)
+      .withControlPort(block.allocatePort())
+      .withLogDir(dir)
+      .run();
+    expect(r.ok).toBe(true);
+    const bindings = await k.locations('alice');
+    expect(bindings).toHaveLength(1);
+    expect(bindings[0].contact).toBe(`sip:alice@${ua}:5060`);
+    expect(bindings[0].expiresIn).toBeGreaterThan(290);
+    expect(bindings[0].expiresIn).toBeLessThanOrEqual(300);
+    expect(k.logs()).toContain('SIPWRIGHT KAMAILIO READY');
+  });
+
+  test('a config Kamailio rejects fails the start with its own error, and nothing is left running', async () => {
+    const broken = new Kamailio(block.allocateHost()).withRouteOverride('route[REGISTRAR] {\n\tno_such_function();\n}');
+    await expect(broken.start()).rejects.toThrow(/kamailio@.* exited .* before it was ready[\s\S]*no_such_function|unknown command/);
+  });
+
+  test('stop() ends the whole process group', async () => {
+    const other = await new Kamailio(block.allocateHost()).start();
+    const pid = (other as unknown as { proc: { pid: number } }).proc.pid;
+    expect(isAlive(pid)).toBe(true);
+    await other.stop();
+    // Nothing of the group still runs (zombies excepted: this machine's PID 1 does not reap orphans).
+    const running = spawnSync('ps', ['-eo', 'pgid=,stat='], { encoding: 'utf8' }).stdout.split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([pgid, stat]) => Number(pgid) === pid && !stat.startsWith('Z'));
+    expect(running).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadLabConfig, loadTargetFile, resolveTarget, secretsOf } from '../../src/lab/target.js';
+
+let dir: string;
+beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'sipwright-schema-'))));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('target file', () => {
+  test('the minimal file from the issue loads, with defaults filled in', () => {
+    const t = loadTargetFile(file('min.yaml', 'name: my-registrar\naddress: 127.0.0.50:5060\ntransport: udp\nroles: [registrar, proxy]\ndomain: example.test\naccounts:\n  - { user: alice, password: alice-secret }\n  - { user: bob, password: bob-secret }\n'));
+    expect(t).toMatchObject({ name: 'my-registrar', kind: 'external', host: '127.0.0.50', port: 5060, transport: 'udp', domain: 'example.test', roles: ['registrar', 'proxy'], t1Ms: 500 });
+    expect(secretsOf(t)).toEqual(['alice-secret', 'bob-secret']);
+  });
+
+  test('the port defaults to 5060, the domain to the host, and JSON works too', () => {
+    const t = loadTargetFile(file('t.json', JSON.stringify({ name: 'x', address: '[::1]', roles: ['proxy'] })));
+    expect(t).toMatchObject({ host: '::1', port: 5060, domain: '::1', accounts: [] });
+  });
+
+  test('every problem is listed with the field it is in', () => {
+    const bad = file('bad.yaml', 'name: ""\naddress: "host name:70000"\ntransport: sctp\nroles: []\naccounts: [{ user: "a b", password: "" }]\nregistrar: { minExpires: -1 }\ncolour: blue\n');
+    let message = '';
+    try {
+      loadTargetFile(bad);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`target file ${bad}:`);
+    for (const field of ['name:', 'address:', 'transport:', 'roles:', 'accounts[0].user:', 'accounts[0].password:', 'registrar.minExpires:']) {
+      expect(message).toContain(`  ${field}`);
+    }
+    expect(message).toContain('unknown field "colour"');
+  });
+
+  test('YAML syntax errors give the line, and a missing file says so', () => {
+    expect(() => loadTargetFile(file('syntax.yaml', 'name: x\n  address: [\n'))).toThrow(/line \d+, column \d+/);
+    expect(() => loadTargetFile(join(dir, 'nope.yaml'))).toThrow(/target file .*nope\.yaml does not exist/);
+  });
+});
+
+describe('embedded targets and lab config', () => {
+  test('embedded:kamailio is a registrar and proxy with the lab accounts and its declared minimum expiry', () => {
+    const t = resolveTarget(undefined, loadLabConfig());
+    expect(t).toMatchObject({ name: 'embedded:kamailio', kind: 'embedded', roles: ['registrar', 'proxy'], registrar: { minExpires: 60 }, t1Ms: 100 });
+    expect(t.accounts.map((a) => a.user)).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  test('an unknown embedded name lists the known ones', () => {
+    expect(() => resolveTarget('embedded:opensips', loadLabConfig())).toThrow(/unknown embedded target "embedded:opensips"; known: embedded:kamailio/);
+  });
+
+  test('lab config overrides are checked too', () => {
+    expect(loadLabConfig(file('lab.yaml', 't1: 200\ndomain: lab.test\n'))).toMatchObject({ t1: 200, domain: 'lab.test' });
+    expect(() => loadLabConfig(file('lab-bad.yaml', 't1: 5\naccounts: [{ user: a, password: b }]\n'))).toThrow(/t1: .*\n.*accounts: the suites need at least two accounts/s);
+  });
+});
