@@ -10,6 +10,8 @@ import { isAlive, processStartTime, stateDir } from '../runtime/process-registry
 export const BLOCK_PREFIX = '127.100';
 const FIRST_BLOCK = 1;
 const LAST_BLOCK = 250;
+const PORT_BASE = 10000;
+const PORTS_PER_BLOCK = 80;
 
 export class AddressBlock {
   private nextHost = 10;
@@ -35,8 +37,10 @@ export class AddressBlock {
 
   /** A TCP/UDP port no other block uses, for control sockets that must not clash (SIPp -cp). */
   allocatePort(): number {
-    const port = 20000 + this.index * 100 + (this.nextPort++ % 100);
-    return port;
+    // 80 ports per block from 10000 keeps every block (up to 250) below Linux's ephemeral range (32768…).
+    // Wrapping would hand out a port a running SIPp may still hold, so running out is an error instead.
+    if (this.nextPort >= PORTS_PER_BLOCK) throw new RangeError(`address block ${this.cidr} has used all its ${PORTS_PER_BLOCK} control ports`);
+    return PORT_BASE + this.index * PORTS_PER_BLOCK + this.nextPort++;
   }
 
   release(): void {

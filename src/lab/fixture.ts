@@ -118,7 +118,8 @@ export class Lab {
 
   /**
    * A SIPp user agent for the current test, preconfigured: it sends from the party's address, to the target,
-   * over the run's transport, with the target's T1, its files kept as the test's evidence. Add withAuth(),
+   * over the run's transport, with the target's T1, its files kept as the test's evidence (the control port
+   * is picked free on the party's own address by the driver). Add withAuth(),
    * withCalls() … and run() or start() it.
    */
   sipp(s: ScenarioBuilder | string, o: { party?: string; port?: number; label?: string; timeoutMs?: number } = {}): Sipp {
@@ -131,7 +132,6 @@ export class Lab {
       .withTransport(transport)
       .withT1(this.plan.t1Ms)
       .withTimeout(o.timeoutMs ?? 20_000)
-      .withControlPort(this.addresses.allocatePort())
       .withLogDir(dir);
   }
 
