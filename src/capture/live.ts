@@ -70,10 +70,13 @@ export class LiveCapture {
     const timeoutMs = o.timeoutMs ?? 5000;
     // -Z root: tcpdump otherwise drops to its own user, which may not write into our report folder.
     // --immediate-mode: without it the kernel hands packets over in 1 s batches, and each marker waits for one.
+    // In immediate mode every ring slot is snaplen-sized, so the default 2 MB buffer held only 8 packets and a
+    // busy machine dropped the rest (seen in CI): a 64 KiB snaplen (the largest UDP datagram) and 64 MB of
+    // buffer give room for about a thousand.
     const proc = await spawnNative({
       name,
       command: 'tcpdump',
-      args: ['-i', iface, '-n', '-s', '0', '-U', '--immediate-mode', '-Z', 'root', '-w', o.file, o.filter],
+      args: ['-i', iface, '-n', '-s', '65535', '-B', '65536', '-U', '--immediate-mode', '-Z', 'root', '-w', o.file, o.filter],
       readyLine: /listening on/,
       readyTimeoutMs: timeoutMs,
       installHint: TCPDUMP_INSTALL_HINT,
@@ -112,6 +115,11 @@ export class StartedCapture {
         }
       } finally {
         await this.proc.stop('SIGINT', 2000);
+      }
+      // tcpdump's exit summary: a capture that lost packets is not evidence to judge a target by.
+      const dropped = /(\d+) packets? dropped by kernel/.exec(this.proc.output());
+      if (dropped && Number(dropped[1]) > 0) {
+        throw new Error(`${this.name}: the kernel dropped ${dropped[1]} packets during the capture, so ${this.file} is incomplete (machine overloaded?)`);
       }
       return this.file;
     })();

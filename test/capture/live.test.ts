@@ -29,7 +29,8 @@ d('live capture (tcpdump)', () => {
     const sock = createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, a, r));
     const msgs: string[] = [];
-    for (let i = 0; i < 20; i++) {
+    // Enough to overflow a small capture buffer when tcpdump is slow to be scheduled (as in CI).
+    for (let i = 0; i < 300; i++) {
       const m = `OPTIONS sip:${b} SIP/2.0\r\nVia: SIP/2.0/UDP ${a};branch=z9hG4bK${i}\r\nMax-Forwards: 70\r\nFrom: <sip:a@${a}>;tag=1\r\nTo: <sip:${b}>\r\nCall-ID: c${i}\r\nCSeq: ${i + 1} OPTIONS\r\nContent-Length: 0\r\n\r\n`;
       msgs.push(m);
       await new Promise<void>((r, j) => sock.send(m, 5060, b, (e) => (e ? j(e) : r())));
