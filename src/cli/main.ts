@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { analyzeCommand } from './analyze.js';
 import { checkMessageCommand } from './check-message.js';
 import { doctorCommand } from './doctor.js';
+import { imagesBuild, imagesList } from './images.js';
 import { labDown, labStatus, labUp } from './lab.js';
 import { runCommand } from './run.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -72,6 +73,15 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .action(async (opts) => { code = await labUp(opts, out); });
   lab.command('down').description('stop the lab').action(async () => { code = await labDown(out); });
   lab.command('status').description('is the lab up, does it answer, who is registered').action(async () => { code = await labStatus(out); });
+
+  const images = program.command('images').description('the lab\'s container images (kamailio, sipp, asterisk, baresip), built without a registry');
+  images
+    .command('build')
+    .description('build the images whose current tag is missing (debootstrap, chroot install, docker import; needs root)')
+    .option('--only <names...>', 'only these images')
+    .option('--force', 'rebuild even when the tag exists')
+    .action(async (opts) => { code = await imagesBuild(opts, out); });
+  images.command('list').description('each image, its tag (recipe hash) and whether it is present').action(async () => { code = await imagesList(out); });
 
   program
     .command('doctor')

@@ -1,0 +1,223 @@
+/**
+ * Container runtime: an endpoint in a container from one of the lab's images (testcontainers 11; 12 needs
+ * Node 22). Host network, so the endpoint binds its own 127.x address and Via/Contact are what the wire shows.
+ * Readiness comes from a line the endpoint logs (port waits don't see UDP on the host network).
+ *
+ * With no registry the reaper (Ryuk) can't be pulled, so it is off, and cleanup is ours: every container
+ * carries `sipwright.run=<owner pid>:<owner start time>`, is removed on exit and on SIGINT/SIGTERM, and a
+ * crashed owner's containers are removed at the next start (reapStaleContainers).
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { StartedTestContainer } from 'testcontainers';
+import { ensureDocker } from '../env/docker.js';
+import { redact } from '../report/redact.js';
+import { isAlive, processStartTime } from './process-registry.js';
+import { EnvironmentError, ProcessStartError } from './native.js';
+
+// Read by testcontainers when it first talks to docker; set before it is loaded (it is imported lazily below).
+// Without them it pulls the reaper and an alpine image to find the host, and neither can be pulled here.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
+
+export const RUN_LABEL = 'sipwright.run';
+/** Names the endpoint (e.g. "kamailio@127.100.3.10:5060") in `docker ps`. */
+export const NAME_LABEL = 'sipwright.name';
+
+export interface ContainerFile {
+  /** Path inside the container. */
+  target: string;
+  content: string | Buffer;
+  /** File mode (0o600 for files holding secrets). */
+  mode?: number;
+}
+
+export interface ContainerOptions {
+  name: string;
+  image: string;
+  command: string[];
+  /** Copied in before the container starts. */
+  files?: ContainerFile[];
+  /** Host folders mounted read-write at the same or another path (a control socket the host talks to). */
+  binds?: Array<{ source: string; target: string }>;
+  env?: Record<string, string>;
+  readyLine?: RegExp;
+  readyTimeoutMs?: number;
+  /** Also append the container's output to this file (a report attachment). */
+  logFile?: string;
+  /** Values to mask as `***` in the kept output and errors. */
+  secrets?: readonly string[];
+}
+
+export function ownerLabel(pid = process.pid): string {
+  return `${pid}:${processStartTime(pid)}`;
+}
+
+interface LabelledContainer {
+  id: string;
+  run: string;
+  name: string;
+}
+
+/** Every container sipwright started on this machine (any owner, running or not). */
+export function labelledContainers(): LabelledContainer[] {
+  const r = spawnSync('docker', ['ps', '-a', '--filter', `label=${RUN_LABEL}`, '--format', `{{.ID}}\t{{.Label "${RUN_LABEL}"}}\t{{.Label "${NAME_LABEL}"}}`], { encoding: 'utf8', timeout: 15_000 });
+  if (r.status !== 0) return [];
+  return r.stdout.split('\n').filter(Boolean).map((l) => {
+    const [id = '', run = '', name = ''] = l.split('\t');
+    return { id, run, name };
+  });
+}
+
+function removeContainers(ids: string[]): void {
+  if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', timeout: 30_000 });
+}
+
+/** Removes containers whose owner process is gone (a run that crashed or was killed). Returns them. */
+export function reapStaleContainers(): LabelledContainer[] {
+  const stale = labelledContainers().filter((c) => {
+    const [pid, start] = c.run.split(':');
+    return !isAlive(Number(pid), start);
+  });
+  removeContainers(stale.map((c) => c.id));
+  return stale;
+}
+
+const live = new Set<string>();
+let handlersInstalled = false;
+
+function removeAllSync(): void {
+  removeContainers([...live]);
+  live.clear();
+}
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', removeAllSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      removeAllSync();
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
+let prepared: Promise<void> | undefined;
+
+/** Once per process: a daemon that answers, and no leftovers of a crashed run. */
+function prepare(): Promise<void> {
+  prepared ??= (async () => {
+    try {
+      await ensureDocker();
+    } catch (e) {
+      prepared = undefined;
+      throw new EnvironmentError((e as Error).message);
+    }
+    reapStaleContainers();
+  })();
+  return prepared;
+}
+
+export class ContainerProcess {
+  private out: string;
+  private ended = false;
+
+  /** `initial` is what the container printed before this object listened (its start, up to the ready line). */
+  constructor(
+    readonly name: string,
+    private readonly container: StartedTestContainer,
+    private readonly secrets: readonly string[],
+    logs: Readable,
+    initial: string,
+    log?: WriteStream,
+  ) {
+    this.out = initial;
+    log?.write(this.output());
+    logs.on('data', (chunk: Buffer | string) => {
+      const s = chunk.toString();
+      this.out += s;
+      log?.write(this.secrets.length ? redact(s, this.secrets) : s);
+    });
+    logs.on('end', () => {
+      this.ended = true;
+      log?.end();
+    });
+  }
+
+  get id(): string {
+    return this.container.getId();
+  }
+
+  /** Everything the container printed so far (stdout and stderr), secrets masked. */
+  output(): string {
+    return this.secrets.length ? redact(this.out, this.secrets) : this.out;
+  }
+
+  tail(lines = 15): string {
+    return this.output().trimEnd().split('\n').slice(-lines).join('\n');
+  }
+
+  /** True while the container runs (its log stream ends when it stops). */
+  get running(): boolean {
+    return !this.ended && live.has(this.id);
+  }
+
+  /** Runs a command inside the container (e.g. kamcmd, asterisk -rx). */
+  async exec(command: string[]): Promise<{ exitCode: number; output: string }> {
+    const r = await this.container.exec(command);
+    return { exitCode: r.exitCode, output: r.output };
+  }
+
+  /** Stops and removes the container: SIGTERM, then SIGKILL after `graceMs`. Safe to call twice. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (!live.has(this.id)) return;
+    try {
+      await this.container.stop({ timeout: graceMs, remove: true, removeVolumes: true });
+    } finally {
+      live.delete(this.id);
+      removeContainers([this.id]);
+    }
+  }
+}
+
+/** Starts a container and resolves when its ready line appears (or at once without one). */
+export async function startContainer(opts: ContainerOptions): Promise<ContainerProcess> {
+  await prepare();
+  installExitHandlers();
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const ownId = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  let stream: Readable | undefined;
+  let kept = '';
+  const keep = (d: Buffer | string) => (kept += d.toString());
+  let c = new GenericContainer(opts.image)
+    .withNetworkMode('host')
+    .withLabels({ [RUN_LABEL]: ownerLabel(), [NAME_LABEL]: opts.name, 'sipwright.id': ownId })
+    .withCommand(opts.command)
+    .withEnvironment(opts.env ?? {})
+    .withLogConsumer((s) => {
+      stream = s;
+      s.on('data', keep);
+    });
+  if (opts.files?.length) c = c.withCopyContentToContainer(opts.files.map((f) => ({ content: f.content, target: f.target, mode: f.mode })));
+  if (opts.binds?.length) c = c.withBindMounts(opts.binds.map((b) => ({ ...b, mode: 'rw' as const })));
+  if (opts.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(opts.readyLine)).withStartupTimeout(opts.readyTimeoutMs ?? 15_000);
+  let started: StartedTestContainer;
+  try {
+    started = await c.start();
+  } catch (e) {
+    // testcontainers removes a container that never got ready; this covers a failure before that point.
+    const r = spawnSync('docker', ['ps', '-aq', '--filter', `label=sipwright.id=${ownId}`], { encoding: 'utf8' });
+    removeContainers(r.stdout.split('\n').filter(Boolean));
+    const output = opts.secrets?.length ? redact(kept, opts.secrets) : kept;
+    const tail = output.trimEnd().split('\n').slice(-15).join('\n');
+    throw new ProcessStartError(`${opts.name} (container ${opts.image}) did not start: ${(e as Error).message}${tail ? `. Last output:\n${tail}` : ''}`);
+  }
+  live.add(started.getId());
+  const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  // Synchronous from here: no chunk can arrive between reading `kept` and the new listener.
+  const logs = stream ?? (await started.logs());
+  logs.off('data', keep);
+  return new ContainerProcess(opts.name, started, opts.secrets ?? [], logs, kept, log);
+}

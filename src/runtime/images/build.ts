@@ -1,0 +1,90 @@
+/**
+ * The offline image builder: no registry, only Debian's mirror. debootstrap (cached per suite) → chroot
+ * apt-get install → trim → `tar | docker import -c 'CMD …'`, giving the tag the recipe's hash names. It makes
+ * the same tags as `docker build` of the Dockerfile next to each recipe would.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { which } from '../native.js';
+import { loadRecipe, loadRecipes, type Recipe } from './recipe.js';
+import { baseTarball, cacheDir, chrootApt, releaseRootfs, rootfsFromBase, sweepStaleRootfs, trimRootfs, withMounts } from './rootfs.js';
+import { BuildError, pipe, seconds, step, type StepContext } from './steps.js';
+
+export function imageExists(tag: string): boolean {
+  return spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { stdio: 'ignore' }).status === 0;
+}
+
+/** Size of a local image in MB (docker's own figure), or undefined when it is not there. */
+export function imageSizeMb(tag: string): number | undefined {
+  const r = spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', tag], { encoding: 'utf8' });
+  return r.status === 0 ? Math.round(Number(r.stdout.trim()) / 1e6) : undefined;
+}
+
+export interface BuildOptions {
+  log: (s: string) => void;
+}
+
+export interface BuildResult {
+  name: string;
+  tag: string;
+  ms: number;
+  sizeMb?: number;
+}
+
+function checkTools(): void {
+  const missing = ['debootstrap', 'chroot', 'mount', 'tar', 'docker'].filter((c) => !which(c));
+  if (missing.length) throw new BuildError(`the offline image builder needs ${missing.join(', ')}: apt-get install debootstrap docker.io`);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new BuildError('the offline image builder needs root (debootstrap, chroot and mount); run it with sudo');
+  }
+}
+
+/** Builds one image from its recipe (whether or not it exists already). */
+export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<BuildResult> {
+  checkTools();
+  const t0 = Date.now();
+  const ctx: StepContext = { label: recipe.name, logFile: join(cacheDir(), `build-${recipe.name}.log`), log: opts.log };
+  const tarball = await baseTarball(ctx, recipe.suite);
+  const dir = await rootfsFromBase(ctx, tarball);
+  try {
+    await withMounts(dir, async () => {
+      await step(ctx, `apt-get update (${recipe.suite})`, () => chrootApt(ctx, dir, recipe.suite, ['update']));
+      await step(ctx, `apt-get install ${recipe.packages.join(' ')}`, () =>
+        chrootApt(ctx, dir, recipe.suite, ['install', '-y', '--no-install-recommends', ...recipe.packages]),
+      );
+      await chrootApt(ctx, dir, recipe.suite, ['clean']);
+    });
+    trimRootfs(dir);
+    await step(ctx, `docker import ${recipe.tag}`, () =>
+      pipe(ctx, ['tar', ['--numeric-owner', '-C', dir, '-c', '.']], ['docker', ['import', '-c', `CMD ${JSON.stringify(recipe.cmd)}`, '-', recipe.tag]]),
+    );
+  } finally {
+    releaseRootfs(dir);
+  }
+  const sizeMb = imageSizeMb(recipe.tag);
+  const ms = Date.now() - t0;
+  opts.log(`[${recipe.name}] ${recipe.tag} built in ${seconds(ms)} (${sizeMb ?? '?'} MB)`);
+  return { name: recipe.name, tag: recipe.tag, ms, sizeMb };
+}
+
+export interface BuildMissingOptions extends BuildOptions {
+  /** Only these images (names of folders under docker/). */
+  only?: string[];
+  /** Rebuild even when the tag exists. */
+  force?: boolean;
+}
+
+/** Builds every image whose current tag is missing (or all of them with force). */
+export async function buildMissing(opts: BuildMissingOptions): Promise<{ built: BuildResult[]; present: Recipe[] }> {
+  const recipes = opts.only?.length ? opts.only.map((n) => loadRecipe(n)) : loadRecipes();
+  const todo = recipes.filter((r) => opts.force || !imageExists(r.tag));
+  const present = recipes.filter((r) => !todo.includes(r));
+  for (const r of present) opts.log(`[${r.name}] ${r.tag} is present`);
+  if (todo.length === 0) return { built: [], present };
+  for (const stale of sweepStaleRootfs()) opts.log(`removed a crashed build's rootfs: ${stale}`);
+  // Same-suite images next to each other, so the base rootfs is unpacked from a warm page cache.
+  todo.sort((a, b) => a.suite.localeCompare(b.suite));
+  const built: BuildResult[] = [];
+  for (const r of todo) built.push(await buildImage(r, opts));
+  return { built, present };
+}
