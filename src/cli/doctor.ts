@@ -1,5 +1,6 @@
 /** `sipwright doctor`: each dependency, its version or absence, and how to get it. */
 import { aptCommand, checkDependencies, isRoot } from '../env/deps.js';
+import { doctorContainers } from './doctor-containers.js';
 import { EXIT } from './exit-codes.js';
 
 export function doctorCommand(out: (s: string) => void): number {
@@ -13,6 +14,8 @@ export function doctorCommand(out: (s: string) => void): number {
     out(`${s.dep.name.padEnd(nameWidth)}  ${state}`);
     out(`${''.padEnd(nameWidth)}  for ${s.dep.purpose}${s.dep.neededFor.includes('run') ? '' : ' (project tests only)'}`);
   }
+  out('');
+  doctorContainers(out, nameWidth);
   const missingForRun = statuses.filter((s) => !s.path && s.dep.neededFor.includes('run'));
   const missingAll = statuses.filter((s) => !s.path);
   out('');

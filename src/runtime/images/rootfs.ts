@@ -7,7 +7,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { run, step, type StepContext } from './steps.js';
+import { killRunningSteps, run, step, type StepContext } from './steps.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 
@@ -45,13 +45,19 @@ export function removeRootfs(dir: string): void {
   unmountAll(dir);
   const left = mountsUnder(dir);
   if (left.length) throw new Error(`not removing ${dir}: still mounted: ${left.join(', ')}`);
-  rmSync(dir, { recursive: true, force: true });
+  // Retries: a process killed a moment ago may still be closing files inside.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 const live = new Set<string>();
 let handlersInstalled = false;
 
 function cleanupAll(): void {
+  if (live.size === 0) return;
+  killRunningSteps();
+  // A SIGKILLed process's files are released once the kernel reaps it: a moment, waited for synchronously
+  // because this runs in exit and signal handlers.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
   for (const dir of live) {
     try {
       removeRootfs(dir);
@@ -111,6 +117,9 @@ export async function baseTarball(ctx: StepContext, suite: string): Promise<stri
     await step(ctx, `debootstrap --variant=minbase ${suite} (cached for the next image)`, () =>
       run(ctx, 'debootstrap', ['--variant=minbase', suite, dir, mirror()]),
     );
+    // debootstrap leaves the ~80 MB of .debs it installed; every unpack of the base would copy them again.
+    rmSync(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'var/cache/apt/archives/partial'), { recursive: true });
     const tmp = `${tarball}.${process.pid}.part`;
     await step(ctx, 'save the base rootfs', () => run(ctx, 'tar', ['--numeric-owner', '-C', dir, '-cf', tmp, '.']));
     renameSync(tmp, tarball);

@@ -3,10 +3,26 @@
  * prints thousands of apt lines nobody reads unless it fails), the console gets one line per step with its
  * elapsed time, plus a "still running" line every 20 s so a long step does not look hung.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 
 export class BuildError extends Error {}
+
+const running = new Set<ChildProcess>();
+
+/**
+ * SIGKILLs the commands still running (on Ctrl-C): dpkg outlives a SIGINT for a while, and a rootfs cannot be
+ * removed while it is still writing into it.
+ */
+export function killRunningSteps(): void {
+  for (const c of running) c.kill('SIGKILL');
+}
+
+function track<C extends ChildProcess>(c: C): C {
+  running.add(c);
+  c.once('close', () => running.delete(c));
+  return c;
+}
 
 export interface StepContext {
   /** Prefix of progress lines, e.g. "asterisk". */
@@ -46,7 +62,7 @@ export async function step<T>(ctx: StepContext, what: string, fn: () => Promise<
 export function run(ctx: StepContext, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
     appendFileSync(ctx.logFile, `$ ${command} ${args.join(' ')}\n`);
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));
     const write = (d: Buffer) => appendFileSync(ctx.logFile, d);
     child.stdout.on('data', write);
     child.stderr.on('data', write);
@@ -62,8 +78,8 @@ export function run(ctx: StepContext, command: string, args: string[], env: Node
 export function pipe(ctx: StepContext, producer: [string, string[]], consumer: [string, string[]]): Promise<string> {
   return new Promise((resolve, reject) => {
     appendFileSync(ctx.logFile, `$ ${producer.flat().join(' ')} | ${consumer.flat().join(' ')}\n`);
-    const a = spawn(producer[0], producer[1], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const b = spawn(consumer[0], consumer[1], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const a = track(spawn(producer[0], producer[1], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const b = track(spawn(consumer[0], consumer[1], { stdio: ['pipe', 'pipe', 'pipe'] }));
     a.stdout.pipe(b.stdin);
     let out = '';
     a.stderr.on('data', (d: Buffer) => appendFileSync(ctx.logFile, d));
