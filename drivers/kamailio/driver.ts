@@ -1,22 +1,32 @@
 /**
  * The Kamailio endpoint: a config you build with withX() options, and a StartedKamailio you can query and
- * stop (lifecycle in the types, as in testcontainers). Runs natively as a child process in its own group.
+ * stop (lifecycle in the types, as in testcontainers). Runs natively as a child process in its own group, or
+ * in a container from the lab's kamailio image (withRuntime): the same options render the same config.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvironmentError, NativeProcess, spawnNative, which } from '../../src/runtime/native.js';
+import { startContainer } from '../../src/runtime/container.js';
+import { imageTag } from '../../src/runtime/images/recipe.js';
+import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
+import { EnvironmentError, spawnNative, which } from '../../src/runtime/native.js';
 import { READY_LINE, renderKamailioConfig } from './config.js';
-import { kamcmd, parseUlDump, type LocationBinding } from './kamcmd.js';
+import { parseUlDump, type LocationBinding } from './kamcmd.js';
+import { containerKamailio, nativeKamailio, type KamailioProcess } from './process.js';
 import { DEFAULT_REGISTRAR, defaultTimers, type KamailioAccount, type KamailioOptions, type KamailioTransport, type RegistrarOptions } from './options.js';
 
 export const KAMAILIO_INSTALL_HINT = 'apt-get install kamailio (as root), or run `sipwright doctor`';
+
+/** Where the runtime folder is mounted inside the container (the host sees the ctl socket and pid file). */
+const CONTAINER_RUN_DIR = '/run/sipwright';
+const CONTAINER_CFG = '/etc/sipwright/kamailio.cfg';
 
 export class Kamailio {
   private o: KamailioOptions;
   private logFile?: string;
   private overrides: string[] = [];
+  private runtime: RuntimeKind = 'auto';
 
   constructor(address: string, port = 5060) {
     this.o = {
@@ -84,40 +94,80 @@ export class Kamailio {
     return this;
   }
 
+  /** native, container, or auto (native when kamailio is installed, else the kamailio image). */
+  withRuntime(kind: RuntimeKind): this {
+    this.runtime = kind;
+    return this;
+  }
+
   get options(): Readonly<KamailioOptions> {
     return this.o;
   }
 
-  /** Writes the config (mode 0600: it holds passwords) into a fresh runtime folder; returns the command line. */
+  /**
+   * Renders the config for a runtime folder seen as `runDir` by Kamailio (the host folder natively, its mount
+   * point in a container); returns the command line's arguments after the config path.
+   */
+  private render(runDir: string): { cfg: string; args: string[] } {
+    const cfg = renderKamailioConfig(this.o, { ctlSocket: join(runDir, 'kamailio_ctl') }, this.overrides);
+    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${this.o.address}:${this.o.port}`]);
+    return { cfg, args: ['-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', '32', '-M', '4', ...listen] };
+  }
+
+  private get name(): string {
+    return `kamailio@${this.o.address}:${this.o.port}`;
+  }
+
+  /** Writes the config (mode 0600: it holds account hashes) into a fresh runtime folder; returns the command line. */
   private prepare(): { dir: string; ctlSocket: string; args: string[]; name: string } {
     const dir = mkdtempSync(join(tmpdir(), 'sipwright-kamailio-'));
-    const ctlSocket = join(dir, 'kamailio_ctl');
-    const cfg = join(dir, 'kamailio.cfg');
-    writeFileSync(cfg, renderKamailioConfig(this.o, { ctlSocket }, this.overrides), { mode: 0o600 });
-    chmodSync(cfg, 0o600);
-    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${this.o.address}:${this.o.port}`]);
-    const args = ['-DD', '-E', '-f', cfg, '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '32', '-M', '4', ...listen];
-    return { dir, ctlSocket, args, name: `kamailio@${this.o.address}:${this.o.port}` };
+    const cfgFile = join(dir, 'kamailio.cfg');
+    const { cfg, args } = this.render(dir);
+    writeFileSync(cfgFile, cfg, { mode: 0o600 });
+    chmodSync(cfgFile, 0o600);
+    return { dir, ctlSocket: join(dir, 'kamailio_ctl'), args: ['-DD', '-E', '-f', cfgFile, ...args], name: this.name };
   }
 
   async start(): Promise<StartedKamailio> {
-    const { dir, ctlSocket, args, name } = this.prepare();
-    let proc: NativeProcess;
+    const runtime = resolveRuntime(this.runtime, 'kamailio');
+    const dir = runtime === 'native' ? undefined : mkdtempSync(join(tmpdir(), 'sipwright-kamailio-'));
+    const prepared = runtime === 'native' ? this.prepare() : undefined;
+    const runDir = (prepared?.dir ?? dir)!;
+    let proc: KamailioProcess;
     try {
-      proc = await spawnNative({
-        name,
-        command: 'kamailio',
-        args,
-        readyLine: new RegExp(READY_LINE),
-        readyTimeoutMs: 10_000,
-        logFile: this.logFile,
-        installHint: KAMAILIO_INSTALL_HINT,
-      });
+      if (prepared) {
+        const p = await spawnNative({
+          name: prepared.name,
+          command: 'kamailio',
+          args: prepared.args,
+          readyLine: new RegExp(READY_LINE),
+          readyTimeoutMs: 10_000,
+          logFile: this.logFile,
+          installHint: KAMAILIO_INSTALL_HINT,
+        });
+        proc = nativeKamailio(p, prepared.ctlSocket);
+      } else {
+        const { cfg, args } = this.render(CONTAINER_RUN_DIR);
+        const c = await startContainer({
+          name: this.name,
+          image: imageTag('kamailio'),
+          command: ['kamailio', '-DD', '-E', '-f', CONTAINER_CFG, ...args],
+          files: [{ target: CONTAINER_CFG, content: cfg, mode: 0o600 }],
+          binds: [{ source: runDir, target: CONTAINER_RUN_DIR }],
+          readyLine: new RegExp(READY_LINE),
+          readyTimeoutMs: 15_000,
+          logFile: this.logFile,
+        });
+        proc = containerKamailio(c, join(CONTAINER_RUN_DIR, 'kamailio_ctl'));
+      }
     } catch (e) {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(runDir, { recursive: true, force: true });
+      if (e instanceof EnvironmentError && this.runtime === 'auto') {
+        throw new EnvironmentError(`kamailio is not installed (${KAMAILIO_INSTALL_HINT}), and its container can't run: ${e.message}`);
+      }
       throw e;
     }
-    return new StartedKamailio(proc, { ...this.o }, dir, ctlSocket);
+    return new StartedKamailio(proc, { ...this.o }, runDir, join(runDir, 'kamailio_ctl'));
   }
 
   /**
@@ -179,7 +229,7 @@ export async function stopDetached(k: Pick<DetachedKamailio, 'pid' | 'dir'>): Pr
 
 export class StartedKamailio {
   constructor(
-    private readonly proc: NativeProcess,
+    private readonly proc: KamailioProcess,
     readonly options: Readonly<KamailioOptions>,
     private readonly dir: string,
     readonly ctlSocket: string,
@@ -197,6 +247,10 @@ export class StartedKamailio {
   get running(): boolean {
     return this.proc.running;
   }
+  /** How it runs: a native process group or a container. */
+  get runtime(): 'native' | 'container' {
+    return this.proc.runtime;
+  }
 
   /** Everything Kamailio printed (its log), for report attachments. */
   logs(): string {
@@ -205,12 +259,12 @@ export class StartedKamailio {
 
   /** The location table (ul.dump), optionally for one AoR user. */
   async locations(user?: string): Promise<LocationBinding[]> {
-    const all = parseUlDump(await kamcmd(this.ctlSocket, ['ul.dump']));
+    const all = parseUlDump(await this.proc.ctl(['ul.dump']));
     return user === undefined ? all : all.filter((b) => b.aor === user || b.aor.startsWith(`${user}@`));
   }
 
   async stop(): Promise<void> {
-    await this.proc.stop('SIGTERM', 3000);
+    await this.proc.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
