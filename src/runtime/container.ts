@@ -85,10 +85,18 @@ export function reapStaleContainers(): LabelledContainer[] {
 }
 
 const live = new Set<string>();
+/** Starts in flight: their container exists before start() resolves, so it is found by label instead. */
+let starting = 0;
 let handlersInstalled = false;
 
 function removeAllSync(): void {
-  removeContainers([...live]);
+  const ids = [...live];
+  if (starting > 0) {
+    const r = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${ownerLabel()}`], { encoding: 'utf8', timeout: 10_000 });
+    ids.push(...(r.stdout ?? '').split('\n').filter(Boolean));
+  }
+  // One created by the daemon after this runs has a dead owner by then: the next start reaps it.
+  removeContainers(ids);
   live.clear();
 }
 
@@ -204,6 +212,7 @@ export async function startContainer(opts: ContainerOptions): Promise<ContainerP
   if (opts.binds?.length) c = c.withBindMounts(opts.binds.map((b) => ({ ...b, mode: 'rw' as const })));
   if (opts.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(opts.readyLine)).withStartupTimeout(opts.readyTimeoutMs ?? 15_000);
   let started: StartedTestContainer;
+  starting++;
   try {
     started = await c.start();
   } catch (e) {
@@ -213,6 +222,8 @@ export async function startContainer(opts: ContainerOptions): Promise<ContainerP
     const output = opts.secrets?.length ? redact(kept, opts.secrets) : kept;
     const tail = output.trimEnd().split('\n').slice(-15).join('\n');
     throw new ProcessStartError(`${opts.name} (container ${opts.image}) did not start: ${(e as Error).message}${tail ? `. Last output:\n${tail}` : ''}`);
+  } finally {
+    starting--;
   }
   live.add(started.getId());
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
