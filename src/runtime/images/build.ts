@@ -20,6 +20,24 @@ export function imageSizeMb(tag: string): number | undefined {
   return r.status === 0 ? Math.round(Number(r.stdout.trim()) / 1e6) : undefined;
 }
 
+function imageId(tag: string): string | undefined {
+  const r = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * Removes what the new image replaces: tags of older recipes of the same image, and the image a forced
+ * rebuild untagged (each is 170-380 MB). An image a container still uses is kept (docker refuses).
+ */
+function pruneReplaced(recipe: Recipe, previousId: string | undefined): string[] {
+  const repo = `sipwright/${recipe.name}`;
+  const tags = spawnSync('docker', ['images', repo, '--format', '{{.Tag}}'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const old = tags.filter((t) => t !== recipe.hash).map((t) => `${repo}:${t}`);
+  if (previousId && previousId !== imageId(recipe.tag)) old.push(previousId);
+  const removed = old.filter((ref) => spawnSync('docker', ['rmi', ref], { stdio: 'ignore' }).status === 0);
+  return removed;
+}
+
 export interface BuildOptions {
   log: (s: string) => void;
 }
@@ -44,6 +62,7 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
   checkTools();
   const t0 = Date.now();
   const ctx: StepContext = { label: recipe.name, logFile: join(cacheDir(), `build-${recipe.name}.log`), log: opts.log };
+  const previousId = imageId(recipe.tag);
   const tarball = await baseTarball(ctx, recipe.suite);
   const dir = await rootfsFromBase(ctx, tarball);
   try {
@@ -61,6 +80,7 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
   } finally {
     releaseRootfs(dir);
   }
+  for (const ref of pruneReplaced(recipe, previousId)) opts.log(`[${recipe.name}] removed the image it replaces: ${ref}`);
   const sizeMb = imageSizeMb(recipe.tag);
   const ms = Date.now() - t0;
   opts.log(`[${recipe.name}] ${recipe.tag} built in ${seconds(ms)} (${sizeMb ?? '?'} MB)`);
