@@ -127,6 +127,12 @@ function renderRouting(o: KamailioOptions): string {
 \texit;
 }
 
+route[RECORDROUTE] {
+\tif (is_method("INVITE|SUBSCRIBE")) {
+\t\trecord_route();
+\t}
+}
+
 route[WITHINDLG] {
 \tif (loose_route()) {
 \t\troute(RELAY);
@@ -171,9 +177,7 @@ function renderRequestRoute(o: KamailioOptions): string {
     ? `\tif (is_method("REGISTER")) {\n\t\troute(REGISTRAR);\n\t\texit;\n\t}`
     : `\tif (is_method("REGISTER")) {\n\t\tsl_send_reply("405", "Method Not Allowed");\n\t\texit;\n\t}`;
   const proxy = o.proxy
-    ? `\tif (is_method("INVITE|SUBSCRIBE")) {
-\t\trecord_route();
-\t}
+    ? `\troute(RECORDROUTE);
 \tif (!uri == myself) {
 \t\troute(FOREIGN);
 \t}

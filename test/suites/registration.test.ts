@@ -8,72 +8,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
+import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, writeTarget } from './support.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { isAlive, liveEntries } from '../../src/runtime/process-registry.js';
 import { which } from '../../src/runtime/native.js';
 
-const LONG = 300_000;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
-
-interface SummaryTest {
-  suite: string;
-  name: string;
-  status: 'passed' | 'failed' | 'skipped';
-  failureMessage?: string;
-  skipReason?: string;
-  pcap?: string;
-  ladderHtml?: string;
-}
-
-const ACCOUNTS = [
-  { user: 'alice', password: 'alice-target-secret' },
-  { user: 'bob', password: 'bob-target-secret' },
-];
-
-function runSuite(dir: string, args: string[]): { code: number | null; out: string; tests: SummaryTest[] } {
-  const json = join(dir, 'summary.json');
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--suite', 'registration', '--report', join(dir, 'report'), '--json', json, '--no-allure', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 240_000,
-    env: { ...process.env, JEST_WORKER_ID: undefined },
-  });
-  let tests: SummaryTest[] = [];
-  try {
-    const summary = JSON.parse(readFileSync(json, 'utf8')) as { tests: SummaryTest[] };
-    tests = summary.tests;
-  } catch {
-    /* no summary: the assertions below show the output */
-  }
-  return { code: r.status, out: `${r.stdout}\n${r.stderr}`, tests };
-}
-
-function statusOf(tests: SummaryTest[], re: RegExp): string[] {
-  return tests.filter((t) => re.test(t.name)).map((t) => t.status);
-}
-
-function writeTarget(dir: string, k: StartedKamailio, name: string, declareMinExpires = true): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      `address: ${k.hostPort}`,
-      'transport: udp',
-      'roles: [registrar, proxy]',
-      `domain: ${k.options.domain}`,
-      ...(declareMinExpires ? ['registrar: { minExpires: 60 }'] : []),
-      'accounts:',
-      ...ACCOUNTS.map((a) => `  - { user: ${a.user}, password: ${a.password} }`),
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
 
 d('registration suite through `sipwright run`', () => {
   let dir: string;
@@ -94,7 +36,7 @@ d('registration suite through `sipwright run`', () => {
   }
 
   test('passes on the embedded lab, with a pcap and a ladder per test, and leaves no process behind', () => {
-    const r = runSuite(join(dir, 'embedded'), []);
+    const r = runSuite('registration', join(dir, 'embedded'), []);
     expect(r.tests.length).toBeGreaterThanOrEqual(10);
     expect(r.tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? ''}`)).toEqual([]);
     expect(r.code).toBe(0);
@@ -110,7 +52,7 @@ d('registration suite through `sipwright run`', () => {
   test('passes on a Kamailio started outside the run and described in a target file', async () => {
     const k = await startRegistrar();
     try {
-      const r = runSuite(join(dir, 'external'), ['--target', writeTarget(dir, k, 'my-registrar')]);
+      const r = runSuite('registration', join(dir, 'external'), ['--target', writeTarget(dir, k, 'my-registrar')]);
       expect(r.tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? ''}`)).toEqual([]);
       expect(r.code).toBe(0);
       expect(readFileSync(join(dir, 'external', 'summary.json'), 'utf8')).not.toContain('alice-target-secret');
@@ -131,7 +73,7 @@ d('registration suite through `sipwright run`', () => {
     try {
       // One control also declares no minimum expiry: the 423 test must then be skipped, with the reason.
       const declare = defect !== 'no-auth-challenge';
-      const r = runSuite(join(dir, defect), ['--target', writeTarget(dir, k, `broken-${defect}`, declare)]);
+      const r = runSuite('registration', join(dir, defect), ['--target', writeTarget(dir, k, `broken-${defect}`, declare)]);
       expect(r.code).toBe(1);
       expect(statusOf(r.tests, failing)).toContain('failed');
       if (!declare) {
@@ -180,7 +122,7 @@ d('registration suite through `sipwright run`', () => {
     const file = join(dir, 'nobody.yaml');
     writeFileSync(file, `name: nobody-home\naddress: ${block.host(253)}:5060\nroles: [registrar]\naccounts: [{ user: a, password: b }]\n`);
     const t0 = Date.now();
-    const r = runSuite(join(dir, 'nobody'), ['--target', file]);
+    const r = runSuite('registration', join(dir, 'nobody'), ['--target', file]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/target nobody-home at 127\.100\.200\.253:5060 \(udp\) is unreachable/);
     expect(Date.now() - t0).toBeLessThan(20_000);
@@ -189,7 +131,7 @@ d('registration suite through `sipwright run`', () => {
   test('a target file with a wrong field is a usage error naming the field', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'name: x\naddress: 127.0.0.1:99999\nroles: [registrar, gateway]\nacounts: []\n');
-    const r = runSuite(join(dir, 'bad'), ['--target', file]);
+    const r = runSuite('registration', join(dir, 'bad'), ['--target', file]);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/address: port 99999 is outside 1\.\.65535/);
     expect(r.out).toMatch(/roles\[1\]/);

@@ -1,0 +1,97 @@
+/**
+ * Basic call through a proxy (the course's exercises 3-4): alice calls bob, who is registered with the target.
+ * What must hold on the wire: the full INVITE / 100 / 180 / 200 / ACK / BYE / 200 flow on both hops, the
+ * Record-Route echoed in the 2xx, ACK and BYE loose-routed through the proxy with its Route, consistent tags
+ * and CSeq, and a Contact in the 2xx.
+ */
+import { expect } from '@jest/globals';
+import { describeLab } from '../../src/lab/fixture.js';
+import { answering, calling, registerParty, settle } from './parties.js';
+
+describeLab('Basic call through the proxy (RFC 3261 §12, §16)', { suite: 'calls', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
+  lab.test('INVITE, 100, 180, 200, ACK, BYE, 200 cross the proxy in both directions — RFC 3261 §16.6, §16.7', { rfc: ['RFC 3261 §16.6', 'RFC 3261 §16.7'] }, async () => {
+    const bob = lab.account(1);
+    await registerParty(lab, 'bob', bob);
+    const uas = await answering(lab, 'bob', bob);
+    await calling(lab, 'alice', bob.user);
+    await settle(lab, uas);
+    const trace = await lab.trace();
+    expect(trace).toHaveFlow(
+      [
+        'alice -> proxy INVITE',
+        'proxy -> bob INVITE',
+        'bob -> proxy 180',
+        'proxy -> alice 180',
+        'bob -> proxy 200',
+        'proxy -> alice 200',
+        'alice -> proxy ACK',
+        'proxy -> bob ACK',
+        'alice -> proxy BYE',
+        'proxy -> bob BYE',
+        'bob -> proxy 200',
+        'proxy -> alice 200',
+      ],
+      { subsequence: true, parties: ['alice', 'proxy', 'bob'] },
+    );
+    const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
+    expect(trace.find({ status: 100, from: 'proxy', to: 'alice', where: (m) => m.message.cseq?.method === 'INVITE' }).length).toBeGreaterThanOrEqual(1);
+    const forwarded = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' })!;
+    expect(forwarded.message.maxForwards).toBe(invite.message.maxForwards! - 1);
+    expect(forwarded.message.vias.length).toBe(invite.message.vias.length + 1);
+  });
+
+  lab.test('the proxy record-routes, the 2xx echoes it, and ACK and BYE are loose-routed through it — RFC 3261 §12.1.1, §12.2.1.1, §16.12', { rfc: ['RFC 3261 §12.1.1', 'RFC 3261 §12.2.1.1', 'RFC 3261 §16.12'] }, async () => {
+    const bob = lab.account(1);
+    await registerParty(lab, 'bob', bob);
+    const uas = await answering(lab, 'bob', bob);
+    await calling(lab, 'alice', bob.user);
+    await settle(lab, uas);
+    const trace = await lab.trace();
+    const forwarded = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' })!;
+    expect(forwarded).toHaveHeader('Record-Route', new RegExp(`${lab.target.host.replace(/\./g, '\\.')}.*;lr`));
+    const rr = forwarded.message.getAll('Record-Route');
+    const ok = trace.first({ status: 200, from: 'bob', where: (m) => m.message.cseq?.method === 'INVITE' })!;
+    expect(ok.message.getAll('Record-Route')).toEqual(rr);
+    expect(ok).toHaveHeader('Contact');
+    const okToAlice = trace.first({ status: 200, to: 'alice', where: (m) => m.message.cseq?.method === 'INVITE' })!;
+    expect(okToAlice.message.getAll('Record-Route')).toEqual(rr);
+    for (const method of ['ACK', 'BYE']) {
+      const req = trace.first({ method, from: 'alice' });
+      expect(req).toBeDefined();
+      expect(req!.to).toBe('proxy');
+      expect(req!).toHaveHeader('Route', new RegExp(lab.target.host.replace(/\./g, '\\.')));
+      // The Request-URI is bob's Contact from the 2xx (loose routing keeps it; strict routing would not).
+      expect(req!.message.kind === 'request' ? req!.message.uri?.raw : undefined).toBe(ok.message.contacts[0]?.uriText.replace(/^<|>$/g, ''));
+      expect(trace.first({ method, from: 'proxy', to: 'bob' })).toBeDefined();
+    }
+  });
+
+  lab.test('tags, Call-ID and CSeq stay consistent across the dialog — RFC 3261 §12.1, §12.2.1.1', { rfc: ['RFC 3261 §12.1', 'RFC 3261 §12.2.1.1'] }, async () => {
+    const bob = lab.account(1);
+    await registerParty(lab, 'bob', bob);
+    const uas = await answering(lab, 'bob', bob);
+    await calling(lab, 'alice', bob.user);
+    await settle(lab, uas);
+    const trace = await lab.trace();
+    const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
+    const ok = trace.first({ status: 200, to: 'alice', where: (m) => m.message.cseq?.method === 'INVITE' })!;
+    const bye = trace.first({ method: 'BYE', from: 'alice' })!;
+    expect(ok.message.toTag).toBeTruthy();
+    expect(ok.message.fromTag).toBe(invite.message.fromTag);
+    expect(bye.message.callId).toBe(invite.message.callId);
+    expect(bye.message.fromTag).toBe(invite.message.fromTag);
+    expect(bye.message.toTag).toBe(ok.message.toTag);
+    expect(bye.message.cseq!.seq).toBeGreaterThan(invite.message.cseq!.seq);
+    expect(trace.dialogs.filter((d) => d.callId === invite.message.callId).length).toBeGreaterThanOrEqual(1);
+  });
+
+  lab.test('a call to a user with no binding is rejected with 404 or 480 and goes no further — RFC 3261 §16.5', { rfc: 'RFC 3261 §16.5' }, async () => {
+    await calling(lab, 'alice', 'nobody-registered');
+    const trace = await lab.trace();
+    const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
+    expect(invite).toBeDefined();
+    const final = trace.responsesTo(invite).find((r) => (r.status ?? 0) >= 200);
+    expect([404, 480]).toContain(final?.status);
+    expect(trace.find({ method: 'INVITE', from: 'proxy' })).toEqual([]);
+  });
+});
