@@ -271,7 +271,7 @@ export abstract class SipMessage {
   /** toBuffer().length without building the buffer: the header text is latin1, one byte per character. */
   get wireLength(): number {
     let n = this.startLine.text.length + this.startLine.eol.length + this.headerEnd.length + this.body.length;
-    for (const f of this.fields) n += f.raw.length;
+    for (const f of this.fields) n += f.rawLength;
     return n;
   }
 
@@ -355,7 +355,7 @@ export abstract class SipMessage {
   /** Byte offset of the body within the message. */
   get bodyOffset(): number {
     let n = Buffer.byteLength(this.startLine.text + this.startLine.eol, 'latin1');
-    for (const f of this.fields) n += f.raw.length;
+    for (const f of this.fields) n += f.rawLength;
     return n + this.headerEnd.length;
   }
 }
@@ -393,7 +393,13 @@ export class SipRequest extends SipMessage {
   protected validateMessage(out: Diagnostic[]): void {
     // The Request-URI grammar is checked here rather than while parsing: bulk reading of captures needs only
     // the method and framing, and most messages are never validated.
-    const uri = parseUri(this.uriText, this.uriOffset, out, 'Request-URI');
+    // Requests of a call share their Request-URI: a clean parse of the same text is reused (parse-memo.ts).
+    let uri = recall(' request-uri', this.uriText) as Uri | undefined;
+    if (!uri) {
+      const before = out.length;
+      uri = parseUri(this.uriText, this.uriOffset, out, 'Request-URI');
+      if (out.length === before) remember(' request-uri', this.uriText, uri);
+    }
     if (uri?.kind === 'sip' && uri.headers.length > 0) {
       out.push(diag('request-uri-headers', 'error', 'RFC 3261 §19.1.1 (table 1); RFC 4475 §3.1.2.11', `the Request-URI carries URI headers (?${uri.headers.map((h) => h.name).join('&')}), which are not allowed there`, this.uriOffset + this.uriText.indexOf('?')));
     }
@@ -446,8 +452,11 @@ const keyOf = headerKey;
  * "constructor" must not find Object.prototype's members in the GRAMMAR table.
  */
 function grammarOf(key: string): Grammar | undefined {
-  return Object.hasOwn(GRAMMAR, key) ? GRAMMAR[key] : undefined;
+  return GRAMMARS.get(key);
 }
+
+/** GRAMMAR as a Map: looked up for every field of every message, and a Map has no prototype to fall into. */
+const GRAMMARS = new Map(Object.entries(GRAMMAR));
 
 /** Diagnostics of a parse whose caller does not want them: only their number matters. */
 const scratch: Diagnostic[] = [];

@@ -6,6 +6,7 @@
 import { diag, type Diagnostic } from './diagnostics.js';
 import { DIGIT, TOKEN, isAll, firstInvalid } from './grammar.js';
 import { HeaderField } from './header-field.js';
+import { headerKey } from './header-names.js';
 import { SipRequest, SipResponse, type AnySipMessage, type StartLine } from './message.js';
 
 export interface ParseOptions {
@@ -77,29 +78,28 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
   let pendingColon = -1;
   const flush = (end: number) => {
     if (pendingStart < 0) return;
-    const raw = head.slice(pendingStart, end);
     if (pendingColon < 0) {
       // Kept as an opaque field (named by its first word, with no value) so re-serialization stays exact;
       // its folded continuation lines, if any, stay with it.
-      let lineLen = raw.indexOf('\n');
-      if (lineLen < 0) lineLen = raw.length;
-      else if (lineLen > 0 && raw.charCodeAt(lineLen - 1) === CR) lineLen--;
-      const line = raw.slice(0, lineLen);
-      fields.push(new HeaderField(line.split(/[ \t:]/)[0] || line, raw, lineLen, lineLen, base + pendingStart, true));
+      let lineEnd = head.indexOf('\n', pendingStart);
+      if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
+      else if (lineEnd > pendingStart && head.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+      const lineLen = lineEnd - pendingStart;
+      const word = head.slice(pendingStart, lineEnd).search(/[ \t:]/);
+      fields.push(new HeaderField(head, pendingStart, end, word > 0 ? word : lineLen, lineLen, lineLen, base + pendingStart, true));
       pendingStart = -1;
       return;
     }
-    let vEnd = raw.length;
-    if (vEnd > 0 && raw.charCodeAt(vEnd - 1) === LF) vEnd--;
-    if (vEnd > 0 && raw.charCodeAt(vEnd - 1) === CR) vEnd--;
-    const colon = pendingColon - pendingStart;
-    let nameEnd = colon;
-    while (nameEnd > 0 && (raw.charCodeAt(nameEnd - 1) === 0x20 || raw.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
-    const name = raw.slice(0, nameEnd);
+    let vEnd = end;
+    if (vEnd > pendingStart && head.charCodeAt(vEnd - 1) === LF) vEnd--;
+    if (vEnd > pendingStart && head.charCodeAt(vEnd - 1) === CR) vEnd--;
+    let nameEnd = pendingColon;
+    while (nameEnd > pendingStart && (head.charCodeAt(nameEnd - 1) === 0x20 || head.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+    const name = head.slice(pendingStart, nameEnd);
     if (!isAll(name, TOKEN)) {
       diags.push(diag('bad-header-name', 'error', 'RFC 3261 §25.1 (header-name)', `header name "${name}" is not a token`, base + pendingStart));
     }
-    fields.push(new HeaderField(name, raw, colon + 1, vEnd, base + pendingStart));
+    fields.push(new HeaderField(head, pendingStart, end, nameEnd - pendingStart, pendingColon - pendingStart + 1, vEnd - pendingStart, base + pendingStart, false, headerKey(name)));
     pendingStart = -1;
   };
   let nextColon = -2;
