@@ -38,6 +38,11 @@ export abstract class SipMessage {
   private knownFromTag: string | null | undefined;
   private knownToTag: string | null | undefined;
   private knownTopVia: Via | null | undefined;
+  // Lists rules read over and over; a parsed list never changes until the fields do (read-only).
+  private knownVias: Via[] | undefined;
+  private knownRoutes: NameAddr[] | undefined;
+  private knownRecordRoutes: NameAddr[] | undefined;
+  private knownContacts: NameAddr[] | undefined;
   private quickFromTag: string | null | undefined;
   private quickToTag: string | null | undefined;
   private quickTopVia: Via | null | undefined;
@@ -148,7 +153,7 @@ export abstract class SipMessage {
   get to(): NameAddr | undefined { return this.first<NameAddr>('to'); }
   get fromTag(): string | undefined { return this.tag('from'); }
   get toTag(): string | undefined { return this.tag('to'); }
-  get vias(): Via[] { return this.parsed<Via>('via'); }
+  get vias(): Via[] { return (this.knownVias ??= this.parsed<Via>('via')); }
 
   get topVia(): Via | undefined {
     if (this.knownTopVia !== undefined) return this.knownTopVia ?? undefined;
@@ -211,12 +216,16 @@ export abstract class SipMessage {
   }
   get branch(): string | undefined { return this.topVia?.branch; }
   get contacts(): NameAddr[] {
+    return (this.knownContacts ??= this.readContacts());
+  }
+
+  private readContacts(): NameAddr[] {
     const all = this.parsed<NameAddr[] | '*'>('contact') as unknown as Array<NameAddr | '*'>;
     return all.filter((c): c is NameAddr => c !== '*');
   }
   get isContactStar(): boolean { return this.get('contact') === '*'; }
-  get routes(): NameAddr[] { return this.parsed<NameAddr>('route'); }
-  get recordRoutes(): NameAddr[] { return this.parsed<NameAddr>('record-route'); }
+  get routes(): NameAddr[] { return (this.knownRoutes ??= this.parsed<NameAddr>('route')); }
+  get recordRoutes(): NameAddr[] { return (this.knownRecordRoutes ??= this.parsed<NameAddr>('record-route')); }
   get maxForwards(): number | undefined { return this.first<number>('max-forwards'); }
   get expires(): number | undefined { return this.first<number>('expires'); }
   get contentLength(): number | undefined { return this.first<number>('content-length'); }
@@ -285,6 +294,7 @@ export abstract class SipMessage {
     this.fullDiagnostics = undefined;
     this.knownCallId = this.knownCSeq = this.knownFromTag = this.knownToTag = this.knownTopVia = undefined;
     this.quickFromTag = this.quickToTag = this.quickTopVia = undefined;
+    this.knownVias = this.knownRoutes = this.knownRecordRoutes = this.knownContacts = undefined;
   }
 
   /** Replace every occurrence of a header with one field, or add it at the end. */
