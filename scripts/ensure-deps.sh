@@ -14,7 +14,8 @@ fi
 # the reference the capture tests compare against, Chromium for the test that opens the generated report.
 PATH="$PATH:/usr/sbin:/sbin"
 missing=""
-for pair in "tshark:tshark" "sipp:sip-tester" "kamailio:kamailio" "tcpdump:tcpdump" "java:default-jre-headless" "chromium:chromium"; do
+# debootstrap and docker.io build and run the container images (sipwright images build).
+for pair in "tshark:tshark" "sipp:sip-tester" "kamailio:kamailio" "tcpdump:tcpdump" "java:default-jre-headless" "chromium:chromium" "debootstrap:debootstrap" "docker:docker.io"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
 done
