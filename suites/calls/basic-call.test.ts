@@ -16,22 +16,14 @@ describeLab('Basic call through the proxy (RFC 3261 §12, §16)', { suite: 'call
     await calling(lab, 'alice', bob.user);
     await settle(lab, uas);
     const trace = await lab.trace();
+    // Each hop on its own: across hops the order is a race (bob's 200 may reach the proxy before it relays the 180).
     expect(trace).toHaveFlow(
-      [
-        'alice -> proxy INVITE',
-        'proxy -> bob INVITE',
-        'bob -> proxy 180',
-        'proxy -> alice 180',
-        'bob -> proxy 200',
-        'proxy -> alice 200',
-        'alice -> proxy ACK',
-        'proxy -> bob ACK',
-        'alice -> proxy BYE',
-        'proxy -> bob BYE',
-        'bob -> proxy 200',
-        'proxy -> alice 200',
-      ],
-      { subsequence: true, parties: ['alice', 'proxy', 'bob'] },
+      ['alice -> proxy INVITE', 'proxy -> alice 180', 'proxy -> alice 200', 'alice -> proxy ACK', 'alice -> proxy BYE', 'proxy -> alice 200'],
+      { subsequence: true, parties: ['alice', 'proxy'] },
+    );
+    expect(trace).toHaveFlow(
+      ['proxy -> bob INVITE', 'bob -> proxy 180', 'bob -> proxy 200', 'proxy -> bob ACK', 'proxy -> bob BYE', 'bob -> proxy 200'],
+      { subsequence: true, parties: ['proxy', 'bob'] },
     );
     const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
     expect(trace.find({ status: 100, from: 'proxy', to: 'alice', where: (m) => m.message.cseq?.method === 'INVITE' }).length).toBeGreaterThanOrEqual(1);
