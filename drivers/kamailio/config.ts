@@ -127,6 +127,12 @@ function renderRouting(o: KamailioOptions): string {
 \texit;
 }
 
+route[CANCEL] {
+	if (t_check_trans()) {
+		route(RELAY);
+	}
+}
+
 route[RECORDROUTE] {
 \tif (is_method("INVITE|SUBSCRIBE")) {
 \t\trecord_route();

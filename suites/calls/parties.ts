@@ -1,5 +1,5 @@
 /** The call suite's user agents: bob registers and answers, alice calls him through the proxy. */
-import { registerScenario, uacCallScenario, uasScenario, type StartedSipp } from '../../drivers/sipp/index.js';
+import { registerScenario, scenario, uacCallScenario, uasScenario, type StartedSipp } from '../../drivers/sipp/index.js';
 import type { Lab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
 
@@ -36,4 +36,53 @@ export async function settle(lab: Lab, uas: StartedSipp): Promise<void> {
   const outcome = await Promise.race([uas.wait().then(() => 'done' as const), late]);
   clearTimeout(timer);
   if (outcome === 'late') await uas.stop();
+}
+
+function lines(...l: string[]): string {
+  return [...l, '', ''].join('\n');
+}
+
+/**
+ * bob rings and never answers; when the CANCEL comes he answers it 200 and the INVITE 487. The 487 needs the
+ * INVITE's Vias and CSeq, which [last_*] no longer holds once the CANCEL has arrived, so they are kept from the
+ * INVITE (two Vias: the caller's and the one proxy's).
+ */
+export function ringingUntilCancelled(lab: Lab, party: string, account: Account): Promise<StartedSipp> {
+  const s = scenario(`ring-until-cancel-${party}`);
+  s.recv({
+    request: 'INVITE',
+    rrs: true,
+    actions: [
+      { ereg: { regexp: '.*', search_in: 'hdr', header: 'Via:', occurrence: 1, assign_to: 'via1' } },
+      { ereg: { regexp: '.*', search_in: 'hdr', header: 'Via:', occurrence: 2, assign_to: 'via2' } },
+      { ereg: { regexp: '.*', search_in: 'hdr', header: 'CSeq:', assign_to: 'icseq' } },
+    ],
+  });
+  const tag = 'tag=[pid]SIPpTag01[call_number]';
+  s.send(lines('SIP/2.0 180 Ringing', '[last_Via:]', '[last_From:]', `[last_To:];${tag}`, '[last_Call-ID:]', '[last_CSeq:]', '[last_Record-Route:]', `Contact: <sip:${account.user}@[local_ip]:[local_port]>`, 'Content-Length: 0'));
+  s.recv({ request: 'CANCEL' });
+  s.send(lines('SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', `[last_To:];${tag}`, '[last_Call-ID:]', '[last_CSeq:]', 'Content-Length: 0'));
+  s.send(lines('SIP/2.0 487 Request Terminated', 'Via:[$via1]', 'Via:[$via2]', '[last_From:]', `[last_To:];${tag}`, '[last_Call-ID:]', 'CSeq:[$icseq]', 'Content-Length: 0'));
+  s.recv({ request: 'ACK' });
+  return lab.sipp(s, { party, label: `ring-${party}` }).withService(account.user).start();
+}
+
+/** alice calls, and CANCELs on the 180; she ACKs the 487 (a new transaction would be wrong: same branch). */
+export function callingThenCancelling(lab: Lab, party: string, user: string) {
+  const domain = lab.target.domain;
+  const from = 'From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]';
+  const s = scenario(`call-cancel-${user}`);
+  s.send(
+    lines(`INVITE sip:${user}@${domain} SIP/2.0`, 'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport', 'Max-Forwards: 70', from, `To: <sip:${user}@${domain}>`, 'Call-ID: [call_id]', 'CSeq: 1 INVITE', 'Contact: <sip:sipp@[local_ip]:[local_port]>', 'Content-Length: 0'),
+    { retrans: lab.plan.t1Ms },
+  );
+  s.recv({ response: 100, optional: true });
+  s.recv({ response: 180 });
+  // [last_Via:] of the 180 is the INVITE's own Via (the proxy removed its one): the CANCEL must match it.
+  s.send(lines(`CANCEL sip:${user}@${domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, `To: <sip:${user}@${domain}>`, 'Call-ID: [call_id]', 'CSeq: 1 CANCEL', 'Content-Length: 0'), { retrans: lab.plan.t1Ms });
+  s.recv({ response: 200 });
+  s.recv({ response: 487, timeout: Math.max(2000, 16 * lab.plan.t1Ms), ontimeout: 'end' });
+  s.send(lines(`ACK sip:${user}@${domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK', 'Content-Length: 0'));
+  s.label('end');
+  return lab.sipp(s, { party, label: `call-cancel-${user}` }).run();
 }
