@@ -206,13 +206,8 @@ function renderRequestRoute(o: KamailioOptions): string {
 \t\troute(WITHINDLG);
 \t\texit;
 \t}
-\tif (is_method("CANCEL")) {
-\t\tif (t_check_trans()) {
-\t\t\troute(RELAY);
-\t\t}
-\t\texit;
-\t}
-\tif (is_method("ACK")) {
+\t// Hop-by-hop CANCEL and non-2xx ACK: relayed only when they match a transaction of ours.
+\tif (is_method("CANCEL|ACK")) {
 \t\tif (t_check_trans()) {
 \t\t\troute(RELAY);
 \t\t}

@@ -49,30 +49,46 @@ function contactValue(c: ContactSpec): string {
   return `${uri}${c.q !== undefined ? `;q=${c.q}` : ''}${c.expires !== undefined ? `;expires=${c.expires}` : ''}${c.params ? `;${c.params.replace(/^;/, '')}` : ''}`;
 }
 
+export interface RegisterRequest {
+  user: string;
+  domain: string;
+  cseq: number;
+  /** Contact header values (already formatted), one header line each. */
+  contacts: string[];
+  expires?: number | string;
+  /** Add `[authentication]` (after a stored 401/407). */
+  auth: boolean;
+  headers?: string[];
+}
+
+/** The text of one REGISTER, for scenarios that chain several (same Call-ID, rising CSeq). */
+export function registerRequest(r: RegisterRequest): string {
+  return withBody(
+    [
+      `REGISTER sip:${r.domain} SIP/2.0`,
+      'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
+      'Max-Forwards: 70',
+      `From: <sip:${r.user}@${r.domain}>;tag=[pid]SIPpTag00[call_number]`,
+      `To: <sip:${r.user}@${r.domain}>`,
+      'Call-ID: [call_id]',
+      `CSeq: ${r.cseq} REGISTER`,
+      ...r.contacts.map((c) => `Contact: ${c}`),
+      ...(r.expires === undefined ? [] : [`Expires: ${r.expires}`]),
+      ...(r.auth ? ['[authentication]'] : []),
+      ...(r.headers ?? []),
+      'User-Agent: sipwright (SIPp)',
+    ],
+    false,
+  );
+}
+
 /** One REGISTER transaction (two with a challenge): for registrar tests. */
 export function registerScenario(o: RegisterOptions = {}): ScenarioBuilder {
   const user = o.user ?? '[service]';
   const domain = o.domain ?? '[remote_ip]';
   const contacts = (o.contacts ?? [`<sip:${user}@[local_ip]:[local_port]>`]).map(contactValue);
   const expect = o.expect ?? 200;
-  const register = (cseq: number, auth: boolean) =>
-    withBody(
-      [
-        `REGISTER sip:${domain} SIP/2.0`,
-        'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
-        'Max-Forwards: 70',
-        `From: <sip:${user}@${domain}>;tag=[pid]SIPpTag00[call_number]`,
-        `To: <sip:${user}@${domain}>`,
-        'Call-ID: [call_id]',
-        `CSeq: ${cseq} REGISTER`,
-        ...contacts.map((c) => `Contact: ${c}`),
-        ...(o.expires === undefined ? [] : [`Expires: ${o.expires}`]),
-        ...(auth ? ['[authentication]'] : []),
-        ...(o.headers ?? []),
-        'User-Agent: sipwright (SIPp)',
-      ],
-      false,
-    );
+  const register = (cseq: number, auth: boolean) => registerRequest({ user, domain, cseq, contacts, expires: o.expires, auth, headers: o.headers });
   const s = scenario(o.name ?? 'register');
   s.send(register(1, false));
   s.recv({ response: 100, optional: true });

@@ -6,16 +6,11 @@
  */
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
-import { answering, calling, registerParty, settle } from './parties.js';
+import { aliceCallsBob, calling } from './parties.js';
 
 describeLab('Basic call through the proxy (RFC 3261 §12, §16)', { suite: 'calls', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   lab.test('INVITE, 100, 180, 200, ACK, BYE, 200 cross the proxy in both directions — RFC 3261 §16.6, §16.7', { rfc: ['RFC 3261 §16.6', 'RFC 3261 §16.7'] }, async () => {
-    const bob = lab.account(1);
-    await registerParty(lab, 'bob', bob);
-    const uas = await answering(lab, 'bob', bob);
-    await calling(lab, 'alice', bob.user);
-    await settle(lab, uas);
-    const trace = await lab.trace();
+    const trace = await aliceCallsBob(lab);
     // Each hop on its own: across hops the order is a race (bob's 200 may reach the proxy before it relays the 180).
     expect(trace).toHaveFlow(
       ['alice -> proxy INVITE', 'proxy -> alice 180', 'proxy -> alice 200', 'alice -> proxy ACK', 'alice -> proxy BYE', 'proxy -> alice 200'],
@@ -33,12 +28,7 @@ describeLab('Basic call through the proxy (RFC 3261 §12, §16)', { suite: 'call
   });
 
   lab.test('the proxy record-routes, the 2xx echoes it, and ACK and BYE are loose-routed through it — RFC 3261 §12.1.1, §12.2.1.1, §16.12', { rfc: ['RFC 3261 §12.1.1', 'RFC 3261 §12.2.1.1', 'RFC 3261 §16.12'] }, async () => {
-    const bob = lab.account(1);
-    await registerParty(lab, 'bob', bob);
-    const uas = await answering(lab, 'bob', bob);
-    await calling(lab, 'alice', bob.user);
-    await settle(lab, uas);
-    const trace = await lab.trace();
+    const trace = await aliceCallsBob(lab);
     const forwarded = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' })!;
     expect(forwarded).toHaveHeader('Record-Route', new RegExp(`${lab.target.host.replace(/\./g, '\\.')}.*;lr`));
     const rr = forwarded.message.getAll('Record-Route');
@@ -59,12 +49,7 @@ describeLab('Basic call through the proxy (RFC 3261 §12, §16)', { suite: 'call
   });
 
   lab.test('tags, Call-ID and CSeq stay consistent across the dialog — RFC 3261 §12.1, §12.2.1.1', { rfc: ['RFC 3261 §12.1', 'RFC 3261 §12.2.1.1'] }, async () => {
-    const bob = lab.account(1);
-    await registerParty(lab, 'bob', bob);
-    const uas = await answering(lab, 'bob', bob);
-    await calling(lab, 'alice', bob.user);
-    await settle(lab, uas);
-    const trace = await lab.trace();
+    const trace = await aliceCallsBob(lab);
     const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
     const ok = trace.first({ status: 200, to: 'alice', where: (m) => m.message.cseq?.method === 'INVITE' })!;
     const bye = trace.first({ method: 'BYE', from: 'alice' })!;

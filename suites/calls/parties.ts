@@ -86,3 +86,16 @@ export function callingThenCancelling(lab: Lab, party: string, user: string) {
   s.label('end');
   return lab.sipp(s, { party, label: `call-cancel-${user}` }).run();
 }
+
+/**
+ * The suite's usual call: bob (account 2) registers and answers, alice calls him through the target and hangs
+ * up; returns the test's trace.
+ */
+export async function aliceCallsBob(lab: Lab) {
+  const bob = lab.account(1);
+  await registerParty(lab, 'bob', bob);
+  const uas = await answering(lab, 'bob', bob);
+  await calling(lab, 'alice', bob.user);
+  await settle(lab, uas);
+  return lab.trace();
+}

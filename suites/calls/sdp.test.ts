@@ -7,7 +7,7 @@ import { expect } from '@jest/globals';
 import * as sdpTransform from 'sdp-transform';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { TraceMessage } from '../../src/trace/trace.js';
-import { answering, calling, registerParty, settle } from './parties.js';
+import { aliceCallsBob } from './parties.js';
 
 function sdpOf(m: TraceMessage | undefined) {
   expect(m).toBeDefined();
@@ -17,12 +17,7 @@ function sdpOf(m: TraceMessage | undefined) {
 
 describeLab('SDP offer/answer through the proxy (RFC 3264)', { suite: 'calls', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   lab.test('the proxy relays the offer and the answer byte for byte — RFC 3261 §16.6', { rfc: 'RFC 3261 §16.6' }, async () => {
-    const bob = lab.account(1);
-    await registerParty(lab, 'bob', bob);
-    const uas = await answering(lab, 'bob', bob);
-    await calling(lab, 'alice', bob.user);
-    await settle(lab, uas);
-    const trace = await lab.trace();
+    const trace = await aliceCallsBob(lab);
     const offer = trace.first({ method: 'INVITE', from: 'alice' });
     const offerRelayed = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' });
     const isInvite2xx = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
@@ -34,12 +29,7 @@ describeLab('SDP offer/answer through the proxy (RFC 3264)', { suite: 'calls', r
   });
 
   lab.test('the answer has the offer\'s m-lines in order, each rejected with port 0 or sharing a codec — RFC 3264 §6, §6.1', { rfc: ['RFC 3264 §6', 'RFC 3264 §6.1'] }, async () => {
-    const bob = lab.account(1);
-    await registerParty(lab, 'bob', bob);
-    const uas = await answering(lab, 'bob', bob);
-    await calling(lab, 'alice', bob.user);
-    await settle(lab, uas);
-    const trace = await lab.trace();
+    const trace = await aliceCallsBob(lab);
     const offer = sdpOf(trace.first({ method: 'INVITE', from: 'alice' }));
     const answer = sdpOf(trace.first({ status: 200, to: 'alice', where: (m) => m.message.cseq?.method === 'INVITE' }));
     expect(answer.media.map((m) => m.type)).toEqual(offer.media.map((m) => m.type));

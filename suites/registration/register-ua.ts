@@ -3,7 +3,7 @@
  * rising CSeq), each answered to a challenge with [authentication]. The scenario accepts whatever final
  * response comes: the verdict is made on the wire by the test, not by SIPp's exit code.
  */
-import { scenario, type Action } from '../../drivers/sipp/index.js';
+import { registerRequest, scenario, type Action } from '../../drivers/sipp/index.js';
 import type { Lab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
 
@@ -19,26 +19,6 @@ export interface RegisterStep {
 const FINALS_BEFORE_AUTH = [400, 403, 404, 423, 480, 500, 503];
 const FINALS_AFTER_AUTH = [400, 401, 403, 404, 407, 423, 480, 500, 503];
 
-function registerText(account: Account, domain: string, cseq: number, step: RegisterStep, withAuth: boolean): string {
-  const aor = `sip:${account.user}@${domain}`;
-  return [
-    `REGISTER sip:${domain} SIP/2.0`,
-    'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
-    'Max-Forwards: 70',
-    `From: <${aor}>;tag=[pid]SIPpTag[call_number]`,
-    `To: <${aor}>`,
-    'Call-ID: [call_id]',
-    `CSeq: ${cseq} REGISTER`,
-    ...step.contacts.map((c) => `Contact: ${c}`),
-    ...(step.expires === undefined ? [] : [`Expires: ${step.expires}`]),
-    ...(withAuth ? ['[authentication]'] : []),
-    'User-Agent: sipwright registration suite (SIPp)',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
-
 export function registerScenario(account: Account, domain: string, steps: RegisterStep[]) {
   const s = scenario(`register-${account.user}`);
   steps.forEach((step, i) => {
@@ -47,14 +27,14 @@ export function registerScenario(account: Account, domain: string, steps: Regist
     const capture: Action[] = step.captureMinExpires
       ? [{ ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'Min-Expires:', assign_to: 'minexp' } }]
       : [];
-    s.send(registerText(account, domain, 2 * i + 1, step, false));
+    s.send(registerRequest({ user: account.user, domain, cseq: 2 * i + 1, contacts: step.contacts, expires: step.expires, auth: false }));
     s.recv({ response: 100, optional: true });
     s.recv({ response: 401, optional: true, auth: true, next: auth });
     s.recv({ response: 407, optional: true, auth: true, next: auth });
     for (const code of FINALS_BEFORE_AUTH) s.recv({ response: code, optional: true, next: done, actions: code === 423 ? capture : undefined });
     s.recv({ response: 200, next: done });
     s.label(auth);
-    s.send(registerText(account, domain, 2 * i + 2, step, true));
+    s.send(registerRequest({ user: account.user, domain, cseq: 2 * i + 2, contacts: step.contacts, expires: step.expires, auth: true }));
     s.recv({ response: 100, optional: true });
     for (const code of FINALS_AFTER_AUTH) s.recv({ response: code, optional: true, next: done, actions: code === 423 ? capture : undefined });
     s.recv({ response: 200 });
