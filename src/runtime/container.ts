@@ -8,7 +8,7 @@
  * crashed owner's containers are removed at the next start (reapStaleContainers).
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
 import { ensureDocker } from '../env/docker.js';
@@ -139,18 +139,19 @@ export class ContainerProcess {
     private readonly secrets: readonly string[],
     logs: Readable,
     initial: string,
-    log?: WriteStream,
+    logFile?: string,
   ) {
     this.out = initial;
-    log?.write(this.output());
+    // Appended synchronously, chunk by chunk: the file is as current as output() at any moment, so a report
+    // attached right after a failure holds everything the container printed (a write stream lagged behind).
+    if (logFile) appendFileSync(logFile, this.output());
     logs.on('data', (chunk: Buffer | string) => {
       const s = chunk.toString();
       this.out += s;
-      log?.write(this.secrets.length ? redact(s, this.secrets) : s);
+      if (logFile) appendFileSync(logFile, this.secrets.length ? redact(s, this.secrets) : s);
     });
     logs.on('end', () => {
       this.ended = true;
-      log?.end();
     });
   }
 
@@ -226,9 +227,8 @@ export async function startContainer(opts: ContainerOptions): Promise<ContainerP
     starting--;
   }
   live.add(started.getId());
-  const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   // Synchronous from here: no chunk can arrive between reading `kept` and the new listener.
   const logs = stream ?? (await started.logs());
   logs.off('data', keep);
-  return new ContainerProcess(opts.name, started, opts.secrets ?? [], logs, kept, log);
+  return new ContainerProcess(opts.name, started, opts.secrets ?? [], logs, kept, opts.logFile);
 }
