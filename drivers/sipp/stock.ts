@@ -17,7 +17,8 @@ const SDP = [
   'a=rtpmap:0 PCMU/8000',
 ];
 
-function withBody(headers: string[], sdp: boolean): string {
+/** A message's header lines, then an empty body or SIPp's SDP offer/answer (its media address and port). */
+export function withBody(headers: string[], sdp: boolean): string {
   if (!sdp) return [...headers, 'Content-Length: 0', '', ''].join('\n');
   return [...headers, 'Content-Type: application/sdp', 'Content-Length: [len]', '', ...SDP, ''].join('\n');
 }
@@ -190,55 +191,77 @@ export interface UacOptions {
   to?: string;
   /** Request-URI host. Default `[remote_ip]:[remote_port]`. */
   domain?: string;
+  /** The caller's user in From and Contact (a PBX identifies its endpoint by it). Default `sipp`. */
+  from?: string;
+  /** Domain of the From URI. Default: this SIPp's own address. */
+  fromDomain?: string;
+  /**
+   * true: the INVITE must be challenged (401 or 407); the challenge is ACKed and the INVITE sent again with
+   * `[authentication]` (-au/-ap) and the next CSeq.
+   */
+  auth?: boolean;
   sdp?: boolean;
   /** ms between ACK and BYE. */
   holdMs?: number;
+  /** 'local' (default): the caller sends BYE after holdMs. 'remote': it waits for the far end's BYE and answers 200. */
+  hangup?: 'local' | 'remote';
+  /** How long to wait for the far end's BYE with hangup 'remote' (ms). Default 10 s. */
+  byeTimeoutMs?: number;
   name?: string;
 }
 
-/** INVITE, ACK and BYE, with ACK and BYE sent to the callee's Contact through the Record-Route set. */
+/**
+ * INVITE, ACK and BYE, with ACK and BYE sent to the callee's Contact through the Record-Route set. With auth,
+ * the challenged INVITE is ACKed on its own branch (RFC 3261 §17.1.1.3) and retried with credentials and
+ * CSeq 2, so the dialog's later requests count on from there.
+ */
 export function uacCallScenario(o: UacOptions = {}): ScenarioBuilder {
   const to = o.to ?? '[service]';
   const domain = o.domain ?? '[remote_ip]:[remote_port]';
-  const common = [
-    'Max-Forwards: 70',
-    `From: <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`,
-    `To: <sip:${to}@${domain}>[peer_tag_param]`,
-    'Call-ID: [call_id]',
-  ];
-  const s = scenario(o.name ?? 'uac-call');
-  s.send(
+  const user = o.from ?? 'sipp';
+  const from = `From: <sip:${user}@${o.fromDomain ?? '[local_ip]:[local_port]'}>;tag=[pid]SIPpTag00[call_number]`;
+  const common = ['Max-Forwards: 70', from, `To: <sip:${to}@${domain}>[peer_tag_param]`, 'Call-ID: [call_id]'];
+  const invite = (cseq: number, auth: boolean) =>
     withBody(
       [
         `INVITE sip:${to}@${domain} SIP/2.0`,
         'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
         ...common.map((h) => h.replace('[peer_tag_param]', '')),
-        'CSeq: 1 INVITE',
-        'Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>',
+        `CSeq: ${cseq} INVITE`,
+        `Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>`,
+        ...(auth ? ['[authentication]'] : []),
       ],
       o.sdp ?? true,
-    ),
-    { start_rtd: true },
-  );
+    );
+  const s = scenario(o.name ?? 'uac-call');
+  s.send(invite(1, false), { start_rtd: true });
   s.recv({ response: 100, optional: true });
+  let cseq = 1;
+  if (o.auth) {
+    s.recv({ response: 401, optional: true, auth: true, next: 'challenged' });
+    s.recv({ response: 407, auth: true });
+    s.label('challenged');
+    // The ACK of a non-2xx final response is hop-by-hop, on the INVITE's branch, with the response's To tag.
+    s.send(withBody([`ACK sip:${to}@${domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK'], false));
+    s.send(invite(2, true));
+    s.recv({ response: 100, optional: true });
+    cseq = 2;
+  }
   s.recv({ response: 180, optional: true });
   s.recv({ response: 183, optional: true });
   // rrs: the 200's Record-Route (reversed, as a UAC must) becomes [routes], its Contact [next_url].
   s.recv({ response: 200, rrs: true, rtd: true });
-  const inDialog = (method: string, cseq: number) =>
-    withBody(
-      [
-        `${method} [next_url] SIP/2.0`,
-        `Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport`,
-        '[routes]',
-        ...common,
-        `CSeq: ${cseq} ${method}`,
-      ],
-      false,
-    );
-  s.send(inDialog('ACK', 1));
+  const inDialog = (method: string, n: number) =>
+    withBody([`${method} [next_url] SIP/2.0`, `Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport`, '[routes]', ...common, `CSeq: ${n} ${method}`], false);
+  // CSeq of the ACK is the INVITE's: after a challenge [cseq] would not say which INVITE was answered.
+  s.send(inDialog('ACK', cseq));
+  if (o.hangup === 'remote') {
+    s.recv({ request: 'BYE', timeout: o.byeTimeoutMs ?? 10_000 });
+    s.send(withBody(['SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', '[last_To:]', '[last_Call-ID:]', '[last_CSeq:]', `Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>`], false));
+    return s;
+  }
   if (o.holdMs) s.pause(o.holdMs);
-  s.send(inDialog('BYE', 2));
+  s.send(inDialog('BYE', cseq + 1));
   s.recv({ response: 200 });
   return s;
 }

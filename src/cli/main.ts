@@ -49,7 +49,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   program
     .command('run')
     .description('run the conformance suites against a target (default: the embedded lab) and write the report')
-    .option('--target <file|name>', 'target file (YAML/JSON) or embedded:kamailio (default)')
+    .option('--target <file|name>', 'target file (YAML/JSON), embedded:kamailio or embedded:asterisk; repeat for several (default: every embedded target, each running the suites whose roles it has)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--suite <names...>', 'only these suites (folders under suites/)')
     .option('--transport <udp|tcp|tls>', 'transport the user agents use (default: the target\'s)')
     .option('--report <dir>', 'report directory (default: reports)')

@@ -7,7 +7,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installMissing, isRoot, aptCommand } from '../env/deps.js';
-import { ConfigError, loadLabConfig, resolveTarget, secretsOf, type TargetPlan } from '../lab/target.js';
+import { DockerUnavailable, ensureDocker } from '../env/docker.js';
+import { embeddedNode, embeddedUnavailable, resetEmbeddedChecks } from '../lab/embedded.js';
+import type { LabConfig } from '../lab/schema.js';
+import { ConfigError, loadLabConfig, secretsOf, selectTargets, type TargetPlan, type TargetSelection } from '../lab/target.js';
+import { buildMissing } from '../runtime/images/build.js';
+import { BuildError } from '../runtime/images/steps.js';
 import { probeTarget } from '../lab/probe.js';
 import { generateAllureReport } from '../report/allure-generate.js';
 import { finishAllureResults } from '../report/finish-results.js';
@@ -17,7 +22,8 @@ import { SECRETS_ENV } from '../report/secrets-env.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 export interface RunOptions {
-  target?: string;
+  /** Targets named with --target (repeatable); none = every embedded target. */
+  target?: string[] | string;
   suite?: string[];
   transport?: 'udp' | 'tcp' | 'tls';
   report?: string;
@@ -29,13 +35,45 @@ export interface RunOptions {
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-function loadPlan(o: RunOptions): TargetPlan {
+function loadSelection(o: RunOptions): { selection: TargetSelection; lab: LabConfig } {
+  const named = o.target === undefined ? [] : Array.isArray(o.target) ? o.target : [o.target];
   try {
     const lab = loadLabConfig(o.labConfig);
-    return resolveTarget(o.target, lab);
+    return { selection: selectTargets(named, lab), lab };
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError(e.message, EXIT.USAGE);
     throw e;
+  }
+}
+
+/**
+ * Embedded targets that run in containers need a daemon and their image: as root, start the one and build
+ * the other (minutes, with progress) on first use. A named target that still can't run stops the run (exit
+ * 3); with every embedded target implied, it is left out with the reason, and its tests are skipped with it.
+ */
+async function prepareEmbedded(selection: TargetSelection, lab: LabConfig, err: (s: string) => void): Promise<void> {
+  for (const plan of selection.plans) {
+    if (plan.kind !== 'embedded') continue;
+    let why = embeddedUnavailable(plan.embedded!, lab);
+    if (why && isRoot()) {
+      try {
+        await ensureDocker(err);
+        resetEmbeddedChecks();
+        why = embeddedUnavailable(plan.embedded!, lab);
+        if (why) {
+          err(`sipwright: building the ${embeddedNode(plan.embedded!)} image for ${plan.name} (first use; a few minutes)…`);
+          await buildMissing({ only: [embeddedNode(plan.embedded!)], log: err });
+          resetEmbeddedChecks();
+          why = embeddedUnavailable(plan.embedded!, lab);
+        }
+      } catch (e) {
+        if (!(e instanceof DockerUnavailable || e instanceof BuildError)) throw e;
+        why = `${plan.name}: ${(e as Error).message}`;
+      }
+    }
+    if (!why) continue;
+    if (selection.mode === 'named') throw new CliError(why, EXIT.ENVIRONMENT);
+    err(`sipwright: ${plan.name} can't run here, its tests are skipped: ${why}`);
   }
 }
 
@@ -51,8 +89,11 @@ function ensureEnvironment(err: (s: string) => void): void {
 }
 
 /** An external target is probed before any jest worker starts: unreachable fails in seconds, once. */
-async function preflight(plan: TargetPlan): Promise<void> {
-  if (plan.kind !== 'external') return;
+async function preflight(plans: TargetPlan[]): Promise<void> {
+  for (const plan of plans) if (plan.kind === 'external') await probeExternal(plan);
+}
+
+async function probeExternal(plan: TargetPlan): Promise<void> {
   const loopback = plan.host!.startsWith('127.') || plan.host === '::1';
   await probeTarget({
     name: plan.name,
@@ -65,14 +106,16 @@ async function preflight(plan: TargetPlan): Promise<void> {
 }
 
 export async function runCommand(o: RunOptions, out: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
-  const plan = loadPlan(o);
+  const { selection, lab } = loadSelection(o);
+  const plans = selection.plans;
   if (o.transport === 'tls') throw new CliError('--transport tls needs SIPp 3.8 with TLS, which arrives with the container images (Debian bookworm ships SIPp 3.6 without TLS)', EXIT.ENVIRONMENT);
   const reportDir = resolve(o.report ?? 'reports');
   const summaryJson = o.json ? resolve(o.json) : join(reportDir, 'summary.json');
   const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: o.workers });
   ensureEnvironment(err);
+  await prepareEmbedded(selection, lab, err);
   try {
-    await preflight(plan);
+    await preflight(plans);
   } catch (e) {
     err(`sipwright: ${(e as Error).message}`);
     return EXIT.FAILED;
@@ -83,13 +126,14 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   mkdirSync(reportDir, { recursive: true });
   const configFile = join(reportDir, '.jest-suites.config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  out(`sipwright: running ${o.suite?.length ? o.suite.join(', ') : 'every suite'} against ${plan.name}${plan.host ? ` (${plan.host}:${plan.port})` : ''}`);
+  const names = plans.map((p) => `${p.name}${p.host ? ` (${p.host}:${p.port})` : ''}`).join(', ');
+  out(`sipwright: running ${o.suite?.length ? o.suite.join(', ') : 'every suite'} against ${selection.mode === 'every' ? `every embedded target (${names}), each with the suites its roles allow` : names}`);
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SIPWRIGHT_REPORT_DIR: reportDir,
-    SIPWRIGHT_TARGET: o.target ?? plan.source,
-    [SECRETS_ENV]: JSON.stringify(secretsOf(plan)),
+    SIPWRIGHT_TARGETS: JSON.stringify(selection.mode === 'named' ? plans.map((p) => p.source) : []),
+    [SECRETS_ENV]: JSON.stringify(plans.flatMap(secretsOf)),
     TESTCONTAINERS_RYUK_DISABLED: 'true',
   };
   if (o.labConfig) env.SIPWRIGHT_LAB_CONFIG = resolve(o.labConfig);
@@ -111,7 +155,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
     });
   });
 
-  const secrets = secretsOf(plan);
+  const secrets = plans.flatMap(secretsOf);
   let generated = false;
   if (o.allure !== false) {
     try {

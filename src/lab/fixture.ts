@@ -15,10 +15,11 @@ import { addSecrets, labelTest } from '../report/allure.js';
 import { writeMeta } from '../report/artifacts.js';
 import { reapStale } from '../runtime/process-registry.js';
 import { claimAddressBlock, type AddressBlock } from './address-block.js';
+import { embeddedUnavailable } from './embedded.js';
 import { runEnv, type RunEnv } from './run-env.js';
-import type { Role } from './schema.js';
+import type { LabConfig, Role } from './schema.js';
 import { startTarget, type StartedTarget } from './started-target.js';
-import { loadLabConfig, resolveTarget, secretsOf, type TargetPlan } from './target.js';
+import { loadLabConfig, secretsOf, selectTargets, type TargetPlan } from './target.js';
 import { TestRun } from './test-run.js';
 
 export interface LabOptions {
@@ -47,20 +48,27 @@ function missingRoles(plan: TargetPlan, roles: Role[]): Role[] {
 }
 
 export class Lab {
-  readonly env: RunEnv;
-  readonly plan: TargetPlan;
-  readonly labConfig;
   private block?: AddressBlock;
   private started?: StartedTarget;
   private current?: TestRun;
   private readonly parties = new Map<string, string>();
   private readonly path: string[];
 
-  constructor(readonly options: LabOptions, title: string) {
-    this.env = runEnv();
-    this.labConfig = loadLabConfig(this.env.labConfig);
-    this.plan = resolveTarget(this.env.target, this.labConfig);
-    this.path = [title];
+  /**
+   * @param unavailable why this (embedded) target can't run here: every test is then skipped with it, so a
+   *   machine without docker still runs the other targets and says what the skipped ones need.
+   */
+  constructor(
+    readonly options: LabOptions,
+    title: string,
+    readonly plan: TargetPlan,
+    readonly labConfig: LabConfig,
+    readonly env: RunEnv,
+    private readonly unavailable?: string,
+  ) {
+    // The target's name is the outer describe: the same suite on two targets gives two distinct test names,
+    // and reports group by it.
+    this.path = [plan.name, title];
     addSecrets(...secretsOf(this.plan));
   }
 
@@ -160,11 +168,11 @@ export class Lab {
     const fullName = [...this.path, name].join(' ');
     const missing = missingRoles(this.plan, [...this.options.roles, ...(opts.roles ?? [])]);
     const req = opts.requires?.(this.plan);
-    const skipReason = missing.length
+    const skipReason = this.unavailable ?? (missing.length
       ? `target ${this.plan.name} does not declare the role${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`
       : typeof req === 'string'
         ? req
-        : undefined;
+        : undefined);
     if (skipReason) {
       writeMeta(this.env.reportDir, { suite: this.options.suite, file: this.testFile, fullName, target: this.plan.name, rules: [], findings: 0, skipReason });
       test.skip(name, () => {});
@@ -197,10 +205,10 @@ export class Lab {
     beforeAll(async () => {
       for (const e of reapStale()) process.stderr.write(`sipwright: removed leftover ${e.name} (pid ${e.pgid}) of a crashed run\n`);
       this.block = claimAddressBlock(this.env.workerId);
-      const anyRunnable = missingRoles(this.plan, this.options.roles).length === 0;
+      const anyRunnable = !this.unavailable && missingRoles(this.plan, this.options.roles).length === 0;
       if (!anyRunnable) return;
       this.started = await startTarget(this.plan, this.block, this.labConfig);
-    }, 30_000);
+    }, 60_000);
     afterAll(async () => {
       await this.started?.stop();
       this.started = undefined;
@@ -225,10 +233,33 @@ function testFile(): string {
   return expect.getState().testPath ?? '';
 }
 
+/**
+ * One describe block per target of the run (see selectTargets): named targets run every test, skipping those
+ * whose roles they lack with the reason; with none named, each embedded target runs the file only when it
+ * has the roles the file needs.
+ */
 export function describeLab(title: string, options: LabOptions, body: (lab: Lab) => void): void {
-  describe(title, () => {
-    const lab = new Lab(options, title);
-    lab.hooks();
-    body(lab);
-  });
+  const env = runEnv();
+  const labConfig = loadLabConfig(env.labConfig);
+  const { plans, mode } = selectTargets(env.targets, labConfig);
+  const chosen = mode === 'named' ? plans : plans.filter((p) => missingRoles(p, options.roles).length === 0);
+  if (chosen.length === 0) {
+    // Not one embedded target plays these roles: the file still reports why nothing ran.
+    describe(title, () => {
+      const skipReason = `no embedded target plays the role${options.roles.length > 1 ? 's' : ''} ${options.roles.join(', ')}; name a target that does with --target`;
+      writeMeta(env.reportDir, { suite: options.suite, file: testFile(), fullName: `${title} (no target)`, target: '', rules: [], findings: 0, skipReason });
+      test.skip('(no target)', () => {});
+    });
+    return;
+  }
+  for (const plan of chosen) {
+    const unavailable = plan.kind === 'embedded' ? embeddedUnavailable(plan.embedded!, labConfig) : undefined;
+    describe(plan.name, () => {
+      describe(title, () => {
+        const lab = new Lab(options, title, plan, labConfig, env, unavailable);
+        lab.hooks();
+        body(lab);
+      });
+    });
+  }
 }

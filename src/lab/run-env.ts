@@ -5,8 +5,12 @@
 import { resolve } from 'node:path';
 
 export interface RunEnv {
-  /** `--target`: an embedded name or a target file; undefined = the embedded lab's default. */
-  target?: string;
+  /**
+   * The targets named for the run (embedded names or target files); empty = every embedded target, each
+   * running the suites whose roles it has. SIPWRIGHT_TARGETS holds a JSON array (what `sipwright run` sets);
+   * SIPWRIGHT_TARGET one target, for a user's own jest invocation.
+   */
+  targets: string[];
   /** Absolute report directory (artifacts, allure-results, summary). */
   reportDir: string;
   /** Optional lab config file (YAML/JSON). */
@@ -15,9 +19,19 @@ export interface RunEnv {
   workerId: number;
 }
 
+function targetsOf(env: NodeJS.ProcessEnv): string[] {
+  const list = env.SIPWRIGHT_TARGETS;
+  if (list) {
+    const parsed: unknown = JSON.parse(list);
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new Error(`SIPWRIGHT_TARGETS must be a JSON array of strings, got ${list}`);
+    return parsed;
+  }
+  return env.SIPWRIGHT_TARGET ? [env.SIPWRIGHT_TARGET] : [];
+}
+
 export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
   return {
-    target: env.SIPWRIGHT_TARGET || undefined,
+    targets: targetsOf(env),
     reportDir: resolve(env.SIPWRIGHT_REPORT_DIR || 'reports'),
     labConfig: env.SIPWRIGHT_LAB_CONFIG || undefined,
     workerId: Number(env.JEST_WORKER_ID ?? '1') || 1,

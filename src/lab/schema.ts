@@ -70,6 +70,13 @@ export const TargetSchema = z
   .strict();
 export type TargetFile = z.infer<typeof TargetSchema>;
 
+const runtimeKind = z.enum(['auto', 'native', 'container']);
+
+/** Where each lab node runs: `auto` is natively when its binary is installed, in its container otherwise. */
+const LabRuntimeSchema = z
+  .object({ kamailio: runtimeKind.default('auto'), asterisk: runtimeKind.default('auto') })
+  .strict();
+
 export const LabConfigSchema = z
   .object({
     /** T1 in ms for the embedded lab (RFC 3261 §17 allows a smaller one on a closed network). */
@@ -87,6 +94,7 @@ export const LabConfigSchema = z
       .object({ minExpires: seconds.default(60), maxExpires: seconds.default(3600), defaultExpires: seconds.default(3600), maxContacts: z.number().int().min(1).default(10) })
       .strict()
       .default({ minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxContacts: 10 }),
+    runtime: LabRuntimeSchema.default({ kamailio: 'auto', asterisk: 'auto' }),
   })
   .strict();
 export type LabConfig = z.infer<typeof LabConfigSchema>;

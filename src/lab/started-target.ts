@@ -2,6 +2,7 @@
  * A target ready for a suite: the embedded Kamailio the lab started on this worker's block, or an external
  * system that answered the probe. Suites only see this interface; how it runs is not their business.
  */
+import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import type { AddressBlock } from './address-block.js';
 import { probeTarget } from './probe.js';
@@ -17,6 +18,8 @@ export interface StartedTarget {
   domain: string;
   /** The embedded Kamailio, when the lab runs one (for its log and location table). */
   kamailio?: StartedKamailio;
+  /** The embedded Asterisk, when the lab runs one (for its log, contacts and channels). */
+  asterisk?: StartedAsterisk;
   /** Everything the target printed so far (embedded only). */
   logs(): string | undefined;
   stop(): Promise<void>;
@@ -26,14 +29,46 @@ function bracket(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/**
+ * RTP ports for a block's Asterisk: 100 per block from 20000, below Linux's ephemeral range (32768…), so two
+ * workers' PBXes never pick the same media port.
+ */
+export function rtpRange(block: AddressBlock): [number, number] {
+  const start = 20000 + (block.index % 120) * 100;
+  return [start, start + 98];
+}
+
 export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: LabConfig, logFile?: string): Promise<StartedTarget> {
+  if (plan.embedded === 'embedded:asterisk') {
+    const address = block.allocateHost();
+    const a = new Asterisk(address, plan.port)
+      .withDomain(lab.domain)
+      .withAccounts(lab.accounts.map((x) => ({ user: x.authUser ?? x.user, password: x.password })))
+      .withRegistrar(lab.registrar)
+      .withT1(lab.t1)
+      .withRtpPorts(...rtpRange(block))
+      .withRuntime(lab.runtime.asterisk);
+    if (logFile) a.withLogFile(logFile);
+    const started = await a.start();
+    return {
+      plan: { ...plan, host: address },
+      host: address,
+      port: plan.port,
+      hostPort: `${address}:${plan.port}`,
+      domain: lab.domain,
+      asterisk: started,
+      logs: () => started.logs(),
+      stop: () => started.stop(),
+    };
+  }
   if (plan.kind === 'embedded') {
     const address = block.allocateHost();
     const k = new Kamailio(address, plan.port)
       .withDomain(lab.domain)
       .withAccounts(lab.accounts.map((a) => ({ user: a.authUser ?? a.user, password: a.password })))
       .withRegistrar(lab.registrar)
-      .withT1(lab.t1);
+      .withT1(lab.t1)
+      .withRuntime(lab.runtime.kamailio);
     if (logFile) k.withLogFile(logFile);
     const started = await k.start();
     return {

@@ -9,7 +9,7 @@ import { formatIssues, LabConfigSchema, TargetSchema, type Account, type LabConf
 
 export class ConfigError extends Error {}
 
-export const EMBEDDED_TARGETS = ['embedded:kamailio'] as const;
+export const EMBEDDED_TARGETS = ['embedded:kamailio', 'embedded:asterisk'] as const;
 export type EmbeddedName = (typeof EMBEDDED_TARGETS)[number];
 
 export interface TargetPlan {
@@ -72,7 +72,16 @@ export function loadTargetFile(path: string): TargetPlan {
   };
 }
 
+/** What each embedded system is: the roles it plays and the features its config provides. */
+const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string> }> = {
+  // A registrar and a record-routing proxy: the suites about proxies and the RFC 3261 UA core.
+  'embedded:kamailio': { roles: ['registrar', 'proxy'], features: {} },
+  // A registrar and a B2BUA (PBX): two dialogs per call, its own features reached by extension.
+  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' } },
+};
+
 export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
+  const shape = EMBEDDED_SHAPES[name];
   return {
     name,
     kind: 'embedded',
@@ -80,9 +89,9 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     port: 5060,
     transport: 'udp',
     domain: lab.domain,
-    roles: ['registrar', 'proxy'],
+    roles: [...shape.roles],
     accounts: lab.accounts,
-    features: {},
+    features: { ...shape.features },
     registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts },
     t1Ms: lab.t1,
     source: name,
@@ -99,6 +108,21 @@ export function resolveTarget(spec: string | undefined, lab: LabConfig): TargetP
     return embeddedPlan(s as EmbeddedName, lab);
   }
   return loadTargetFile(s);
+}
+
+/**
+ * The targets of a run. Named ones (`--target`, repeatable) run every suite, and a test whose roles a target
+ * lacks is skipped with the reason. With none named, every embedded target runs the suites whose roles it
+ * has (`every`): the interop matrix.
+ */
+export interface TargetSelection {
+  plans: TargetPlan[];
+  mode: 'named' | 'every';
+}
+
+export function selectTargets(specs: readonly string[], lab: LabConfig): TargetSelection {
+  if (specs.length) return { plans: specs.map((s) => resolveTarget(s, lab)), mode: 'named' };
+  return { plans: EMBEDDED_TARGETS.map((n) => embeddedPlan(n, lab)), mode: 'every' };
 }
 
 /** All the secrets a plan holds, for redaction of everything that reaches a report or a log. */

@@ -17,6 +17,8 @@ export default class ProgressReporter {
   private readonly reportDir: string;
   private readonly secrets = secretsFromEnv();
   private readonly totals: Record<SummaryStatus, number> = { passed: 0, failed: 0, skipped: 0 };
+  /** The same counts per target, for the interop matrix (a run over several targets). */
+  private readonly byTarget = new Map<string, Record<SummaryStatus, number>>();
   private readonly color: boolean;
   private readonly out: NodeJS.WritableStream = process.stdout;
 
@@ -43,6 +45,11 @@ export default class ProgressReporter {
       const status = summaryStatus(a.status);
       this.totals[status]++;
       const meta = metas.get(metaKey(this.rootDir, result.testFilePath, a.fullName));
+      if (meta?.target) {
+        const t = this.byTarget.get(meta.target) ?? { passed: 0, failed: 0, skipped: 0 };
+        t[status]++;
+        this.byTarget.set(meta.target, t);
+      }
       const failure = status === 'failed' ? failureText(a.failureMessages) : undefined;
       this.write(formatTestLine({
         status,
@@ -58,6 +65,7 @@ export default class ProgressReporter {
   onRunComplete(_contexts: unknown, results: JestAggregatedResult): void {
     if (results.runExecError) this.write(`jest failed: ${results.runExecError.message}`);
     this.write('');
+    if (this.byTarget.size > 1) for (const [target, t] of this.byTarget) this.write(`${target}: ${formatTotals(t)}`);
     this.write(formatTotals(this.totals));
     this.write(`report: ${this.reportDir} (allure-results, junit.xml, summary.json) · ${formatDuration(Date.now() - results.startTime)}`);
   }

@@ -32,13 +32,17 @@ export interface SummaryTest {
   artifacts?: string;
 }
 
+export interface Totals { passed: number; failed: number; skipped: number; total: number }
+
 export interface RunSummary {
   version: 1;
   startedAt: string;
   durationMs: number;
   /** Absolute; every artifact path in tests[] is relative to it. */
   reportDir: string;
-  totals: { passed: number; failed: number; skipped: number; total: number };
+  totals: Totals;
+  /** The same totals per target (the interop matrix): which target each verdict belongs to. */
+  byTarget: Record<string, Totals>;
   /** Also false when a test file failed to run or jest itself failed. */
   success: boolean;
   tests: SummaryTest[];
@@ -93,14 +97,20 @@ export function buildSummary(results: JestAggregatedResult, metas: Map<string, T
       });
     }
   }
-  const count = (s: SummaryStatus) => tests.filter((t) => t.status === s).length;
-  const totals = { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: tests.length };
+  const totalsOf = (list: SummaryTest[]): Totals => {
+    const count = (s: SummaryStatus) => list.filter((t) => t.status === s).length;
+    return { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: list.length };
+  };
+  const totals = totalsOf(tests);
+  const byTarget: Record<string, Totals> = {};
+  for (const target of new Set(tests.map((t) => t.target).filter((t): t is string => Boolean(t)))) byTarget[target] = totalsOf(tests.filter((t) => t.target === target));
   return {
     version: 1,
     startedAt: new Date(results.startTime).toISOString(),
     durationMs: Math.max(0, (options.finishedAt ?? Date.now()) - results.startTime),
     reportDir,
     totals,
+    byTarget,
     success: totals.failed === 0 && results.numRuntimeErrorTestSuites === 0 && !results.runExecError,
     tests,
   };
