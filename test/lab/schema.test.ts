@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadLabConfig, loadTargetFile, resolveTarget, secretsOf } from '../../src/lab/target.js';
+import { runEnv } from '../../src/lab/run-env.js';
+import { ConfigError, loadLabConfig, loadTargetFile, resolveTarget, secretsOf, selectTargets } from '../../src/lab/target.js';
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'sipwright-schema-'))));
@@ -61,5 +62,40 @@ describe('embedded targets and lab config', () => {
   test('lab config overrides are checked too', () => {
     expect(loadLabConfig(file('lab.yaml', 't1: 200\ndomain: lab.test\n'))).toMatchObject({ t1: 200, domain: 'lab.test' });
     expect(() => loadLabConfig(file('lab-bad.yaml', 't1: 5\naccounts: [{ user: a, password: b }]\n'))).toThrow(/t1: .*\n.*accounts: the suites need at least two accounts/s);
+  });
+});
+
+describe('the targets of a run', () => {
+  const lab = loadLabConfig();
+  test('none named: every embedded target, each with its own roles and features', () => {
+    const sel = selectTargets([], lab);
+    expect(sel.mode).toBe('every');
+    expect(sel.plans.map((p) => [p.name, p.roles])).toEqual([
+      ['embedded:kamailio', ['registrar', 'proxy']],
+      ['embedded:asterisk', ['registrar', 'pbx']],
+    ]);
+    expect(sel.plans[1].features).toMatchObject({ echo: '600', answerHangup: '601' });
+  });
+
+  test('named ones are taken as they are, embedded or files; an unknown embedded name says which exist', () => {
+    const f = file('pbx.yaml', 'name: my-pbx\naddress: 127.0.0.60\nroles: [registrar, pbx]\n');
+    const sel = selectTargets(['embedded:asterisk', f], lab);
+    expect(sel).toMatchObject({ mode: 'named', plans: [{ name: 'embedded:asterisk', kind: 'embedded' }, { name: 'my-pbx', kind: 'external' }] });
+    expect(() => selectTargets(['embedded:freeswitch'], lab)).toThrow(/unknown embedded target "embedded:freeswitch"; known: embedded:kamailio, embedded:asterisk/);
+  });
+
+  test('the workers learn them from SIPWRIGHT_TARGETS (a JSON list), or SIPWRIGHT_TARGET for one', () => {
+    expect(runEnv({ SIPWRIGHT_TARGETS: '["embedded:asterisk","/x/pbx.yaml"]' }).targets).toEqual(['embedded:asterisk', '/x/pbx.yaml']);
+    expect(runEnv({ SIPWRIGHT_TARGETS: '[]', SIPWRIGHT_TARGET: 'ignored' }).targets).toEqual([]);
+    expect(runEnv({ SIPWRIGHT_TARGET: 'embedded:kamailio' }).targets).toEqual(['embedded:kamailio']);
+    expect(runEnv({}).targets).toEqual([]);
+    expect(() => runEnv({ SIPWRIGHT_TARGETS: '{"a":1}' })).toThrow(/JSON array of strings/);
+  });
+
+  test('the lab config says where each node runs, auto by default', () => {
+    expect(lab.runtime).toEqual({ kamailio: 'auto', asterisk: 'auto' });
+    const f = file('lab.yaml', 'runtime: { asterisk: container, kamailio: native }\n');
+    expect(loadLabConfig(f).runtime).toEqual({ kamailio: 'native', asterisk: 'container' });
+    expect(() => loadLabConfig(file('lab2.yaml', 'runtime: { asterisk: vm }\n'))).toThrow(/runtime\.asterisk/);
   });
 });

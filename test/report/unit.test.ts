@@ -136,6 +136,8 @@ describe('summary', () => {
     ]);
     const s = buildSummary(results, metas, { rootDir: '/repo', reportDir: '/repo/reports', secrets: ['secretpw'], finishedAt: results.startTime + 900 });
     expect(s.totals).toEqual({ passed: 1, failed: 2, skipped: 2, total: 5 });
+    // Grouped by target: only tests whose meta names one count there.
+    expect(s.byTarget).toEqual({ lab: { passed: 1, failed: 0, skipped: 0, total: 1 } });
     expect(s.durationMs).toBe(900);
     expect(s.success).toBe(false);
     const by = Object.fromEntries(s.tests.map((t) => [t.fullName, t]));
