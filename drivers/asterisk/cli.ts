@@ -87,7 +87,7 @@ export function mergeRegistrarRecords(contacts: AsteriskContact[], records: Regi
     if (!r) return c;
     return {
       ...c,
-      ...(r.expirationTime !== undefined ? { expiresIn: Math.max(0, r.expirationTime - Math.floor(nowMs / 1000)) } : {}),
+      ...(r.expirationTime !== undefined ? { expiresIn: Math.max(0, Math.floor(r.expirationTime - nowMs / 1000)) } : {}),
       ...(r.callId ? { callId: r.callId } : {}),
       ...(r.userAgent ? { userAgent: r.userAgent } : {}),
       ...(r.path ? { path: r.path } : {}),
