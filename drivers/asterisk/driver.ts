@@ -235,7 +235,10 @@ export class StartedAsterisk {
 
   /** `asterisk -rx command` (a CLI command) against this Asterisk; what it printed, passwords masked. */
   async rx(command: string): Promise<string> {
-    return redact(await this.proc.rx(command), this.secrets);
+    const out = redact(await this.proc.rx(command), this.secrets);
+    // asterisk -rx exits 0 even for a command it does not know (a module not loaded, a typo).
+    if (/^No such command '/.test(out.trimStart())) throw new Error(`asterisk -rx '${command}': ${out.trim()}`);
+    return out;
   }
 
   /**

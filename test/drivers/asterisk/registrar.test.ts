@@ -72,6 +72,8 @@ d(`Asterisk registrar in a container (${skipReason ?? ASTERISK_TAG})`, () => {
     expect(pbx.logs()).toContain(READY_LINE);
     expect(await pbx.rx('core show version')).toMatch(/^Asterisk 22\./);
     expect(await pbx.contacts()).toEqual([]);
+    // asterisk -rx exits 0 for a command it doesn't know; rx() makes that an error.
+    await expect(pbx.rx('no such command here')).rejects.toThrow(/No such command/);
   });
 
   test('REGISTER with digest: 401, then 200 for the credentials, and contacts("alice") shows the binding', async () => {
