@@ -198,6 +198,14 @@ function ha1(user: string, realm: string, password: string, algorithm: 'md5' | '
   return createHash(algorithm).update(`${user}:${realm}:${password}`).digest('hex');
 }
 
+/**
+ * The pre-computed digests (HA1) pjsip.conf holds for the accounts with auth. Each is as good as the password
+ * within the realm, so the driver masks them in logs and CLI output like the passwords themselves.
+ */
+export function accountDigests(o: AsteriskOptions): string[] {
+  return o.accounts.filter((a) => a.auth ?? true).flatMap((a) => [ha1(a.user, o.domain, a.password, 'md5'), ha1(a.user, o.domain, a.password, 'sha256')]);
+}
+
 export function renderPjsipConf(o: AsteriskOptions): string {
   const timers = { no: 'no', supported: 'yes', always: 'always', forced: 'forced' }[o.sessionTimers.mode];
   const transports = o.transports

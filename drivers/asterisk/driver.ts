@@ -13,7 +13,7 @@ import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
 import { EnvironmentError, spawnNative } from '../../src/runtime/native.js';
 import { redact } from '../../src/report/redact.js';
 import { mergeRegistrarRecords, parseChannelsConcise, parseContacts, parseRegistrarDb, type AsteriskChannel, type AsteriskContact } from './cli.js';
-import { CONTAINER_PATHS, MOH_FILE, mohTone, READY_LINE, renderAsteriskConfig, SECRET_FILES, type AsteriskPaths } from './config.js';
+import { accountDigests, CONTAINER_PATHS, MOH_FILE, mohTone, READY_LINE, renderAsteriskConfig, SECRET_FILES, type AsteriskPaths } from './config.js';
 import {
   asteriskTimers,
   defaultAsteriskOptions,
@@ -116,8 +116,9 @@ export class Asterisk {
     return `asterisk@${this.o.address}:${this.o.port}`;
   }
 
+  /** Masked in everything kept of Asterisk's output and in rx() results: the passwords and the digests pjsip.conf holds. */
   private get secrets(): string[] {
-    return this.o.accounts.map((a) => a.password).filter((p) => p.length > 0);
+    return [...this.o.accounts.map((a) => a.password), ...accountDigests(this.o)].filter((p) => p.length > 0);
   }
 
   async start(): Promise<StartedAsterisk> {
@@ -163,6 +164,10 @@ export class Asterisk {
       logFile: this.logFile,
       secrets: this.secrets,
     });
+    // The ready line was seen on the wait strategy's own log stream; the kept output can trail it by a chunk.
+    // Wait for it there too, so logs() right after start() holds the whole boot.
+    const deadline = Date.now() + 3000;
+    while (!c.output().includes(READY_LINE) && c.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     return containerAsterisk(c, conf);
   }
 

@@ -3,12 +3,13 @@
  * contacts(), a wrong password, an account without auth, the contact limit with and without remove_existing.
  * SIPp registers natively; the wire (when it can be captured) and Asterisk's own state are the evidence.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Asterisk, READY_LINE, type StartedAsterisk } from '../../../drivers/asterisk/index.js';
+import { accountDigests, Asterisk, READY_LINE, type StartedAsterisk } from '../../../drivers/asterisk/index.js';
 import { registerScenario, Sipp, type RegisterOptions } from '../../../drivers/sipp/index.js';
 import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-block.js';
+import { EnvironmentError, which } from '../../../src/runtime/native.js';
 import type { Trace } from '../../../src/trace/trace.js';
 import { ASTERISK_TAG, asteriskSkipReason, captured, ourContainers, rtpPorts } from './support.js';
 
@@ -41,7 +42,7 @@ d(`Asterisk registrar in a container (${skipReason ?? ASTERISK_TAG})`, () => {
       .withT1(100)
       .withRtpPorts(...rtpPorts(block))
       .withLogFile(join(dir, 'asterisk.log'))
-      .withRuntime('container')
+      .withRuntime('auto')
       .start();
   }, 30_000);
 
@@ -66,14 +67,22 @@ d(`Asterisk registrar in a container (${skipReason ?? ASTERISK_TAG})`, () => {
   const parties = () => ({ [pbx.address]: 'pbx', [ua1]: 'ua1', [ua2]: 'ua2' });
   const statuses = (t: Trace | undefined) => t?.find({ method: 'REGISTER' }).length && t.messages.filter((m) => m.status !== undefined).map((m) => m.status);
 
-  test('it runs in the container, printed its ready line, and answers in its own name', async () => {
-    expect(pbx.runtime).toBe('container');
+  test('auto runs it in the container when the host has no asterisk; it printed its ready line and answers the CLI', async () => {
+    expect(pbx.runtime).toBe(which('asterisk') ? 'native' : 'container');
     expect(pbx.running).toBe(true);
     expect(pbx.logs()).toContain(READY_LINE);
     expect(await pbx.rx('core show version')).toMatch(/^Asterisk 22\./);
     expect(await pbx.contacts()).toEqual([]);
     // asterisk -rx exits 0 for a command it doesn't know; rx() makes that an error.
     await expect(pbx.rx('no such command here')).rejects.toThrow(/No such command/);
+    // The log file attachment has the same (masked) output.
+    expect(readFileSync(join(dir, 'asterisk.log'), 'utf8')).toContain(READY_LINE);
+  });
+
+  (which('asterisk') ? test.skip : test)('withRuntime("native") without an asterisk binary is an environment error naming what to do', async () => {
+    const native = new Asterisk(block.host(250)).withRuntime('native');
+    await expect(native.start()).rejects.toThrow(EnvironmentError);
+    await expect(native.start()).rejects.toThrow(/asterisk is not installed.*container/);
   });
 
   test('REGISTER with digest: 401, then 200 for the credentials, and contacts("alice") shows the binding', async () => {
@@ -93,6 +102,15 @@ d(`Asterisk registrar in a container (${skipReason ?? ASTERISK_TAG})`, () => {
     expect(bindings[0].expiresIn).toBeLessThanOrEqual(300);
     // Passwords never reach the log Asterisk's output is kept in, nor what rx() returns.
     expect(pbx.logs()).not.toContain(ALICE.password);
+  });
+
+  test('the digests pjsip.conf holds for a password are masked in rx() output, like the password', async () => {
+    const [md5, sha256] = accountDigests(pbx.options).slice(0, 2);
+    const auth = await pbx.rx('pjsip show auth alice-auth');
+    expect(auth).toMatch(/username\s*:\s*alice/);
+    expect(auth).toContain('***');
+    expect(auth).not.toContain(md5);
+    expect(auth).not.toContain(sha256);
   });
 
   test('a wrong password gets a new 401, never a 200, and adds no binding', async () => {
