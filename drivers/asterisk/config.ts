@@ -22,6 +22,7 @@ export const PARKING_SPACES = { first: 701, last: 720 };
 export interface AsteriskPaths {
   /** astetcdir: holds only the rendered files. */
   etcDir: string;
+  /** '' leaves Asterisk's compiled-in module folder (it names the architecture, e.g. x86_64-linux-gnu). */
   modDir: string;
   varLibDir: string;
   dbDir: string;
@@ -36,7 +37,7 @@ export interface AsteriskPaths {
 
 export const CONTAINER_PATHS: AsteriskPaths = {
   etcDir: '/etc/sipwright/asterisk',
-  modDir: '/usr/lib/x86_64-linux-gnu/asterisk/modules',
+  modDir: '',
   varLibDir: '/var/lib/asterisk',
   dbDir: '/var/lib/asterisk',
   dataDir: '/usr/share/asterisk',
@@ -157,8 +158,7 @@ export function renderAsteriskConf(p: AsteriskPaths): string {
   return `; Rendered by sipwright (drivers/asterisk/config.ts). Do not edit: edit the options.
 [directories]
 astetcdir => ${p.etcDir}
-astmoddir => ${p.modDir}
-astvarlibdir => ${p.varLibDir}
+${p.modDir ? `astmoddir => ${p.modDir}\n` : ''}astvarlibdir => ${p.varLibDir}
 astdbdir => ${p.dbDir}
 astkeydir => ${p.varLibDir}
 astdatadir => ${p.dataDir}
