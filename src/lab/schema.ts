@@ -50,6 +50,11 @@ export const RegistrarCapsSchema = z
     minExpires: seconds.optional(),
     maxExpires: seconds.optional(),
     maxContacts: z.number().int().min(1).optional(),
+    /**
+     * What it does with an expiry below minExpires: answer 423 with Min-Expires (`reject`, the default), or
+     * grant the minimum instead (`raise`, as Asterisk does). RFC 3261 §10.3 step 7 makes the 423 a MAY.
+     */
+    belowMinimum: z.enum(['reject', 'raise']).optional(),
   })
   .strict();
 

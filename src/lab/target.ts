@@ -24,7 +24,7 @@ export interface TargetPlan {
   roles: Role[];
   accounts: Account[];
   features: Record<string, string>;
-  registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number };
+  registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise' };
   t1Ms: number;
   /** Where the plan came from, for messages. */
   source: string;
@@ -73,11 +73,12 @@ export function loadTargetFile(path: string): TargetPlan {
 }
 
 /** What each embedded system is: the roles it plays and the features its config provides. */
-const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string> }> = {
+const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string>; belowMinimum: 'reject' | 'raise' }> = {
   // A registrar and a record-routing proxy: the suites about proxies and the RFC 3261 UA core.
-  'embedded:kamailio': { roles: ['registrar', 'proxy'], features: {} },
-  // A registrar and a B2BUA (PBX): two dialogs per call, its own features reached by extension.
-  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' } },
+  'embedded:kamailio': { roles: ['registrar', 'proxy'], features: {}, belowMinimum: 'reject' },
+  // A registrar and a B2BUA (PBX): two dialogs per call, its own features reached by extension. Its registrar
+  // grants the minimum for a too brief expiry rather than answering 423 (measured on Asterisk 22).
+  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise' },
 };
 
 export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
@@ -92,7 +93,7 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     roles: [...shape.roles],
     accounts: lab.accounts,
     features: { ...shape.features },
-    registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts },
+    registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum },
     t1Ms: lab.t1,
     source: name,
   };
