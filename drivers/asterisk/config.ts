@@ -233,7 +233,7 @@ ${auth ? `auth = ${a.user}-auth` : '; no auth: requests from this endpoint are n
 
 [${a.user}](sipwright-aor)
 max_contacts = ${a.maxContacts ?? r.maxContacts}
-${authSection}`;
+${a.qualifyFrequency !== undefined ? `qualify_frequency = ${a.qualifyFrequency}\n` : ''}${authSection}`;
     })
     .join('\n');
   return `; Rendered by sipwright (drivers/asterisk/config.ts). Do not edit: edit the options.

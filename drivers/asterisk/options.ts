@@ -9,6 +9,8 @@ export interface AsteriskAccount {
   auth?: boolean;
   /** Bindings allowed on this account's AOR (default: the registrar's maxContacts). */
   maxContacts?: number;
+  /** OPTIONS pings to this AOR's bindings every so many seconds (default: the registrar's qualifyFrequency). */
+  qualifyFrequency?: number;
 }
 
 /** pjsip AOR settings, applied to every account's AOR. */

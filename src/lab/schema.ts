@@ -55,6 +55,8 @@ export const RegistrarCapsSchema = z
      * grant the minimum instead (`raise`, as Asterisk does). RFC 3261 §10.3 step 7 makes the 423 a MAY.
      */
     belowMinimum: z.enum(['reject', 'raise']).optional(),
+    /** An account whose bindings the registrar checks with OPTIONS every `every` seconds (a PBX's qualify). */
+    qualify: z.object({ user: sipToken, every: z.number().int().min(1).max(3600) }).strict().optional(),
   })
   .strict();
 

@@ -43,7 +43,10 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     const address = block.allocateHost();
     const a = new Asterisk(address, plan.port)
       .withDomain(lab.domain)
-      .withAccounts(lab.accounts.map((x) => ({ user: x.authUser ?? x.user, password: x.password })))
+      .withAccounts(lab.accounts.map((x) => {
+        const user = x.authUser ?? x.user;
+        return { user, password: x.password, ...(plan.registrar?.qualify?.user === user ? { qualifyFrequency: plan.registrar.qualify.every } : {}) };
+      }))
       .withRegistrar(lab.registrar)
       .withT1(lab.t1)
       .withRtpPorts(...rtpRange(block))

@@ -24,7 +24,7 @@ export interface TargetPlan {
   roles: Role[];
   accounts: Account[];
   features: Record<string, string>;
-  registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise' };
+  registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise'; qualify?: { user: string; every: number } };
   t1Ms: number;
   /** Where the plan came from, for messages. */
   source: string;
@@ -81,8 +81,12 @@ const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<st
   'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise' },
 };
 
+/** The embedded PBX qualifies the third account's bindings (the suites register the first two all the time). */
+export const QUALIFY_SECONDS = 2;
+
 export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
   const shape = EMBEDDED_SHAPES[name];
+  const qualified = name === 'embedded:asterisk' ? lab.accounts[2] : undefined;
   return {
     name,
     kind: 'embedded',
@@ -93,7 +97,9 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     roles: [...shape.roles],
     accounts: lab.accounts,
     features: { ...shape.features },
-    registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum },
+    registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum,
+      ...(qualified ? { qualify: { user: qualified.authUser ?? qualified.user, every: QUALIFY_SECONDS } } : {}),
+    },
     t1Ms: lab.t1,
     source: name,
   };

@@ -30,7 +30,7 @@ describe('Asterisk config rendering', () => {
   const files = renderAsteriskConfig(
     new Asterisk('127.0.0.9', 5070)
       .withDomain('lab.test')
-      .withAccounts([ALICE, { user: 'bob', password: 'bob-pw', maxContacts: 1 }, { user: 'carol', password: 'carol-pw', auth: false }])
+      .withAccounts([ALICE, { user: 'bob', password: 'bob-pw', maxContacts: 1, qualifyFrequency: 5 }, { user: 'carol', password: 'carol-pw', auth: false }])
       .withT1(100)
       .withRegistrar({ minExpires: 30, maxExpires: 600, defaultExpires: 120, maxContacts: 3, removeExisting: true })
       .with100rel('required')
@@ -66,12 +66,12 @@ describe('Asterisk config rendering', () => {
     expect(files['rtp.conf']).toMatch(/^rtpend = 20098$/m);
   });
 
-  test('registrar options go to every AOR; an account\'s maxContacts overrides the registrar\'s', () => {
+  test('registrar options go to every AOR; an account\'s maxContacts and qualifyFrequency override the registrar\'s', () => {
     expect(section(pjsip, /^\[sipwright-aor\]\(!\)/)).toEqual(
       expect.arrayContaining(['minimum_expiration = 30', 'maximum_expiration = 600', 'default_expiration = 120', 'remove_existing = yes', 'qualify_frequency = 0']),
     );
     expect(section(pjsip, /^\[alice\]\(sipwright-aor\)/)).toEqual(['max_contacts = 3']);
-    expect(section(pjsip, /^\[bob\]\(sipwright-aor\)/)).toEqual(['max_contacts = 1']);
+    expect(section(pjsip, /^\[bob\]\(sipwright-aor\)/)).toEqual(['max_contacts = 1', 'qualify_frequency = 5']);
   });
 
   test('auth holds digests of user:realm:password, never the password, whatever characters it has', () => {
