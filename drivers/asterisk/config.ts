@@ -282,8 +282,8 @@ export function renderExtensionsConf(o: AsteriskOptions): string {
   for (const a of o.accounts) {
     lines.push(
       `; ${a.user}: Asterisk answers the caller's dialog and places a new one to ${a.user}'s bindings (B2BUA)`,
-      `exten => ${a.user},1,Dial(PJSIP/${a.user},30)`,
-      ` same => n,Hangup()`,
+      `exten => ${a.user},1,Dial(PJSIP/${a.user},30${o.dial.options ? `,${o.dial.options}` : ''})`,
+      ...o.dial.after.map((app) => ` same => n,${app}`),
     );
   }
   if (f.echo) lines.push('; echo: media comes back as sent', `exten => ${f.echo},1,Answer()`, ' same => n,Echo()', ' same => n,Hangup()');

@@ -19,6 +19,7 @@ import {
   defaultAsteriskOptions,
   type Asterisk100rel,
   type AsteriskAccount,
+  type AsteriskDial,
   type AsteriskFeatures,
   type AsteriskOptions,
   type AsteriskRegistrarOptions,
@@ -79,6 +80,14 @@ export class Asterisk {
     return this;
   }
   /** Extension numbers of the features (defaults echo 600, answerHangup 601, musicOnHold 602, park 700); '' leaves one out. */
+  /**
+   * How accounts are dialled: Dial() options and what runs after it. `{ options: 'g', after: ['Wait(30)'] }`
+   * keeps the caller's leg up when the callee hangs up (a negative control for BYE propagation).
+   */
+  withDial(d: Partial<AsteriskDial>): this {
+    this.o.dial = { ...this.o.dial, ...d };
+    return this;
+  }
   withFeatures(f: Partial<AsteriskFeatures>): this {
     this.o.features = { ...this.o.features, ...f };
     return this;

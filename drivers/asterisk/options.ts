@@ -73,8 +73,17 @@ export interface AsteriskOptions {
   features: AsteriskFeatures;
   /** rtp.conf rtpstart/rtpend: RTP only in this range, bound on `address`. */
   rtpPorts: { start: number; end: number };
+  /** How an account is dialled (the B2BUA leg): Dial() options and the dialplan steps after the Dial. */
+  dial: AsteriskDial;
   /** Text appended to a rendered config file, or the whole of a file not rendered (file name → text). */
   extraConfig: Record<string, string>;
+}
+
+export interface AsteriskDial {
+  /** Dial() option letters, e.g. 'g' (go on in the dialplan when the callee hangs up). Default none. */
+  options: string;
+  /** Applications run after the Dial returns, in order. Default ['Hangup()'], which ends the caller's leg too. */
+  after: string[];
 }
 
 export const DEFAULT_ASTERISK_REGISTRAR: AsteriskRegistrarOptions = {
@@ -105,6 +114,7 @@ export function defaultAsteriskOptions(address: string, port = 5060): AsteriskOp
     sessionTimers: { mode: 'supported' },
     features: { ...DEFAULT_FEATURES },
     rtpPorts: { start: 10000, end: 20000 },
+    dial: { options: '', after: ['Hangup()'] },
     extraConfig: {},
   };
 }

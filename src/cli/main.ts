@@ -48,6 +48,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 
   program
     .command('run')
+    // A stray word (`run --suite a --no-allure b`) is a mistake to report, not a suite to drop silently.
+    .allowExcessArguments(false)
     .description('run the conformance suites against a target (default: the embedded lab) and write the report')
     .option('--target <file|name>', 'target file (YAML/JSON), embedded:kamailio or embedded:asterisk; repeat for several (default: every embedded target, each running the suites whose roles it has)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--suite <names...>', 'only these suites (folders under suites/)')

@@ -11,7 +11,9 @@ import { DockerUnavailable, ensureDocker } from '../env/docker.js';
 import { embeddedNode, embeddedUnavailable, resetEmbeddedChecks } from '../lab/embedded.js';
 import type { LabConfig } from '../lab/schema.js';
 import { ConfigError, loadLabConfig, secretsOf, selectTargets, type TargetPlan, type TargetSelection } from '../lab/target.js';
+import { reapStaleContainers } from '../runtime/container.js';
 import { buildMissing } from '../runtime/images/build.js';
+import { reapStale } from '../runtime/process-registry.js';
 import { BuildError } from '../runtime/images/steps.js';
 import { probeTarget } from '../lab/probe.js';
 import { generateAllureReport } from '../report/allure-generate.js';
@@ -154,6 +156,11 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
       done(c ?? (signal ? 130 : 1));
     });
   });
+
+  // A worker killed outright (jest's answer to a second Ctrl-C, or a crash) never ran its cleanup, and a
+  // container it was starting may have been created after its SIGINT handler looked: its owner is dead now.
+  for (const c of reapStaleContainers()) err(`sipwright: removed ${c.name || c.id}, left by a jest worker that did not stop it`);
+  for (const e of reapStale()) err(`sipwright: stopped ${e.name} (pid ${e.pgid}), left by a jest worker that did not stop it`);
 
   const secrets = plans.flatMap(secretsOf);
   let generated = false;

@@ -14,6 +14,7 @@ export interface SummaryTest {
   status: 'passed' | 'failed' | 'skipped';
   failureMessage?: string;
   skipReason?: string;
+  target?: string;
   pcap?: string;
   ladderHtml?: string;
 }
@@ -21,11 +22,13 @@ export interface SummaryTest {
 export const ACCOUNTS = [
   { user: 'alice', password: 'alice-target-secret' },
   { user: 'bob', password: 'bob-target-secret' },
+  // A third account, unused by the call suites: a PBX target qualifies its bindings (registrar.qualify).
+  { user: 'carol', password: 'carol-target-secret' },
 ];
 
-export function runSuite(suite: string, dir: string, args: string[]): { code: number | null; out: string; tests: SummaryTest[] } {
+export function runSuite(suite: string | string[], dir: string, args: string[]): { code: number | null; out: string; tests: SummaryTest[] } {
   const json = join(dir, 'summary.json');
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--suite', suite, '--report', join(dir, 'report'), '--json', json, '--no-allure', ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--suite', ...(Array.isArray(suite) ? suite : [suite]), '--report', join(dir, 'report'), '--json', json, '--no-allure', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 240_000,

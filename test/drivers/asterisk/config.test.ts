@@ -118,6 +118,11 @@ describe('Asterisk config rendering', () => {
     expect(files['musiconhold.conf']).toMatch(/^directory = \/var\/lib\/asterisk\/moh\/sipwright$/m);
   });
 
+  test('withDial changes how accounts are dialled: options, and what runs after the Dial', () => {
+    const ext = renderAsteriskConfig(new Asterisk('127.0.0.9').withAccounts([{ user: 'bob', password: 'x' }]).withDial({ options: 'g', after: ['Wait(30)', 'Hangup()'] }).options)['extensions.conf'];
+    expect(ext).toMatch(/^exten => bob,1,Dial\(PJSIP\/bob,30,g\)\n same => n,Wait\(30\)\n same => n,Hangup\(\)$/m);
+  });
+
   test('features move with withFeatures, and an empty number leaves one out', () => {
     const ext = renderAsteriskConfig(new Asterisk('127.0.0.9').withFeatures({ echo: '9196', park: '' }).options)['extensions.conf'];
     expect(ext).toContain('exten => 9196,1,Answer()');
