@@ -134,7 +134,8 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SIPWRIGHT_REPORT_DIR: reportDir,
-    SIPWRIGHT_TARGETS: JSON.stringify(selection.mode === 'named' ? plans.map((p) => p.source) : []),
+    // Target files as absolute paths: the workers run in the project root, not in the user's directory.
+    SIPWRIGHT_TARGETS: JSON.stringify(selection.mode === 'named' ? plans.map((p) => (p.kind === 'external' ? resolve(p.source) : p.source)) : []),
     [SECRETS_ENV]: JSON.stringify(plans.flatMap(secretsOf)),
     TESTCONTAINERS_RYUK_DISABLED: 'true',
   };
