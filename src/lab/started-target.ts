@@ -38,6 +38,19 @@ export function rtpRange(block: AddressBlock): [number, number] {
   return [start, start + 98];
 }
 
+/** What every embedded target hands a suite once its node is up on `address`. */
+function embeddedTarget(plan: TargetPlan, address: string, lab: LabConfig, node: { logs(): string; stop(): Promise<void> }): StartedTarget {
+  return {
+    plan: { ...plan, host: address },
+    host: address,
+    port: plan.port,
+    hostPort: `${address}:${plan.port}`,
+    domain: lab.domain,
+    logs: () => node.logs(),
+    stop: () => node.stop(),
+  };
+}
+
 export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: LabConfig, logFile?: string): Promise<StartedTarget> {
   if (plan.embedded === 'embedded:asterisk') {
     const address = block.allocateHost();
@@ -52,17 +65,8 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withRtpPorts(...rtpRange(block))
       .withRuntime(lab.runtime.asterisk);
     if (logFile) a.withLogFile(logFile);
-    const started = await a.start();
-    return {
-      plan: { ...plan, host: address },
-      host: address,
-      port: plan.port,
-      hostPort: `${address}:${plan.port}`,
-      domain: lab.domain,
-      asterisk: started,
-      logs: () => started.logs(),
-      stop: () => started.stop(),
-    };
+    const asterisk = await a.start();
+    return { ...embeddedTarget(plan, address, lab, asterisk), asterisk };
   }
   if (plan.kind === 'embedded') {
     const address = block.allocateHost();
@@ -73,17 +77,8 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withT1(lab.t1)
       .withRuntime(lab.runtime.kamailio);
     if (logFile) k.withLogFile(logFile);
-    const started = await k.start();
-    return {
-      plan: { ...plan, host: address },
-      host: address,
-      port: plan.port,
-      hostPort: `${address}:${plan.port}`,
-      domain: lab.domain,
-      kamailio: started,
-      logs: () => started.logs(),
-      stop: () => started.stop(),
-    };
+    const kamailio = await k.start();
+    return { ...embeddedTarget(plan, address, lab, kamailio), kamailio };
   }
   const host = plan.host!;
   await probeTarget({ name: plan.name, host, port: plan.port, transport: plan.transport, from: block.host(250), t1Ms: plan.t1Ms });
