@@ -25,6 +25,8 @@ export const DEPENDENCIES: Dependency[] = [
   { name: 'kamcmd', purpose: "reading the lab Kamailio's location table", command: 'kamcmd', versionArgs: ['-V'], debian: 'kamailio', neededFor: ['run', 'test'] },
   { name: 'tcpdump', purpose: 'capturing each test on the wire', command: 'tcpdump', versionArgs: ['--version'], debian: 'tcpdump', neededFor: ['run', 'test'] },
   { name: 'Java', purpose: 'allure generate (the HTML report)', command: 'java', versionArgs: ['-version'], debian: 'default-jre-headless', neededFor: ['run', 'test'] },
+  // The embedded Asterisk runs from an image built offline from Debian sid (docker.io comes with ensureDocker).
+  { name: 'debootstrap', purpose: 'building the container images offline (the embedded Asterisk)', command: 'debootstrap', versionArgs: ['--version'], debian: 'debootstrap', neededFor: ['run', 'test'] },
   { name: 'tshark', purpose: 'the reference the capture tests and benchmark compare against', command: 'tshark', versionArgs: ['--version'], debian: 'tshark', neededFor: ['test'] },
   { name: 'Chromium', purpose: 'the test that opens the generated report', command: 'chromium', versionArgs: ['--version'], debian: 'chromium', neededFor: ['test'] },
 ];
