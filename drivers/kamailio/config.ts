@@ -128,9 +128,10 @@ function renderRouting(o: KamailioOptions): string {
 }
 
 route[CANCEL] {
-	if (t_check_trans()) {
-		route(RELAY);
-	}
+\tif (t_check_trans()) {
+\t\troute(RELAY);
+\t}
+\texit;
 }
 
 route[RECORDROUTE] {
@@ -206,8 +207,12 @@ function renderRequestRoute(o: KamailioOptions): string {
 \t\troute(WITHINDLG);
 \t\texit;
 \t}
-\t// Hop-by-hop CANCEL and non-2xx ACK: relayed only when they match a transaction of ours.
-\tif (is_method("CANCEL|ACK")) {
+\t// Hop-by-hop CANCEL and non-2xx ACK: relayed only when they match a transaction of ours. CANCEL goes
+\t// through a named route before any tm call, so a broken variant can answer it without forwarding it.
+\tif (is_method("CANCEL")) {
+\t\troute(CANCEL);
+\t}
+\tif (is_method("ACK")) {
 \t\tif (t_check_trans()) {
 \t\t\troute(RELAY);
 \t\t}

@@ -58,6 +58,7 @@ d('calls suite through `sipwright run`', () => {
     ['no-record-route', /the proxy record-routes/],
     ['unknown-user-500', /a call to a user with no binding/],
     ['sdp-mangled', /relays the offer and the answer byte for byte/],
+    ['cancel-not-forwarded', /CANCEL before answer: 200 to the CANCEL/],
   ])('fails on the broken proxy %s, naming the test for the defect', async (defect, failing) => {
     const k = await startProxy(defect);
     try {
