@@ -1,0 +1,17 @@
+/** runRules on a capture where one rule fires on every message: no finding may be lost to the size. */
+import { runRules } from '../../src/rules/index.js';
+import { parseMessage } from '../../src/sip/parser.js';
+import { Trace } from '../../src/trace/trace.js';
+import { endpointOf, flow } from '../support/flow.js';
+
+test('a rule with a finding on each of 150,000 messages reports all of them', () => {
+  const text = flow().invite('alice', 'bob', { maxForwards: 10, callId: 'CALLID', branch: 'z9hG4bKBRANCH' }).trace().messages[0].message.toString();
+  const n = 150_000;
+  // Each INVITE its own call, so none is a retransmission of another.
+  const message = (i: number) => parseMessage(Buffer.from(text.replace('CALLID', `c${i}`).replace('z9hG4bKBRANCH', `z9hG4bK${i}`))).message!;
+  const trace = Trace.fromMessages(Array.from({ length: n }, (_, i) => ({ message: message(i), time: i * 0.001, src: endpointOf('alice'), dst: endpointOf('bob') })));
+  const found = runRules(trace, { only: ['UAC-06'] });
+  expect(found.filter((f) => f.message.includes('could not be evaluated'))).toEqual([]);
+  expect(found).toHaveLength(n);
+  expect(found[n - 1]).toMatchObject({ rule: 'UAC-06', messages: [n - 1] });
+}, 60_000);
