@@ -59,8 +59,11 @@ const can03 = rule('CAN-03', 'MUST', 'RFC 3261 §9.1', 'CANCEL has the INVITE\'s
 const can04 = rule('CAN-04', 'MUST', 'RFC 3261 §9.1', 'No CANCEL before a provisional response', (trace) => {
   const out: Finding[] = [];
   for (const { cancel, inv } of pairs(trace)) {
-    const prov = inv.responses.find((r) => r.status! < 200 && r.index < cancel.index);
-    if (!prov) out.push(finding(can04, `CANCEL sent ${(cancel.time - inv.request.time).toFixed(2)} s after the INVITE, before any provisional response to it`, cancel.index, inv.request.index));
+    // After a final response the CANCEL is a no-op that §9.1 only advises against (SHOULD NOT): a forking
+    // proxy may cancel a branch whose 2xx crossed the CANCEL it decided on. The MUST NOT is for an INVITE
+    // that has had no answer at all yet.
+    const answered = inv.responses.some((r) => r.index < cancel.index);
+    if (!answered) out.push(finding(can04, `CANCEL sent ${(cancel.time - inv.request.time).toFixed(2)} s after the INVITE, before any provisional response to it`, cancel.index, inv.request.index));
   }
   return out;
 });
