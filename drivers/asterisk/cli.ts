@@ -80,13 +80,21 @@ export function parseRegistrarDb(text: string): RegistrarRecord[] {
   return out;
 }
 
-/** Adds expiry (seconds left at `nowMs`), Call-ID, User-Agent and Path from the registrar's records. */
+/**
+ * Adds expiry (seconds left at `nowMs`), Call-ID, User-Agent and Path from the registrar's records. `pjsip show
+ * contacts` cuts "aor/uri" at its column width (46 characters: a `;transport=TLS` is the first thing lost), so a
+ * shown URI that is the start of exactly one record's URI is that record, and takes its whole URI.
+ */
 export function mergeRegistrarRecords(contacts: AsteriskContact[], records: RegistrarRecord[], nowMs = Date.now()): AsteriskContact[] {
   return contacts.map((c) => {
-    const r = records.find((x) => x.aor === c.aor && x.uri === c.uri);
+    const sameAor = records.filter((x) => x.aor === c.aor);
+    const prefixed = sameAor.filter((x) => x.uri.startsWith(c.uri));
+    const r = sameAor.find((x) => x.uri === c.uri) ?? (prefixed.length === 1 ? prefixed[0] : undefined);
     if (!r) return c;
     return {
       ...c,
+      uri: r.uri,
+      id: `${c.aor}/${r.uri}`,
       ...(r.expirationTime !== undefined ? { expiresIn: Math.max(0, Math.floor(r.expirationTime - nowMs / 1000)) } : {}),
       ...(r.callId ? { callId: r.callId } : {}),
       ...(r.userAgent ? { userAgent: r.userAgent } : {}),

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { AsteriskOptions } from './options.js';
+import { TLS_FILES } from './tls.js';
 
 /** What Asterisk 22 prints once it has booted (modules loaded, transports bound): the readiness line. */
 export const READY_LINE = 'Asterisk Ready.';
@@ -33,6 +34,8 @@ export interface AsteriskPaths {
   cacheDir: string;
   /** The music-on-hold class "default" plays the files here (the tone sipwright writes). */
   mohDir: string;
+  /** The tls transport's certificate and key (TLS_FILES names), made per started instance. */
+  keysDir: string;
 }
 
 export const CONTAINER_PATHS: AsteriskPaths = {
@@ -46,6 +49,7 @@ export const CONTAINER_PATHS: AsteriskPaths = {
   logDir: '/var/log/asterisk',
   cacheDir: '/var/cache/asterisk',
   mohDir: '/var/lib/asterisk/moh/sipwright',
+  keysDir: '/etc/sipwright/asterisk/keys',
 };
 
 /** The music-on-hold file's name in mohDir (format_pcm plays raw G.711 µ-law from `.ulaw`). */
@@ -149,6 +153,9 @@ function check(o: AsteriskOptions): void {
     throw new Error(`Asterisk RTP ports ${start}-${end}: need a range of at least two ports within 1..65535`);
   }
   if (o.transports.length === 0) throw new Error('Asterisk needs at least one transport');
+  if (o.transports.includes('tls') && o.transports.includes('tcp') && o.tlsPort === o.port) {
+    throw new Error(`Asterisk TLS port ${o.tlsPort} is the TCP port too: give TLS a port of its own (withTlsPort)`);
+  }
   for (const f of Object.keys(o.extraConfig)) {
     if (!/^[A-Za-z0-9_.-]+$/.test(f) || f.startsWith('.')) throw new Error(`withConfig: "${f}" is not a plain file name`);
   }
@@ -206,11 +213,21 @@ export function accountDigests(o: AsteriskOptions): string[] {
   return o.accounts.filter((a) => a.auth ?? true).flatMap((a) => [ha1(a.user, o.domain, a.password, 'md5'), ha1(a.user, o.domain, a.password, 'sha256')]);
 }
 
-export function renderPjsipConf(o: AsteriskOptions): string {
+function renderTransport(o: AsteriskOptions, t: AsteriskOptions['transports'][number], p: AsteriskPaths): string {
+  const head = `[transport-${t}]\ntype = transport\nprotocol = ${t}\n`;
+  if (t !== 'tls') return `${head}bind = ${hostPort(o.address, o.port)}\n`;
+  // The certificate file holds the chain (server, then CA). Clients are not asked for a certificate.
+  return `${head}bind = ${hostPort(o.address, o.tlsPort)}
+cert_file = ${p.keysDir}/${TLS_FILES.cert}
+priv_key_file = ${p.keysDir}/${TLS_FILES.key}
+verify_client = no
+method = sslv23
+`;
+}
+
+export function renderPjsipConf(o: AsteriskOptions, p: AsteriskPaths = CONTAINER_PATHS): string {
   const timers = { no: 'no', supported: 'yes', always: 'always', forced: 'forced' }[o.sessionTimers.mode];
-  const transports = o.transports
-    .map((t) => `[transport-${t}]\ntype = transport\nprotocol = ${t}\nbind = ${hostPort(o.address, o.port)}\n`)
-    .join('\n');
+  const transports = o.transports.map((t) => renderTransport(o, t, p)).join('\n');
   const r = o.registrar;
   const accounts = o.accounts
     .map((a) => {
@@ -360,7 +377,7 @@ export function renderAsteriskConfig(o: AsteriskOptions, paths: AsteriskPaths = 
     'asterisk.conf': renderAsteriskConf(paths),
     'logger.conf': renderLoggerConf(),
     'modules.conf': renderModulesConf(),
-    'pjsip.conf': renderPjsipConf(o),
+    'pjsip.conf': renderPjsipConf(o, paths),
     'extensions.conf': renderExtensionsConf(o),
     'rtp.conf': renderRtpConf(o),
     'musiconhold.conf': renderMusicOnHoldConf(paths),

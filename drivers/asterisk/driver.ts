@@ -4,7 +4,7 @@
  * (Debian sid's Asterisk 22; bookworm has none), or natively when an `asterisk` binary is installed
  * (withRuntime): the same options render the same config files.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startContainer, type ContainerFile } from '../../src/runtime/container.js';
@@ -27,6 +27,7 @@ import {
   type AsteriskTransport,
 } from './options.js';
 import { containerAsterisk, nativeAsterisk, type AsteriskProcess } from './process.js';
+import { makeTlsMaterial, TLS_FILES, type TlsMaterial } from './tls.js';
 
 export const ASTERISK_INSTALL_HINT = 'Asterisk is not in Debian bookworm: use the container (`sipwright images build --only asterisk`)';
 
@@ -49,9 +50,17 @@ export class Asterisk {
     this.o.domain = domain;
     return this;
   }
-  /** Transports bound on address:port (default udp and tcp). */
+  /**
+   * Transports bound on address:port (default udp and tcp); tls listens on the TLS port (withTlsPort, default
+   * port + 1) with a certificate made for this instance at start(), its CA in StartedAsterisk.tls.caFile.
+   */
   withTransports(...t: AsteriskTransport[]): this {
     this.o.transports = [...new Set(t)];
+    return this;
+  }
+  /** The tls transport's port. */
+  withTlsPort(port: number): this {
+    this.o.tlsPort = port;
     return this;
   }
   /** One endpoint, AOR and (unless auth:false) digest auth per account; dialling the user name reaches it. */
@@ -133,26 +142,27 @@ export class Asterisk {
   async start(): Promise<StartedAsterisk> {
     const runtime = resolveRuntime(this.runtime, 'asterisk');
     const options: AsteriskOptions = structuredClone(this.o);
+    const tls = options.transports.includes('tls');
+    // The native Asterisk's whole tree; in a container only the TLS material, which a client on the host needs.
+    const dir = runtime === 'native' || tls ? mkdtempSync(join(tmpdir(), 'sipwright-asterisk-')) : undefined;
+    let material: TlsMaterial | undefined;
     let proc: AsteriskProcess;
-    let dir: string | undefined;
     try {
-      if (runtime === 'native') {
-        dir = mkdtempSync(join(tmpdir(), 'sipwright-asterisk-'));
-        proc = await this.startNative(dir);
-      } else {
-        proc = await this.startContainer();
-      }
+      // Per instance: a client that trusts this CA trusts this PBX only.
+      if (tls) material = makeTlsMaterial(join(dir!, 'keys'), options.address);
+      proc = runtime === 'native' ? await this.startNative(dir!, material) : await this.startContainer(material);
     } catch (e) {
       if (dir) rmSync(dir, { recursive: true, force: true });
-      if (e instanceof EnvironmentError && this.runtime === 'auto') {
+      if (e instanceof EnvironmentError && this.runtime === 'auto' && !(tls && !material)) {
         throw new EnvironmentError(`asterisk is not installed and its container can't run (${ASTERISK_INSTALL_HINT}): ${e.message}`);
       }
       throw e;
     }
-    return new StartedAsterisk(proc, options, this.secrets, dir);
+    const tlsInfo = material ? { port: options.tlsPort, hostPort: hostPortOf(options.address, options.tlsPort), caFile: material.caFile } : undefined;
+    return new StartedAsterisk(proc, options, this.secrets, dir, tlsInfo);
   }
 
-  private async startContainer(): Promise<AsteriskProcess> {
+  private async startContainer(tls?: TlsMaterial): Promise<AsteriskProcess> {
     const p = CONTAINER_PATHS;
     const files: ContainerFile[] = Object.entries(renderAsteriskConfig(this.o, p)).map(([name, content]) => ({
       target: `${p.etcDir}/${name}`,
@@ -160,6 +170,10 @@ export class Asterisk {
       mode: SECRET_FILES.has(name) ? 0o600 : 0o644,
     }));
     files.push({ target: `${p.mohDir}/${MOH_FILE}`, content: mohTone(), mode: 0o644 });
+    if (tls) {
+      files.push({ target: `${p.keysDir}/${TLS_FILES.cert}`, content: readFileSync(tls.certFile), mode: 0o644 });
+      files.push({ target: `${p.keysDir}/${TLS_FILES.key}`, content: readFileSync(tls.keyFile), mode: 0o600 });
+    }
     const conf = `${p.etcDir}/asterisk.conf`;
     // Copied files belong to root; Asterisk reads its configs after dropping to the asterisk user.
     const script = `chown -R asterisk:asterisk ${p.etcDir} ${p.mohDir} && exec asterisk -f -n -U asterisk -G asterisk -vvv -C ${conf}`;
@@ -180,7 +194,7 @@ export class Asterisk {
     return containerAsterisk(c, conf);
   }
 
-  private async startNative(dir: string): Promise<AsteriskProcess> {
+  private async startNative(dir: string, tls?: TlsMaterial): Promise<AsteriskProcess> {
     const modDir = NATIVE_MODULE_DIRS.find((d) => existsSync(d)) ?? NATIVE_MODULE_DIRS[0];
     const paths: AsteriskPaths = {
       etcDir: join(dir, 'etc'),
@@ -193,6 +207,8 @@ export class Asterisk {
       logDir: join(dir, 'log'),
       cacheDir: join(dir, 'cache'),
       mohDir: join(dir, 'moh'),
+      // makeTlsMaterial wrote the pair here already.
+      keysDir: tls?.dir ?? join(dir, 'keys'),
     };
     for (const d of [paths.etcDir, paths.varLibDir, paths.spoolDir, paths.runDir, paths.logDir, paths.cacheDir, paths.mohDir]) mkdirSync(d, { recursive: true });
     for (const [name, text] of Object.entries(renderAsteriskConfig(this.o, paths))) {
@@ -217,12 +233,27 @@ export class Asterisk {
   }
 }
 
+/** The tls transport of a started Asterisk: where it listens, and the CA a client verifies it with. */
+export interface AsteriskTls {
+  port: number;
+  /** "address:tlsPort" (IPv6 bracketed): what a TLS client's withRemote() wants. */
+  hostPort: string;
+  /** The CA that signed this instance's certificate (PEM; removed at stop()). */
+  caFile: string;
+}
+
+function hostPortOf(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 export class StartedAsterisk {
   constructor(
     private readonly proc: AsteriskProcess,
     readonly options: Readonly<AsteriskOptions>,
     private readonly secrets: readonly string[],
     private readonly dir?: string,
+    /** Present when the options include the tls transport. */
+    readonly tls?: AsteriskTls,
   ) {}
 
   get address(): string {
@@ -232,7 +263,7 @@ export class StartedAsterisk {
     return this.options.port;
   }
   get hostPort(): string {
-    return this.address.includes(':') ? `[${this.address}]:${this.port}` : `${this.address}:${this.port}`;
+    return hostPortOf(this.address, this.port);
   }
   get running(): boolean {
     return this.proc.running;

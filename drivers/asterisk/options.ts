@@ -1,6 +1,6 @@
 /** Typed options for the Asterisk endpoint (a PBX: registrar, B2BUA, features); its config files are rendered from these (config.ts). */
 
-export type AsteriskTransport = 'udp' | 'tcp';
+export type AsteriskTransport = 'udp' | 'tcp' | 'tls';
 
 export interface AsteriskAccount {
   user: string;
@@ -63,6 +63,8 @@ export interface AsteriskOptions {
   address: string;
   port: number;
   transports: AsteriskTransport[];
+  /** Where the tls transport listens (TLS and TCP can't share a port); default port + 1 (5061 beside 5060). */
+  tlsPort: number;
   /** The SIP domain: digest realm, default realm, and the domain in From/To of Asterisk's own requests. */
   domain: string;
   accounts: AsteriskAccount[];
@@ -106,6 +108,7 @@ export function defaultAsteriskOptions(address: string, port = 5060): AsteriskOp
     address,
     port,
     transports: ['udp', 'tcp'],
+    tlsPort: port + 1,
     domain: address,
     accounts: [],
     registrar: { ...DEFAULT_ASTERISK_REGISTRAR },

@@ -7,7 +7,23 @@
 
 import { redact } from '../../src/report/redact.js';
 
-export type SippTransport = 'udp' | 'tcp';
+/** ws and wss are SIP over WebSocket (RFC 7118), plain and on TLS. tls, ws and wss need SIPp 3.8 (the sipp image). */
+export type SippTransport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** SIPp's -t mode for each transport, one socket for every call. */
+export const TRANSPORT_MODE: Record<SippTransport, string> = { udp: 'u1', tcp: 't1', tls: 'l1', ws: 'w1', wss: 'x1' };
+
+/** The kernel's view of the SIP socket: UDP, or a TCP listener for the stream transports. */
+export function socketKind(t: SippTransport): 'udp' | 'tcp' {
+  return t === 'udp' ? 'udp' : 'tcp';
+}
+
+/** TLS files (PEM): the CA that verifies the peer, and this SIPp's own certificate and key (needed to accept TLS). */
+export interface SippTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
 
 export interface SippOptions {
   binary: string;
@@ -29,6 +45,9 @@ export interface SippOptions {
   controlPort?: number;
   t1Ms?: number;
   mediaPort?: number;
+  tls?: SippTls;
+  /** -inf files: CSV whose fields the scenario reads as [field0], [field1], … */
+  injectionFiles: string[];
   /** Extra arguments, passed last and as given. */
   extraArgs: string[];
 }
@@ -51,7 +70,11 @@ export function buildArgs(o: SippOptions, files: RunFiles, callIdPrefix: string,
   if (o.remote) args.push(o.remote);
   args.push('-sf', files.scenario);
   args.push('-i', o.localIp, '-p', String(o.localPort), '-bind_local');
-  args.push('-t', o.transport === 'tcp' ? 't1' : 'u1');
+  args.push('-t', TRANSPORT_MODE[o.transport]);
+  if (o.tls?.ca) args.push('-tls_ca', o.tls.ca);
+  if (o.tls?.cert) args.push('-tls_cert', o.tls.cert);
+  if (o.tls?.key) args.push('-tls_key', o.tls.key);
+  for (const f of o.injectionFiles) args.push('-inf', f);
   args.push('-ci', o.localIp, '-cp', String(controlPort));
   args.push('-nostdin');
   args.push('-m', String(o.calls));

@@ -1,7 +1,8 @@
 /**
  * SIPp as a lab endpoint: configure with withX() options, then `run()` (foreground: resolves when SIPp
  * exits) or `start()` (background: resolves once SIPp's SIP socket is bound, see readiness.ts), as in
- * testcontainers. Runs natively through spawnNative (own process group, registry, cleanup on exit and Ctrl-C).
+ * testcontainers. Runs natively through spawnNative (own process group, registry, cleanup on exit and Ctrl-C),
+ * or in the sipp image when the native SIPp can't do what is asked (runtime.ts): same options, same result.
  * A run never rejects because calls failed: the SippResult says what happened. It rejects only when SIPp
  * cannot be run at all (not installed, bad options) or, for start(), when it never became ready.
  */
@@ -11,10 +12,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
-import { NativeProcess, spawnNative } from '../../src/runtime/native.js';
-import { buildArgs, displayCommand, type RunFiles, type SippOptions, type SippTransport } from './args.js';
+import type { RuntimeKind } from '../../src/runtime/kind.js';
+import { spawnNative } from '../../src/runtime/native.js';
+import { buildArgs, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
 import { waitUntilBound } from './readiness.js';
 import { buildResult, describeResult, type SippResult } from './result.js';
+import { chooseRuntime, containerSipp, mountsFor, nativeSipp, pathArguments, type SippProcess } from './runtime.js';
 import { ScenarioBuilder } from './scenario.js';
 
 export const SIPP_INSTALL_HINT = 'apt-get install sip-tester (as root), or run `sipwright doctor`';
@@ -40,8 +43,10 @@ export class Sipp {
     variables: {},
     globals: {},
     timeoutMs: 30_000,
+    injectionFiles: [],
     extraArgs: [],
   };
+  private runtime: RuntimeKind = 'auto';
   private logDir?: string;
   private readyTimeoutMs = 5000;
   private label?: string;
@@ -69,8 +74,32 @@ export class Sipp {
     this.o.remote = hostPort;
     return this;
   }
+  /** udp (default), tcp, tls, ws or wss. tls, ws and wss run SIPp in the sipp image when the native one lacks them. */
   withTransport(t: SippTransport): this {
     this.o.transport = t;
+    return this;
+  }
+  /**
+   * TLS files: `ca` makes SIPp verify the peer's certificate (without it SIPp accepts any), `cert`/`key` are
+   * its own (needed only to accept TLS connections).
+   */
+  withTls(tls: SippTls): this {
+    this.o.tls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined).map(([k, v]) => [k, resolve(v as string)]));
+    return this;
+  }
+  /** A CSV the scenario reads per call (-inf): `[field0]`, `[field1]`, … Repeatable. */
+  withInjectionFile(path: string): this {
+    const p = resolve(path);
+    if (!existsSync(p)) throw new SippError(`SIPp injection file ${p} does not exist`);
+    this.o.injectionFiles.push(p);
+    return this;
+  }
+  /**
+   * auto (default): natively when the installed SIPp can do the transport, else in the sipp image (SIPp 3.8).
+   * native or container force one; native with a SIPp that lacks the transport is an environment error.
+   */
+  withRuntime(kind: RuntimeKind): this {
+    this.runtime = kind;
     return this;
   }
   /** Calls to make (UAC) or to handle (UAS) before exiting: -m. Default 1. */
@@ -138,7 +167,7 @@ export class Sipp {
     this.label = name;
     return this;
   }
-  /** The SIPp binary (default `sipp` on PATH). */
+  /** The native SIPp binary (default `sipp` on PATH); the container always runs the image's. */
   withBinary(path: string): this {
     this.o.binary = path;
     return this;
@@ -191,6 +220,8 @@ export class Sipp {
     if (o.auth && o.auth.password && xml.includes(o.auth.password)) {
       throw new SippError(`SIPp ${this.name}: the scenario contains the password; keep it out and pass it with withAuth()`);
     }
+    // Before any file is written: a native SIPp that can't do the transport is an error.
+    const runtime = chooseRuntime(this.runtime, o.binary, o.transport);
     const dir = this.logDir ?? mkdtempSync(join(tmpdir(), 'sipwright-sipp-'));
     mkdirSync(dir, { recursive: true });
     const base = uniqueBase(dir, this.name);
@@ -210,21 +241,25 @@ export class Sipp {
     const controlPort = o.controlPort ?? (await freeUdpPort(o.localIp));
     const callIdPrefix = `sipwright-${randomBytes(6).toString('hex')}`;
     const args = buildArgs(o, files, callIdPrefix, controlPort);
-    const command = displayCommand(o.binary, args, secrets);
+    const command = displayCommand(runtime === 'native' ? o.binary : 'sipp', args, secrets);
     writeFileSync(files.command, `${command}\n`);
+    const cwd = this.source.kind === 'file' ? dirname(this.source.path) : dir;
+    const name = `sipp ${this.name}@${o.localIp}:${o.localPort}`;
     const startedAt = Date.now();
-    const proc = await spawnNative({
-      name: `sipp ${this.name}@${o.localIp}:${o.localPort}`,
-      command: o.binary,
-      args,
-      cwd: this.source.kind === 'file' ? dirname(this.source.path) : dir,
-      installHint: SIPP_INSTALL_HINT,
-      secrets,
-    });
-    const started = new StartedSipp(proc, { xml, command, files, secrets, startedAt, timeoutMs: o.timeoutMs }, o.localIp, o.localPort, o.transport);
+    let proc: SippProcess;
+    if (runtime === 'native') {
+      proc = nativeSipp(await spawnNative({ name, command: o.binary, args, cwd, installHint: SIPP_INSTALL_HINT, secrets }));
+    } else {
+      // Whatever SIPp reads (the scenario's folder, TLS and injection files, paths given with withArgs) and the
+      // folder it writes its traces to, at the same paths: the arguments stay exactly as natively.
+      const readable = [cwd, ...Object.values(o.tls ?? {}), ...o.injectionFiles, ...pathArguments(o.extraArgs)];
+      proc = await containerSipp({ name, args, cwd, mounts: mountsFor([dir], readable), secrets });
+    }
+    const ctx = { xml, command, files, secrets, startedAt, timeoutMs: o.timeoutMs, runtime };
+    const started = new StartedSipp(proc, ctx, o.localIp, o.localPort, o.transport);
     if (!waitReady) return started;
     try {
-      await waitUntilBound(proc.pid, o.localIp, o.localPort, o.transport, {
+      await waitUntilBound(proc.pid, o.localIp, o.localPort, socketKind(o.transport), {
         timeoutMs: this.readyTimeoutMs,
         stillRunning: () => proc.running,
         describe: () => proc.stderr().trim(),
@@ -244,6 +279,7 @@ interface RunContext {
   secrets: readonly string[];
   startedAt: number;
   timeoutMs: number;
+  runtime: 'native' | 'container';
 }
 
 /** A SIPp that is running (or has run): wait for it, or stop it. */
@@ -254,7 +290,7 @@ export class StartedSipp {
   private result?: Promise<SippResult>;
 
   constructor(
-    private readonly proc: NativeProcess,
+    private readonly proc: SippProcess,
     private readonly ctx: RunContext,
     readonly localIp: string,
     readonly localPort: number,
@@ -263,7 +299,7 @@ export class StartedSipp {
     // SIPp's own -timeout should end it; this is for a SIPp that hangs anyway, so no test ever does.
     this.watchdog = setTimeout(() => {
       this.watchdogKilled = true;
-      proc.killGroup('SIGKILL');
+      proc.signal('SIGKILL');
     }, ctx.timeoutMs + WATCHDOG_GRACE_MS);
     this.watchdog.unref();
   }
@@ -273,6 +309,10 @@ export class StartedSipp {
   }
   get running(): boolean {
     return this.proc.running;
+  }
+  /** native, or container (the sipp image). */
+  get runtime(): 'native' | 'container' {
+    return this.proc.runtime;
   }
   /** host:port where this SIPp receives (what a UAC's withRemote() wants). */
   get hostPort(): string {
@@ -303,6 +343,7 @@ export class StartedSipp {
         durationMs: Date.now() - this.ctx.startedAt,
         watchdogKilled: this.watchdogKilled,
         stopped: this.stopRequested,
+        runtime: this.ctx.runtime,
       });
     });
     return this.result;
@@ -315,9 +356,9 @@ export class StartedSipp {
   async stop(graceMs = 1000): Promise<SippResult> {
     if (this.proc.running) {
       this.stopRequested = true;
-      this.proc.killGroup('SIGUSR1');
-      const again = setTimeout(() => this.proc.killGroup('SIGUSR1'), graceMs);
-      const kill = setTimeout(() => this.proc.killGroup('SIGKILL'), 2 * graceMs);
+      this.proc.signal('SIGUSR1');
+      const again = setTimeout(() => this.proc.signal('SIGUSR1'), graceMs);
+      const kill = setTimeout(() => this.proc.signal('SIGKILL'), 2 * graceMs);
       await this.proc.exited;
       clearTimeout(again);
       clearTimeout(kill);

@@ -17,7 +17,8 @@ export type SippOutcome =
   | 'internal-command'
   | 'unknown-result'
   | 'system-error'
-  | 'argument-error';
+  | 'argument-error'
+  | 'tls-error';
 
 /** The exit-code table of LAB-NOTES and SIPp's source; negative codes arrive as 256 + code. */
 export const EXIT_MEANINGS: ReadonlyMap<number, { outcome: SippOutcome; meaning: string }> = new Map([
@@ -60,6 +61,13 @@ export function interpretExit(code: number | null, signal: NodeJS.Signals | null
   const base = EXIT_MEANINGS.get(code) ?? { outcome: 'fatal' as const, meaning: `undocumented exit code ${code}` };
   if (SCENARIO_REJECTED.some((re) => re.test(diagnostics))) {
     return { outcome: 'scenario-invalid', meaning: `${base.meaning}: the scenario was rejected by SIPp` };
+  }
+  if (/TLS verification error|verify error:|Error in SSL_(connect|accept)/.test(diagnostics)) {
+    const why = /verify error:num=\d+:([^:\n]+)/.exec(diagnostics)?.[1];
+    return {
+      outcome: 'tls-error',
+      meaning: `${base.meaning}: the TLS handshake failed${why ? `, the peer's certificate did not verify against -tls_ca (${why})` : ''}`,
+    };
   }
   if (code === 255 && /timed out after/.test(diagnostics)) {
     return { outcome: 'global-timeout', meaning: 'the global timeout (-timeout with -timeout_error) was reached before all calls ended' };

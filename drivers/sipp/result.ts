@@ -32,6 +32,8 @@ export interface SippResult {
   watchdogKilled: boolean;
   /** True when stop() ended SIPp before it ended by itself. */
   stopped: boolean;
+  /** Where it ran: the host's SIPp, or the sipp image's. */
+  runtime: 'native' | 'container';
 }
 
 /** SIPp's error lines start with "2026-11-23<TAB>22:06:50.112993<TAB>1795471610.112993: ". */
@@ -68,6 +70,7 @@ export interface FinishedRun {
   durationMs: number;
   watchdogKilled: boolean;
   stopped: boolean;
+  runtime: 'native' | 'container';
 }
 
 /**
@@ -105,6 +108,7 @@ export function buildResult(run: FinishedRun): SippResult {
     durationMs: run.durationMs,
     watchdogKilled: run.watchdogKilled,
     stopped: run.stopped,
+    runtime: run.runtime,
   };
 }
 
@@ -113,5 +117,5 @@ export function describeResult(r: SippResult): string {
   const head = `SIPp ${r.exitCode === null ? `killed by ${r.signal}` : `exit ${r.exitCode}`}: ${r.meaning}`;
   const counts = `calls: ${r.stats.successful} successful, ${r.stats.failed} failed${Object.keys(r.stats.failedBy).length ? ` (${Object.entries(r.stats.failedBy).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`;
   const errs = r.errors.length ? `\nerrors:\n  ${r.errors.slice(0, 8).join('\n  ')}${r.errors.length > 8 ? `\n  … ${r.errors.length - 8} more` : ''}` : '';
-  return `${head}\n${counts}${errs}\nfiles: ${r.files.dir}\ncommand: ${r.command}`;
+  return `${head}\n${counts}${errs}\nfiles: ${r.files.dir}\ncommand${r.runtime === 'container' ? ' (in the sipp image)' : ''}: ${r.command}`;
 }

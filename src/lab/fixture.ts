@@ -126,8 +126,8 @@ export class Lab {
 
   /**
    * A SIPp user agent for the current test, preconfigured: it sends from the party's address, to the target,
-   * over the run's transport, with the target's T1, its files kept as the test's evidence (the control port
-   * is picked free on the party's own address by the driver). Add withAuth(),
+   * over the run's transport, with the target's T1, where the lab config's runtime.sipp says, its files kept
+   * as the test's evidence (the control port is picked free on the party's own address by the driver). Add withAuth(),
    * withCalls() … and run() or start() it.
    */
   sipp(s: ScenarioBuilder | string, o: { party?: string; port?: number; label?: string; timeoutMs?: number } = {}): Sipp {
@@ -140,6 +140,7 @@ export class Lab {
       .withTransport(transport)
       .withT1(this.plan.t1Ms)
       .withTimeout(o.timeoutMs ?? 20_000)
+      .withRuntime(this.labConfig.runtime.sipp)
       .withLogDir(dir);
   }
 

@@ -79,9 +79,12 @@ export type TargetFile = z.infer<typeof TargetSchema>;
 
 const runtimeKind = z.enum(['auto', 'native', 'container']);
 
-/** Where each lab node runs: `auto` is natively when its binary is installed, in its container otherwise. */
+/**
+ * Where each lab node runs: `auto` is natively when its binary is installed, in its container otherwise. For
+ * SIPp, `auto` also takes the container (SIPp 3.8) when the native SIPp lacks the transport a run asks for.
+ */
 const LabRuntimeSchema = z
-  .object({ kamailio: runtimeKind.default('auto'), asterisk: runtimeKind.default('auto') })
+  .object({ kamailio: runtimeKind.default('auto'), asterisk: runtimeKind.default('auto'), sipp: runtimeKind.default('auto') })
   .strict();
 
 export const LabConfigSchema = z
@@ -101,7 +104,7 @@ export const LabConfigSchema = z
       .object({ minExpires: seconds.default(60), maxExpires: seconds.default(3600), defaultExpires: seconds.default(3600), maxContacts: z.number().int().min(1).default(10) })
       .strict()
       .default({ minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxContacts: 10 }),
-    runtime: LabRuntimeSchema.default({ kamailio: 'auto', asterisk: 'auto' }),
+    runtime: LabRuntimeSchema.default({ kamailio: 'auto', asterisk: 'auto', sipp: 'auto' }),
   })
   .strict();
 export type LabConfig = z.infer<typeof LabConfigSchema>;

@@ -39,8 +39,12 @@ export interface ContainerOptions {
   command: string[];
   /** Copied in before the container starts. */
   files?: ContainerFile[];
-  /** Host folders mounted read-write at the same or another path (a control socket the host talks to). */
-  binds?: Array<{ source: string; target: string }>;
+  /** Host folders or files mounted at the same or another path (a control socket the host talks to); rw by default. */
+  binds?: Array<{ source: string; target: string; mode?: 'ro' | 'rw' }>;
+  /** The command's working directory. */
+  workingDir?: string;
+  /** "uid:gid" to run as (files it writes into a bound host folder then belong to that user). */
+  user?: string;
   env?: Record<string, string>;
   readyLine?: RegExp;
   readyTimeoutMs?: number;
@@ -131,6 +135,8 @@ function prepare(): Promise<void> {
 export class ContainerProcess {
   private out: string;
   private ended = false;
+  /** Resolves once the container's output stream has ended: everything it printed is in output(). */
+  private readonly logsEnded: Promise<void>;
 
   /** `initial` is what the container printed before this object listened (its start, up to the ready line). */
   constructor(
@@ -150,9 +156,57 @@ export class ContainerProcess {
       this.out += s;
       if (logFile) appendFileSync(logFile, this.secrets.length ? redact(s, this.secrets) : s);
     });
-    logs.on('end', () => {
-      this.ended = true;
+    this.logsEnded = new Promise((done) => {
+      logs.on('end', () => {
+        this.ended = true;
+        done();
+      });
+      // A container that already exited (a one-shot endpoint such as SIPp) may have ended its stream already.
+      if (logs.readableEnded) {
+        this.ended = true;
+        done();
+      }
     });
+  }
+
+  private async docker() {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    const client = await getContainerRuntimeClient();
+    return { client, container: client.container.getById(this.id) };
+  }
+
+  /** The pid of the container's first process as the host sees it (0 once it has exited). */
+  async hostPid(): Promise<number> {
+    const { client, container } = await this.docker();
+    return (await client.container.inspect(container)).State.Pid;
+  }
+
+  /** Sends a signal to the container's first process (SIGUSR1 for SIPp's "quit"); nothing when it has stopped. */
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (!live.has(this.id)) return;
+    const { container } = await this.docker();
+    try {
+      await container.kill({ signal });
+    } catch {
+      /* not running any more */
+    }
+  }
+
+  /**
+   * For a container that ends by itself: resolves with its exit code once it has stopped and its output has
+   * been read to the end (the container itself stays until stop()). null when it was removed first.
+   */
+  async waitExit(): Promise<number | null> {
+    let code: number | null = null;
+    try {
+      const { container } = await this.docker();
+      code = ((await container.wait()) as { StatusCode: number }).StatusCode;
+    } catch {
+      /* removed by stop() meanwhile */
+    }
+    // The stream ends a moment after the process; a bound, so a stuck stream can't hold a result back.
+    await Promise.race([this.logsEnded, new Promise((r) => setTimeout(r, 2000).unref())]);
+    return code;
   }
 
   get id(): string {
@@ -210,7 +264,9 @@ export async function startContainer(opts: ContainerOptions): Promise<ContainerP
       s.on('data', keep);
     });
   if (opts.files?.length) c = c.withCopyContentToContainer(opts.files.map((f) => ({ content: f.content, target: f.target, mode: f.mode })));
-  if (opts.binds?.length) c = c.withBindMounts(opts.binds.map((b) => ({ ...b, mode: 'rw' as const })));
+  if (opts.binds?.length) c = c.withBindMounts(opts.binds.map((b) => ({ source: b.source, target: b.target, mode: b.mode ?? 'rw' })));
+  if (opts.workingDir) c = c.withWorkingDir(opts.workingDir);
+  if (opts.user) c = c.withUser(opts.user);
   if (opts.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(opts.readyLine)).withStartupTimeout(opts.readyTimeoutMs ?? 15_000);
   let started: StartedTestContainer;
   starting++;

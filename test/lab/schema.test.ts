@@ -93,9 +93,10 @@ describe('the targets of a run', () => {
   });
 
   test('the lab config says where each node runs, auto by default', () => {
-    expect(lab.runtime).toEqual({ kamailio: 'auto', asterisk: 'auto' });
-    const f = file('lab.yaml', 'runtime: { asterisk: container, kamailio: native }\n');
-    expect(loadLabConfig(f).runtime).toEqual({ kamailio: 'native', asterisk: 'container' });
+    expect(lab.runtime).toEqual({ kamailio: 'auto', asterisk: 'auto', sipp: 'auto' });
+    const f = file('lab.yaml', 'runtime: { asterisk: container, kamailio: native, sipp: container }\n');
+    expect(loadLabConfig(f).runtime).toEqual({ kamailio: 'native', asterisk: 'container', sipp: 'container' });
+    expect(() => loadLabConfig(file('lab3.yaml', 'runtime: { sipp: docker }\n'))).toThrow(/runtime\.sipp/);
     expect(() => loadLabConfig(file('lab2.yaml', 'runtime: { asterisk: vm }\n'))).toThrow(/runtime\.asterisk/);
   });
 });

@@ -181,6 +181,24 @@ describe('Asterisk config rendering', () => {
     expect(() => renderAsteriskConfig(new Asterisk('127.0.0.9').withRtpPorts(5000, 5000).options)).toThrow(/RTP ports/);
   });
 
+  test('tls: a transport of its own on the TLS port (default port + 1), with the instance\'s certificate chain and key', () => {
+    const tls = renderAsteriskConfig(new Asterisk('127.0.0.9', 5070).withTransports('udp', 'tcp', 'tls').options)['pjsip.conf'];
+    expect(section(tls, /^\[transport-tls\]/)).toEqual([
+      'type = transport',
+      'protocol = tls',
+      'bind = 127.0.0.9:5071',
+      'cert_file = /etc/sipwright/asterisk/keys/server.pem',
+      'priv_key_file = /etc/sipwright/asterisk/keys/server.key',
+      'verify_client = no',
+      'method = sslv23',
+    ]);
+    expect(section(tls, /^\[transport-tcp\]/)).toContain('bind = 127.0.0.9:5070');
+    expect(section(renderAsteriskConfig(new Asterisk('127.0.0.9').withTransports('tls').withTlsPort(5081).options)['pjsip.conf'], /^\[transport-tls\]/)).toContain('bind = 127.0.0.9:5081');
+    // TLS and TCP are both TCP listeners: one port can't hold both.
+    expect(() => renderAsteriskConfig(new Asterisk('127.0.0.9').withTransports('tcp', 'tls').withTlsPort(5060).options)).toThrow(/TLS port 5060 is the TCP port too/);
+    expect(pjsip).not.toMatch(/transport-tls/);
+  });
+
   test('IPv6: the transport binds a bracketed address', () => {
     expect(renderAsteriskConfig(new Asterisk('::1', 5062).withTransports('udp').options)['pjsip.conf']).toMatch(/^bind = \[::1\]:5062$/m);
   });
@@ -223,6 +241,16 @@ PJSIP/bob-00000001!sipwright!!1!Up!AppDial!(Outgoing Line)!bob!!!3!0!b3cd4bf4-1c
     const merged = mergeRegistrarRecords(parseContacts(CONTACTS), records, 1795479116_000 - 299_400);
     expect(merged[0]).toMatchObject({ aor: 'alice', expiresIn: 299, callId: 'sipwright-4feafcd84b96-1@127.100.1.11' });
     expect(merged[1].expiresIn).toBeUndefined();
+  });
+
+  test('a URI cut at the column width (pjsip show contacts) takes its whole value from the registrar\'s record', () => {
+    const shown = '  Contact:  alice/sip:alice@127.100.251.11:5062;transport= 654df75145 NonQual        -nan\n';
+    const db = '/registrar/contact/alice;@654df75145aa: {"uri":"sip:alice@127.100.251.11:5062;transport=TLS","expiration_time":"1795485668","call_id":"c1"}\n';
+    const [c] = mergeRegistrarRecords(parseContacts(shown), parseRegistrarDb(db), 1795485368_000);
+    expect(c).toMatchObject({ uri: 'sip:alice@127.100.251.11:5062;transport=TLS', id: 'alice/sip:alice@127.100.251.11:5062;transport=TLS', expiresIn: 300, callId: 'c1' });
+    // Two records starting the same way: which one was shown can't be told, so the cut URI stays as shown.
+    const two = db + db.replace('transport=TLS', 'transport=TLS;x=1').replace('c1', 'c2');
+    expect(mergeRegistrarRecords(parseContacts(shown), parseRegistrarDb(two))[0].uri).toBe('sip:alice@127.100.251.11:5062;transport=');
   });
 
   test('core show channels concise: the two legs of a B2BUA call share a bridge', () => {
