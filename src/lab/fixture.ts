@@ -10,6 +10,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import '../expect/index.js';
+import type { StartedKamailio } from '../../drivers/kamailio/index.js';
 import { Sipp, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { addSecrets, labelTest } from '../report/allure.js';
 import { writeMeta } from '../report/artifacts.js';
@@ -20,6 +21,7 @@ import { runEnv, type RunEnv } from './run-env.js';
 import type { LabConfig, Role } from './schema.js';
 import { startTarget, type StartedTarget } from './started-target.js';
 import { loadLabConfig, secretsOf, selectTargets, type TargetPlan } from './target.js';
+import { startPeer } from './peer.js';
 import { TestRun } from './test-run.js';
 
 export interface LabOptions {
@@ -29,6 +31,11 @@ export interface LabOptions {
   roles: Role[];
   /** The target's name in ladders; defaults to its first required role ("registrar"). */
   targetParty?: string;
+  /**
+   * The file needs the other domain's proxy (lab.peer), named so in ladders: the lab starts it where the
+   * target routes that domain, and a target that declares no such domain (proxy.peer) skips the file's tests.
+   */
+  peerParty?: string;
 }
 
 export interface LabTestOptions {
@@ -50,6 +57,7 @@ function missingRoles(plan: TargetPlan, roles: Role[]): Role[] {
 export class Lab {
   private block?: AddressBlock;
   private started?: StartedTarget;
+  private startedPeer?: StartedKamailio;
   private current?: TestRun;
   private readonly parties = new Map<string, string>();
   private readonly path: string[];
@@ -76,6 +84,12 @@ export class Lab {
   get target(): StartedTarget {
     if (!this.started) throw new Error('the target is not started: use lab.target inside a lab.test');
     return this.started;
+  }
+
+  /** The other domain's proxy (files with a peerParty, inside a test). */
+  get peer(): StartedKamailio {
+    if (!this.startedPeer) throw new Error('no peer proxy: give describeLab a peerParty, and use lab.peer inside a lab.test');
+    return this.startedPeer;
   }
 
   get targetParty(): string {
@@ -120,6 +134,7 @@ export class Lab {
   partyNames(): Record<string, string> {
     const names: Record<string, string> = {};
     if (this.started) names[this.started.hostPort] = this.targetParty;
+    if (this.startedPeer && this.options.peerParty) names[this.startedPeer.hostPort] = this.options.peerParty;
     for (const [name, addr] of this.parties) names[addr] = name;
     return names;
   }
@@ -173,7 +188,9 @@ export class Lab {
       ? `target ${this.plan.name} does not declare the role${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`
       : typeof req === 'string'
         ? req
-        : undefined);
+        : this.options.peerParty && !this.plan.proxy?.peer
+          ? `target ${this.plan.name} declares no other domain to route to (proxy.peer in the target file: a domain it sends to an address of this machine, where sipwright runs that domain's proxy)`
+          : undefined);
     if (skipReason) {
       writeMeta(this.env.reportDir, { suite: this.options.suite, file: this.testFile, fullName, target: this.plan.name, rules: [], findings: 0, skipReason });
       test.skip(name, () => {});
@@ -209,8 +226,11 @@ export class Lab {
       const anyRunnable = !this.unavailable && missingRoles(this.plan, this.options.roles).length === 0;
       if (!anyRunnable) return;
       this.started = await startTarget(this.plan, this.block, this.labConfig);
+      if (this.options.peerParty && this.started.peer) this.startedPeer = await startPeer(this.started, this.labConfig);
     }, 60_000);
     afterAll(async () => {
+      await this.startedPeer?.stop();
+      this.startedPeer = undefined;
       await this.started?.stop();
       this.started = undefined;
       this.block?.release();

@@ -60,6 +60,17 @@ export const RegistrarCapsSchema = z
   })
   .strict();
 
+/**
+ * What a proxy declares about itself. `peer`: a domain the target routes to a next hop of its own (its
+ * config sends requests for that domain to `address`); sipwright runs that domain's proxy there (so the
+ * address must be one of this machine's) for the inter-domain tests, which are skipped without it.
+ */
+export const ProxyCapsSchema = z
+  .object({
+    peer: z.object({ domain: z.string().min(1, 'must not be empty'), address: hostPort }).strict().optional(),
+  })
+  .strict();
+
 export const TargetSchema = z
   .object({
     name: z.string().min(1, 'must not be empty'),
@@ -71,6 +82,7 @@ export const TargetSchema = z
     /** URIs or numbers reaching features: echo, voicemail, park, … */
     features: z.record(z.string(), z.string()).default({}),
     registrar: RegistrarCapsSchema.optional(),
+    proxy: ProxyCapsSchema.optional(),
     /** The target's T1 in ms (RFC 3261 default 500); timer checks scale with it. */
     t1: z.number().int().min(1).max(60_000).default(500),
   })

@@ -20,6 +20,8 @@ export interface StartedTarget {
   kamailio?: StartedKamailio;
   /** The embedded Asterisk, when the lab runs one (for its log, contacts and channels). */
   asterisk?: StartedAsterisk;
+  /** The other domain the target routes, and the address where the lab runs its proxy (see lab.peer). */
+  peer?: { domain: string; host: string; port: number; hostPort: string };
   /** Everything the target printed so far (embedded only). */
   logs(): string | undefined;
   stop(): Promise<void>;
@@ -70,15 +72,19 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
   }
   if (plan.kind === 'embedded') {
     const address = block.allocateHost();
+    const peerSpec = plan.proxy?.peer;
+    // Reserved now, started only by a suite that needs it: the proxy's config must name it from the start.
+    const peer = peerSpec ? { domain: peerSpec.domain, host: block.allocateHost(), port: peerSpec.port } : undefined;
     const k = new Kamailio(address, plan.port)
       .withDomain(lab.domain)
       .withAccounts(lab.accounts.map((a) => ({ user: a.authUser ?? a.user, password: a.password })))
       .withRegistrar(lab.registrar)
       .withT1(lab.t1)
       .withRuntime(lab.runtime.kamailio);
+    if (peer) k.withPeer(peer.domain, peer.host, peer.port);
     if (logFile) k.withLogFile(logFile);
     const kamailio = await k.start();
-    return { ...embeddedTarget(plan, address, lab, kamailio), kamailio };
+    return { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: `${peer.host}:${peer.port}` } } : {}) };
   }
   const host = plan.host!;
   await probeTarget({ name: plan.name, host, port: plan.port, transport: plan.transport, from: block.host(250), t1Ms: plan.t1Ms });
@@ -88,6 +94,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     port: plan.port,
     hostPort: `${bracket(host)}:${plan.port}`,
     domain: plan.domain ?? host,
+    ...(plan.proxy?.peer?.host ? { peer: { domain: plan.proxy.peer.domain, host: plan.proxy.peer.host, port: plan.proxy.peer.port, hostPort: `${bracket(plan.proxy.peer.host)}:${plan.proxy.peer.port}` } } : {}),
     logs: () => undefined,
     stop: async () => {},
   };

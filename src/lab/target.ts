@@ -12,6 +12,13 @@ export class ConfigError extends Error {}
 export const EMBEDDED_TARGETS = ['embedded:kamailio', 'embedded:asterisk'] as const;
 export type EmbeddedName = (typeof EMBEDDED_TARGETS)[number];
 
+/** Another domain and where its proxy listens; sipwright runs that proxy (see ProxyCapsSchema). */
+export interface PeerSpec {
+  domain: string;
+  host?: string;
+  port: number;
+}
+
 export interface TargetPlan {
   name: string;
   kind: 'embedded' | 'external';
@@ -25,6 +32,8 @@ export interface TargetPlan {
   accounts: Account[];
   features: Record<string, string>;
   registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise'; qualify?: { user: string; every: number } };
+  /** A proxy's declarations: `peer` is the other domain it routes, and where (the embedded one's host is set at start). */
+  proxy?: { peer?: PeerSpec };
   t1Ms: number;
   /** Where the plan came from, for messages. */
   source: string;
@@ -67,6 +76,7 @@ export function loadTargetFile(path: string): TargetPlan {
     accounts: t.accounts,
     features: t.features,
     registrar: t.registrar,
+    ...(t.proxy?.peer ? { proxy: { peer: { domain: t.proxy.peer.domain, host: t.proxy.peer.address.host, port: t.proxy.peer.address.port } } } : {}),
     t1Ms: t.t1,
     source: path,
   };
@@ -84,6 +94,11 @@ const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<st
 /** The embedded PBX qualifies the third account's bindings (the suites register the first two all the time). */
 export const QUALIFY_SECONDS = 2;
 
+/** The embedded proxy's other domain: a name of its own under the lab's, so never the lab's domain itself. */
+export function peerDomainOf(domain: string): string {
+  return `peer.${domain}`;
+}
+
 export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
   const shape = EMBEDDED_SHAPES[name];
   const qualified = name === 'embedded:asterisk' ? lab.accounts[2] : undefined;
@@ -100,6 +115,8 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum,
       ...(qualified ? { qualify: { user: qualified.authUser ?? qualified.user, every: QUALIFY_SECONDS } } : {}),
     },
+    // The embedded proxy routes a second domain to a proxy the lab runs beside it (the inter-domain tests).
+    ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 } } } : {}),
     t1Ms: lab.t1,
     source: name,
   };

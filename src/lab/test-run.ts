@@ -31,6 +31,7 @@ export class TestRun {
   private findingsList: Finding[] = [];
   private readonly extra: EvidenceFile[] = [];
   private readonly logStart: number;
+  private readonly peerLogStart: number;
   private sippSeq = 0;
   private readonly sippDirs: string[] = [];
   private readonly cleanups: Array<() => Promise<unknown>> = [];
@@ -41,14 +42,16 @@ export class TestRun {
     mkdirSync(this.dir, { recursive: true });
     this.pcap = join(this.dir, 'capture.pcap');
     this.logStart = lab.target.logs()?.length ?? 0;
+    this.peerLogStart = lab.options.peerParty && lab.target.peer ? lab.peer.logs().length : 0;
   }
 
   static async begin(lab: Lab, fullName: string): Promise<TestRun> {
     const run = new TestRun(lab, fullName);
     const block = lab.addresses;
     const t = lab.target;
-    const inBlock = t.host.startsWith(block.cidr.replace(/0\/24$/, ''));
-    const filter = inBlock ? `net ${block.cidr}` : `net ${block.cidr} or host ${t.host}`;
+    // The target, and the other domain's proxy, may live outside the block (a target file names them).
+    const outside = [t.host, t.peer?.host].filter((h): h is string => !!h && !h.startsWith(block.cidr.replace(/0\/24$/, '')));
+    const filter = [`net ${block.cidr}`, ...[...new Set(outside)].map((h) => `host ${h}`)].join(' or ');
     run.capture = await LiveCapture.start({ file: run.pcap, filter, markerAddress: block.host(254), name: `capture of "${fullName}"` });
     return run;
   }
@@ -137,6 +140,11 @@ export class TestRun {
       const path = join(this.dir, 'target.log');
       writeFileSync(path, scrub(logs.slice(this.logStart)));
       this.extra.push({ name: `${this.lab.plan.name} log`, path, contentType: 'text/plain' });
+    }
+    if (this.lab.options.peerParty && this.lab.target.peer) {
+      const path = join(this.dir, 'peer.log');
+      writeFileSync(path, scrub(this.lab.peer.logs().slice(this.peerLogStart)));
+      this.extra.push({ name: `${this.lab.options.peerParty} log (${this.lab.target.peer.domain})`, path, contentType: 'text/plain' });
     }
     writeMeta(this.lab.env.reportDir, {
       suite: this.lab.options.suite,

@@ -3,14 +3,25 @@ import { registerScenario, scenario, uacCallScenario, uasScenario, type StartedS
 import type { Lab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
 
-/** Registers `account` from the lab party of the same name (its contact is that party's SIPp), removed after the test. */
-export async function registerParty(lab: Lab, party: string, account: Account): Promise<void> {
-  const reg = registerScenario({ user: account.user, domain: lab.target.domain, auth: 'optional', expires: 600, name: `register-${party}` });
-  const r = await lab.sipp(reg, { party, label: `register-${party}` }).withService(account.user).withAuth(account.authUser ?? account.user, account.password).run();
-  if (!r.ok) throw new Error(`${party} could not register as ${account.user} with ${lab.plan.name}: ${r.meaning}\n${r.errors.join('\n')}`);
+/** A registrar other than the target: the other domain's proxy in inter-domain calls. */
+export interface Registrar {
+  hostPort: string;
+  domain: string;
+}
+
+/**
+ * Registers `account` from the lab party of the same name (its contact is that party's SIPp) with the target,
+ * or with `at`; removed after the test.
+ */
+export async function registerParty(lab: Lab, party: string, account: Account, at?: Registrar): Promise<void> {
+  const domain = at?.domain ?? lab.target.domain;
+  const where = at?.hostPort ?? lab.target.hostPort;
+  const reg = registerScenario({ user: account.user, domain, auth: 'optional', expires: 600, name: `register-${party}` });
+  const r = await lab.sipp(reg, { party, label: `register-${party}` }).withRemote(where).withService(account.user).withAuth(account.authUser ?? account.user, account.password).run();
+  if (!r.ok) throw new Error(`${party} could not register as ${account.user}@${domain} with ${where}: ${r.meaning}\n${r.errors.join('\n')}`);
   lab.run.onCleanup(async () => {
-    const clear = registerScenario({ user: account.user, domain: lab.target.domain, auth: 'optional', contacts: ['*'], expires: 0, name: `unregister-${party}` });
-    await lab.sipp(clear, { party, label: `unregister-${party}` }).withAuth(account.authUser ?? account.user, account.password).run();
+    const clear = registerScenario({ user: account.user, domain, auth: 'optional', contacts: ['*'], expires: 0, name: `unregister-${party}` });
+    await lab.sipp(clear, { party, label: `unregister-${party}` }).withRemote(where).withAuth(account.authUser ?? account.user, account.password).run();
   });
 }
 
@@ -19,9 +30,13 @@ export function answering(lab: Lab, party: string, account: Account): Promise<St
   return lab.sipp(uasScenario({ t1Ms: lab.plan.t1Ms, name: `answer-${party}` }), { party, label: `answer-${party}` }).withService(account.user).start();
 }
 
-/** alice's SIPp calling `user` in the target's domain through the target, and hanging up after `holdMs`. */
-export function calling(lab: Lab, party: string, user: string, holdMs = 50) {
-  return lab.sipp(uacCallScenario({ to: user, domain: lab.target.domain, holdMs, name: `call-${user}` }), { party, label: `call-${user}` }).run();
+/**
+ * alice's SIPp calling `user` in the target's domain (or `domain`) through the target, and hanging up after
+ * `holdMs`. With a `caller` account, From is that user in the target's domain rather than the SIPp's address.
+ */
+export function calling(lab: Lab, party: string, user: string, holdMs = 50, domain = lab.target.domain, caller?: Account) {
+  const s = uacCallScenario({ to: user, domain, holdMs, name: `call-${user}`, ...(caller ? { from: caller.user, fromDomain: lab.target.domain } : {}) });
+  return lab.sipp(s, { party, label: `call-${user}` }).run();
 }
 
 /**

@@ -42,6 +42,21 @@ describe('target file', () => {
     expect(message).toContain('unknown field "colour"');
   });
 
+  test('a proxy may declare the other domain it routes (proxy.peer), checked like the rest', () => {
+    const t = loadTargetFile(file('peer.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nproxy: { peer: { domain: other.test, address: 127.0.0.51:5062 } }\n'));
+    expect(t.proxy).toEqual({ peer: { domain: 'other.test', host: '127.0.0.51', port: 5062 } });
+    expect(loadTargetFile(file('nopeer.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\n')).proxy).toBeUndefined();
+    let message = '';
+    try {
+      loadTargetFile(file('badpeer.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nproxy: { peer: { domain: "", address: "a b" }, hops: 2 }\n'));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('  proxy.peer.domain: must not be empty');
+    expect(message).toContain('  proxy.peer.address: expected host:port');
+    expect(message).toContain('  proxy: unknown field "hops"');
+  });
+
   test('YAML syntax errors give the line, and a missing file says so', () => {
     expect(() => loadTargetFile(file('syntax.yaml', 'name: x\n  address: [\n'))).toThrow(/line \d+, column \d+/);
     expect(() => loadTargetFile(join(dir, 'nope.yaml'))).toThrow(/target file .*nope\.yaml does not exist/);
@@ -53,6 +68,8 @@ describe('embedded targets and lab config', () => {
     const t = resolveTarget(undefined, loadLabConfig());
     expect(t).toMatchObject({ name: 'embedded:kamailio', kind: 'embedded', roles: ['registrar', 'proxy'], registrar: { minExpires: 60 }, t1Ms: 100 });
     expect(t.accounts.map((a) => a.user)).toEqual(['alice', 'bob', 'carol']);
+    // Its other domain's proxy gets an address only when the lab starts (the lab runs it beside the target).
+    expect(t.proxy).toEqual({ peer: { domain: 'peer.sipwright.test', port: 5060 } });
   });
 
   test('an unknown embedded name lists the known ones', () => {

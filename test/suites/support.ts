@@ -48,7 +48,8 @@ export function statusOf(tests: SummaryTest[], re: RegExp): string[] {
   return tests.filter((t) => re.test(t.name)).map((t) => t.status);
 }
 
-export function writeTarget(dir: string, k: StartedKamailio, name: string, declareMinExpires = true, roles = 'registrar, proxy'): string {
+/** `extra`: further YAML lines of the target file (e.g. `t1: 100`, a `proxy:` declaration). */
+export function writeTarget(dir: string, k: StartedKamailio, name: string, declareMinExpires = true, roles = 'registrar, proxy', extra: string[] = []): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -59,6 +60,7 @@ export function writeTarget(dir: string, k: StartedKamailio, name: string, decla
       `roles: [${roles}]`,
       `domain: ${k.options.domain}`,
       ...(declareMinExpires ? ['registrar: { minExpires: 60 }'] : []),
+      ...extra,
       'accounts:',
       ...ACCOUNTS.map((a) => `  - { user: ${a.user}, password: ${a.password} }`),
       '',
