@@ -96,7 +96,9 @@ export function parseScenarioScreen(text: string): MessageStat[] {
   const section = text.slice(start).split(/\r?\n/);
   const out: MessageStat[] = [];
   let inTable = false;
-  for (const line of section.slice(1)) {
+  for (const raw of section.slice(1)) {
+    // SIPp 3.8 numbers the steps ("0 :      INVITE ---------->", "10:         ACK"); 3.6 does not.
+    const line = raw.replace(/^\d+\s*:/, '');
     if (/Messages\s+Retrans\s+Timeout/.test(line)) {
       inTable = true;
       continue;

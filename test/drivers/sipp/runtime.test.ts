@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildArgs, type SippOptions } from '../../../drivers/sipp/args.js';
 import { interpretExit } from '../../../drivers/sipp/exit-codes.js';
+import { parseScenarioScreen } from '../../../drivers/sipp/stats.js';
 import { chooseRuntime, exitInfoOf, lacks, mountsFor, parseCapabilities, pathArguments } from '../../../drivers/sipp/runtime.js';
 import { EnvironmentError } from '../../../src/runtime/native.js';
 
@@ -86,6 +87,23 @@ test('a failed TLS handshake is named as such, with the verification error SIPp 
     meaning: "fatal error (-1): the TLS handshake failed, the peer's certificate did not verify against -tls_ca (self-signed certificate in certificate chain)",
   });
   expect(interpretExit(255, null, 'Unable to connect a TCP socket.').outcome).toBe('fatal');
+});
+
+test('SIPp 3.8 numbers the steps of its scenario screen: they read as 3.6\'s do', () => {
+  const screen38 = [
+    '------------------------------ Scenario Screen -------- [1-9]: Change Screen --',
+    '                                 Messages  Retrans   Timeout   Unexpected-Msg',
+    '0 :      INVITE ---------->  B-RTD1 1         0                                      ',
+    '2 :         401 <----------         1         0         0         0                  ',
+    '9 :         200 <----------  E-RTD1 1         0         0         0                  ',
+    '10:         ACK ---------->         1         0                                      ',
+    '11:       Pause [    500ms]         1                             0        ',
+    '12: ----------> BYE                 1         0         0         0',
+    '----------------------------- Statistics Screen ------- [1-9]: Change Screen --',
+  ].join('\n');
+  const screen36 = screen38.replace(/^\d+\s*:/gm, '');
+  expect(parseScenarioScreen(screen38).map((m) => `${m.direction}:${m.label}:${m.messages}`)).toEqual(['sent:INVITE:1', 'received:401:1', 'received:200:1', 'sent:ACK:1', 'pause:Pause 500ms:1', 'received:BYE:1']);
+  expect(parseScenarioScreen(screen38)).toEqual(parseScenarioScreen(screen36));
 });
 
 describe('mounts for a SIPp in a container', () => {
