@@ -71,6 +71,26 @@ export const ProxyCapsSchema = z
   })
   .strict();
 
+/**
+ * What a PBX declares about itself. `reliableRetransmitFromT1`: after how many T1 it first retransmits a
+ * reliable provisional nobody PRACKed. RFC 3262 §3 says 1, doubling from there; Asterisk's PJSIP waits 2. Any
+ * other value is a declared deviation: the retransmission test is skipped with it rather than failed.
+ */
+export const PbxCapsSchema = z
+  .object({
+    reliableRetransmitFromT1: z.number().int().min(1).max(64).optional(),
+  })
+  .strict();
+
+/**
+ * A user agent or PBX that does RFC 4028 session timers itself declares it, with the smallest session
+ * interval it accepts (its Min-SE, never below the RFC's 90 s); the session-timer tests of a PBX are skipped
+ * without it. A proxy needs no declaration: it only has to carry the headers.
+ */
+export const SessionTimerCapsSchema = z
+  .object({ minSE: z.number().int('must be a whole number of seconds').min(90, 'RFC 4028 §5: at least 90 seconds').default(90) })
+  .strict();
+
 export const TargetSchema = z
   .object({
     name: z.string().min(1, 'must not be empty'),
@@ -82,7 +102,9 @@ export const TargetSchema = z
     /** URIs or numbers reaching features: echo, voicemail, park, … */
     features: z.record(z.string(), z.string()).default({}),
     registrar: RegistrarCapsSchema.optional(),
+    sessionTimers: SessionTimerCapsSchema.optional(),
     proxy: ProxyCapsSchema.optional(),
+    pbx: PbxCapsSchema.optional(),
     /** The target's T1 in ms (RFC 3261 default 500); timer checks scale with it. */
     t1: z.number().int().min(1).max(60_000).default(500),
   })

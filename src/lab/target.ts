@@ -34,6 +34,8 @@ export interface TargetPlan {
   registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise'; qualify?: { user: string; every: number } };
   /** A proxy's declarations: `peer` is the other domain it routes, and where (the embedded one's host is set at start). */
   proxy?: { peer?: PeerSpec };
+  /** A PBX's declarations (PbxCapsSchema). */
+  pbx?: { reliableRetransmitFromT1?: number };
   t1Ms: number;
   /** Where the plan came from, for messages. */
   source: string;
@@ -77,18 +79,21 @@ export function loadTargetFile(path: string): TargetPlan {
     features: t.features,
     registrar: t.registrar,
     ...(t.proxy?.peer ? { proxy: { peer: { domain: t.proxy.peer.domain, host: t.proxy.peer.address.host, port: t.proxy.peer.address.port } } } : {}),
+    ...(t.pbx ? { pbx: t.pbx } : {}),
     t1Ms: t.t1,
     source: path,
   };
 }
 
 /** What each embedded system is: the roles it plays and the features its config provides. */
-const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string>; belowMinimum: 'reject' | 'raise' }> = {
+const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string>; belowMinimum: 'reject' | 'raise'; pbx?: TargetPlan['pbx'] }> = {
   // A registrar and a record-routing proxy: the suites about proxies and the RFC 3261 UA core.
   'embedded:kamailio': { roles: ['registrar', 'proxy'], features: {}, belowMinimum: 'reject' },
   // A registrar and a B2BUA (PBX): two dialogs per call, its own features reached by extension. Its registrar
   // grants the minimum for a too brief expiry rather than answering 423 (measured on Asterisk 22).
-  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise' },
+  // Its PJSIP first retransmits an un-PRACKed reliable provisional after 2·T1, then 4·T1 … (sip_100rel.c,
+  // measured on Asterisk 22), where RFC 3262 §3 starts at T1.
+  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise', pbx: { reliableRetransmitFromT1: 2 } },
 };
 
 /** The embedded PBX qualifies the third account's bindings (the suites register the first two all the time). */
@@ -117,6 +122,7 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     },
     // The embedded proxy routes a second domain to a proxy the lab runs beside it (the inter-domain tests).
     ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 } } } : {}),
+    ...(shape.pbx ? { pbx: { ...shape.pbx } } : {}),
     t1Ms: lab.t1,
     source: name,
   };

@@ -1,0 +1,116 @@
+/**
+ * Reliable provisional responses through a proxy (the course's exercise 6): alice calls bob, bob answers with
+ * a reliable 183 carrying early SDP, alice PRACKs it. The proxy takes no part in the reliability (RFC 3262
+ * §3 leaves it end to end) but must carry all of it: Supported/Require, RSeq and the SDP in the 183, each
+ * retransmission, the PRACK and the UPDATE along the early dialog's route set, and the 420 of a UAS that
+ * lacks 100rel.
+ */
+import { expect } from '@jest/globals';
+import { describeLab } from '../../src/lab/fixture.js';
+import { reliableCall, requireRejected } from './parties.js';
+import { PCMA } from './sdp.js';
+import { copiesOf, cseqOf, expectDoublingFromT1, inDialog, isInvite, reliableProvisional, requires100rel, sdpBody, supports100rel } from './wire.js';
+
+describeLab('Reliable provisional responses through the proxy (RFC 3262)', { suite: 'prack', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
+  const hostRe = () => new RegExp(lab.target.host.replace(/\./g, '\\.'));
+
+  lab.test('a reliable 183 with RSeq and early SDP crosses the proxy, is PRACKed with RAck "RSeq CSeq INVITE" and the PRACK answered 200 — RFC 3262 §3, §4, §7', { rfc: ['RFC 3262 §3', 'RFC 3262 §4', 'RFC 3262 §7.1', 'RFC 3262 §7.2'] }, async () => {
+    const trace = await reliableCall(lab, { via: 'proxy' });
+    const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
+    expect(supports100rel(invite)).toBe(true);
+    const forwarded = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' });
+    expect(forwarded).toBeDefined();
+    expect(supports100rel(forwarded!)).toBe(true);
+
+    const atBob = reliableProvisional(trace, 'bob', 'proxy');
+    const atAlice = reliableProvisional(trace, 'proxy', 'alice');
+    for (const r of [atBob, atAlice]) {
+      expect(r.status).toBe(183);
+      expect(requires100rel(r)).toBe(true);
+      expect(r.message.rseq).toBeGreaterThanOrEqual(1);
+      expect(r.message.rseq).toBeLessThanOrEqual(2 ** 31 - 1);
+    }
+    // Relayed as bob sent it: the same RSeq, the same early dialog, the SDP answer byte for byte.
+    expect(atAlice.message.rseq).toBe(atBob.message.rseq);
+    expect(atAlice.message.toTag).toBe(atBob.message.toTag);
+    expect(sdpBody(atAlice)).toBe(sdpBody(atBob));
+
+    const prack = inDialog(trace, 'PRACK', 'alice', 'proxy', atAlice.message.toTag);
+    expect(prack.message.rack).toEqual({ rseq: atAlice.message.rseq, cseq: invite.message.cseq!.seq, method: 'INVITE' });
+    expect(prack.message.cseq!.seq).toBeGreaterThan(invite.message.cseq!.seq);
+    // The 183 made an early dialog the proxy record-routed: the PRACK follows its route set.
+    expect(prack).toHaveHeader('Route', hostRe());
+    const relayed = inDialog(trace, 'PRACK', 'proxy', 'bob', atBob.message.toTag);
+    expect(relayed.message.rack).toEqual(prack.message.rack);
+    expect(relayed).toBeAnsweredWith(200);
+    expect(prack).toBeAnsweredWith(200);
+
+    // The call goes on to its 200 only after the PRACK's (RFC 3262 §3: no 2xx before the 1xx with SDP is PRACKed).
+    const prackOk = trace.first({ status: 200, from: 'proxy', to: 'alice', where: cseqOf('PRACK') })!;
+    const inviteOk = trace.first({ status: 200, from: 'proxy', to: 'alice', where: isInvite });
+    expect(inviteOk).toBeDefined();
+    expect(inviteOk!.index).toBeGreaterThan(prackOk.index);
+  });
+
+  lab.test('an unacknowledged reliable 183 is retransmitted at T1, 2·T1, 4·T1 and stops once PRACKed; the proxy relays each copy — RFC 3262 §3, RFC 3261 §16.7', { rfc: ['RFC 3262 §3', 'RFC 3261 §16.7'] }, async () => {
+    const t1 = lab.plan.t1Ms;
+    // alice holds her PRACK back for ten T1: copies are due at 1, 3 and 7 T1, the next one not before 15 T1.
+    const trace = await reliableCall(lab, { via: 'proxy', caller: { prackAfterMs: 10 * t1 } });
+    const atBob = reliableProvisional(trace, 'bob', 'proxy');
+    const atAlice = reliableProvisional(trace, 'proxy', 'alice');
+    const prackAtBob = inDialog(trace, 'PRACK', 'proxy', 'bob', atBob.message.toTag);
+    const before = (copies: typeof atBob[], t: number) => copies.filter((c) => c.time < t);
+    const sent = copiesOf(trace, atBob);
+    const relayed = copiesOf(trace, atAlice);
+    expectDoublingFromT1(before(sent, prackAtBob.time).slice(0, 4), t1);
+    expectDoublingFromT1(before(relayed, prackAtBob.time).slice(0, 4), t1);
+    expect(before(sent, prackAtBob.time).length).toBeGreaterThanOrEqual(4);
+    expect(before(relayed, prackAtBob.time).length).toBeGreaterThanOrEqual(4);
+    // Once the PRACK is in, no copy goes out any more (a copy already on its way may cross it).
+    expect(sent.filter((c) => c.time > prackAtBob.time + t1 / 1000 / 2)).toEqual([]);
+    expect(inDialog(trace, 'PRACK', 'alice', 'proxy', atAlice.message.toTag)).toBeAnsweredWith(200);
+  });
+
+  lab.test('an INVITE that requires 100rel reaches a UAS without it, which answers 420 with Unsupported: 100rel, relayed to alice — RFC 3261 §8.2.2.3, §16.6, RFC 3262 §4', { rfc: ['RFC 3261 §8.2.2.3', 'RFC 3261 §16.6', 'RFC 3262 §4'] }, async () => {
+    const trace = await requireRejected(lab);
+    const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
+    expect(requires100rel(invite)).toBe(true);
+    // Require is for the UAS alone (RFC 3261 §20.32): a proxy neither rejects on it nor removes it.
+    const forwarded = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' });
+    expect(forwarded).toBeDefined();
+    expect(requires100rel(forwarded!)).toBe(true);
+    expect(forwarded).toBeAnsweredWith(420);
+    expect(invite).toBeAnsweredWith(420);
+    const rejection = trace.first({ status: 420, from: 'proxy', to: 'alice' })!;
+    expect(rejection).toHaveHeader('Unsupported', /\b100rel\b/i);
+    // Both ACKs of the 420 (alice's to the proxy, the proxy's own to bob) are on the INVITE's branch.
+    expect(invite.transaction?.acks.length).toBeGreaterThanOrEqual(1);
+    expect(forwarded!.transaction?.acks.length).toBeGreaterThanOrEqual(1);
+    expect(trace.find({ method: 'PRACK' })).toEqual([]);
+  });
+
+  lab.test('UPDATE in the early dialog: after the PRACK, a new offer in UPDATE is answered in its 200, all before the INVITE\'s 2xx — RFC 3311 §5.1, §5.2', { rfc: ['RFC 3311 §5.1', 'RFC 3311 §5.2', 'RFC 3264 §8'] }, async () => {
+    const trace = await reliableCall(lab, { via: 'proxy', caller: { update: true } });
+    const atAlice = reliableProvisional(trace, 'proxy', 'alice');
+    // bob said he accepts UPDATE (RFC 3311 §5.1: the UAC only sends it to a UAS that allows it).
+    expect(atAlice).toHaveHeader('Allow', /\bUPDATE\b/);
+    const prack = inDialog(trace, 'PRACK', 'alice', 'proxy', atAlice.message.toTag);
+    const update = inDialog(trace, 'UPDATE', 'alice', 'proxy', atAlice.message.toTag);
+    expect(update).toHaveHeader('Route', hostRe());
+    expect(update.message.cseq!.seq).toBeGreaterThan(prack.message.cseq!.seq);
+    expect(sdpBody(update)).toMatch(/m=audio \d+ RTP\/AVP 8\r?\n/);
+
+    const atBob = inDialog(trace, 'UPDATE', 'proxy', 'bob', atAlice.message.toTag);
+    expect(atBob).toBeAnsweredWith(200);
+    expect(update).toBeAnsweredWith(200);
+    const answer = update.transaction!.responses.find((r) => r.status === 200)!;
+    // The answer takes the offer's one stream and its codec (PCMA), and bob's description moves to its next version.
+    expect(sdpBody(answer)).toMatch(new RegExp(`m=audio \\d+ RTP/AVP ${PCMA}\\r?\\n`));
+    const version = (body: string) => Number(/^o=\S+ \S+ (\d+)/m.exec(body)?.[1]);
+    expect(version(sdpBody(answer))).toBe(version(sdpBody(atAlice)) + 1);
+
+    const inviteOk = trace.first({ status: 200, from: 'proxy', to: 'alice', where: isInvite });
+    expect(inviteOk).toBeDefined();
+    expect(answer.index).toBeLessThan(inviteOk!.index);
+  });
+});
