@@ -1,7 +1,8 @@
 /**
  * Renders kamailio.cfg from typed options. The config is a plain registrar/proxy in the style of Kamailio's
  * default config: in-memory usrloc, digest auth without a database, record-routing, loose routing, location
- * lookup with parallel forking. The route blocks are named so a broken variant (fixtures/) can replace one.
+ * lookup with parallel forking (sequential by q when the caller asks for it with RFC 3841 Request-Disposition).
+ * The route blocks are named so a broken variant (fixtures/) can replace one.
  */
 import { createHash } from 'node:crypto';
 import type { KamailioOptions } from './options.js';
@@ -64,6 +65,8 @@ modparam("tm", "retr_timer1", ${o.timers.t1Ms})
 modparam("tm", "retr_timer2", ${o.timers.t2Ms})
 modparam("tm", "fr_timer", ${o.timers.finalResponseMs})
 modparam("tm", "fr_inv_timer", ${o.timers.inviteAfterProvisionalMs})
+modparam("tm", "contacts_avp", "tm_contacts")
+modparam("tm", "contact_flows_avp", "tm_contact_flows")
 modparam("rr", "enable_full_lr", 0)
 modparam("rr", "append_fromtag", 1)
 modparam("usrloc", "db_mode", 0)
@@ -120,7 +123,12 @@ function renderRouting(o: KamailioOptions): string {
   const peers = o.peers
     .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${p.address}:${p.port}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
     .join('\n');
+  // tm caps every retransmission interval at retr_timer2, INVITEs included, but Timer A doubles with no cap
+  // (RFC 3261 §17.1.1.2): an INVITE's cap is raised to Timer B, which ends the transaction first.
   return `route[RELAY] {
+\tif (is_method("INVITE")) {
+\t\tt_set_retr(0, ${o.timers.finalResponseMs});
+\t}
 \tif (!t_relay()) {
 \t\tsl_reply_error();
 \t}
@@ -169,7 +177,33 @@ route[LOCATION] {
 \t\t\t\texit;
 \t\t}
 \t}
+\tif ($hdr(Request-Disposition) =~ "sequential") {
+\t\troute(SERIAL);
+\t}
 \troute(RELAY);
+}
+
+# The caller asked for a sequential search (RFC 3841 §9.1): contacts are tried by descending q, equal q in
+# parallel (RFC 3261 §16.6), the next group only once the current one has failed.
+route[SERIAL] {
+\tt_load_contacts();
+\tt_next_contacts();
+\tt_on_failure("NEXT_CONTACTS");
+}
+
+failure_route[NEXT_CONTACTS] {
+\tif (t_is_canceled()) {
+\t\texit;
+\t}
+\t# A 6xx ends the whole search (RFC 3261 §16.7 step 5): no further branch.
+\tif (t_check_status("6[0-9][0-9]")) {
+\t\texit;
+\t}
+\tif (!t_next_contacts()) {
+\t\texit;
+\t}
+\tt_on_failure("NEXT_CONTACTS");
+\tt_relay();
 }
 
 route[FOREIGN] {

@@ -207,6 +207,8 @@ export interface UacOptions {
   hangup?: 'local' | 'remote';
   /** How long to wait for the far end's BYE with hangup 'remote' (ms). Default 10 s. */
   byeTimeoutMs?: number;
+  /** Header lines added to the INVITE (e.g. a caller preference such as `Request-Disposition: sequential`). */
+  headers?: string[];
   name?: string;
 }
 
@@ -230,6 +232,7 @@ export function uacCallScenario(o: UacOptions = {}): ScenarioBuilder {
         `CSeq: ${cseq} INVITE`,
         `Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>`,
         ...(auth ? ['[authentication]'] : []),
+        ...(o.headers ?? []),
       ],
       o.sdp ?? true,
     );
