@@ -350,6 +350,19 @@ export class StartedSipp {
   }
 
   /**
+   * Kills SIPp outright (SIGKILL to its group), as a crashed endpoint: no BYE, no final statistics, its socket
+   * gone. Resolves once it has exited.
+   */
+  async crash(): Promise<SippResult> {
+    if (this.proc.running) {
+      this.stopRequested = true;
+      this.proc.killGroup('SIGKILL');
+      await this.proc.exited;
+    }
+    return this.wait();
+  }
+
+  /**
    * Stops SIPp the way its 'q' key does (SIGUSR1: no new calls, write the screen and statistics, exit), a
    * second SIGUSR1 after `graceMs` to stop waiting for open calls, SIGKILL after twice that. Safe to call twice.
    */
