@@ -64,10 +64,13 @@ export const RegistrarCapsSchema = z
  * What a proxy declares about itself. `peer`: a domain the target routes to a next hop of its own (its
  * config sends requests for that domain to `address`); sipwright runs that domain's proxy there (so the
  * address must be one of this machine's) for the inter-domain tests, which are skipped without it.
+ * `sequentialForking`: asked with `Request-Disposition: sequential` (RFC 3841 §9.1), it tries an AoR's
+ * contacts one after the other by descending q (RFC 3261 §16.6); the sequential-forking tests need it.
  */
 export const ProxyCapsSchema = z
   .object({
     peer: z.object({ domain: z.string().min(1, 'must not be empty'), address: hostPort }).strict().optional(),
+    sequentialForking: z.boolean().optional(),
   })
   .strict();
 

@@ -32,8 +32,11 @@ export interface TargetPlan {
   accounts: Account[];
   features: Record<string, string>;
   registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise'; qualify?: { user: string; every: number } };
-  /** A proxy's declarations: `peer` is the other domain it routes, and where (the embedded one's host is set at start). */
-  proxy?: { peer?: PeerSpec };
+  /**
+   * A proxy's declarations: `peer` is the other domain it routes, and where (the embedded one's host is set at
+   * start); `sequentialForking`, that it honours Request-Disposition: sequential (ProxyCapsSchema).
+   */
+  proxy?: { peer?: PeerSpec; sequentialForking?: boolean };
   /** A PBX's declarations (PbxCapsSchema). */
   pbx?: { reliableRetransmitFromT1?: number };
   t1Ms: number;
@@ -78,7 +81,14 @@ export function loadTargetFile(path: string): TargetPlan {
     accounts: t.accounts,
     features: t.features,
     registrar: t.registrar,
-    ...(t.proxy?.peer ? { proxy: { peer: { domain: t.proxy.peer.domain, host: t.proxy.peer.address.host, port: t.proxy.peer.address.port } } } : {}),
+    ...(t.proxy
+      ? {
+          proxy: {
+            ...(t.proxy.peer ? { peer: { domain: t.proxy.peer.domain, host: t.proxy.peer.address.host, port: t.proxy.peer.address.port } } : {}),
+            ...(t.proxy.sequentialForking !== undefined ? { sequentialForking: t.proxy.sequentialForking } : {}),
+          },
+        }
+      : {}),
     ...(t.pbx ? { pbx: t.pbx } : {}),
     t1Ms: t.t1,
     source: path,
@@ -120,8 +130,9 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum,
       ...(qualified ? { qualify: { user: qualified.authUser ?? qualified.user, every: QUALIFY_SECONDS } } : {}),
     },
-    // The embedded proxy routes a second domain to a proxy the lab runs beside it (the inter-domain tests).
-    ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 } } } : {}),
+    // The embedded proxy routes a second domain to a proxy the lab runs beside it (the inter-domain tests), and
+    // its config forks sequentially on request (drivers/kamailio/config.ts, route[SERIAL]).
+    ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 }, sequentialForking: true } } : {}),
     ...(shape.pbx ? { pbx: { ...shape.pbx } } : {}),
     t1Ms: lab.t1,
     source: name,

@@ -57,6 +57,11 @@ describe('target file', () => {
     expect(message).toContain('  proxy: unknown field "hops"');
   });
 
+  test('a proxy may declare that it forks sequentially on request (proxy.sequentialForking), a boolean', () => {
+    expect(loadTargetFile(file('seq.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nproxy: { sequentialForking: true }\n')).proxy).toEqual({ sequentialForking: true });
+    expect(() => loadTargetFile(file('badseq.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nproxy: { sequentialForking: "by q" }\n'))).toThrow(/proxy\.sequentialForking: /);
+  });
+
   test('YAML syntax errors give the line, and a missing file says so', () => {
     expect(() => loadTargetFile(file('syntax.yaml', 'name: x\n  address: [\n'))).toThrow(/line \d+, column \d+/);
     expect(() => loadTargetFile(join(dir, 'nope.yaml'))).toThrow(/target file .*nope\.yaml does not exist/);
@@ -69,7 +74,7 @@ describe('embedded targets and lab config', () => {
     expect(t).toMatchObject({ name: 'embedded:kamailio', kind: 'embedded', roles: ['registrar', 'proxy'], registrar: { minExpires: 60 }, t1Ms: 100 });
     expect(t.accounts.map((a) => a.user)).toEqual(['alice', 'bob', 'carol']);
     // Its other domain's proxy gets an address only when the lab starts (the lab runs it beside the target).
-    expect(t.proxy).toEqual({ peer: { domain: 'peer.sipwright.test', port: 5060 } });
+    expect(t.proxy).toEqual({ peer: { domain: 'peer.sipwright.test', port: 5060 }, sequentialForking: true });
   });
 
   test('an unknown embedded name lists the known ones', () => {
