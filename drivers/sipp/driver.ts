@@ -350,13 +350,13 @@ export class StartedSipp {
   }
 
   /**
-   * Kills SIPp outright (SIGKILL to its group), as a crashed endpoint: no BYE, no final statistics, its socket
+   * Kills SIPp outright (SIGKILL), as a crashed endpoint: no BYE, no final statistics, its socket
    * gone. Resolves once it has exited.
    */
   async crash(): Promise<SippResult> {
     if (this.proc.running) {
       this.stopRequested = true;
-      this.proc.killGroup('SIGKILL');
+      this.proc.signal('SIGKILL');
       await this.proc.exited;
     }
     return this.wait();
