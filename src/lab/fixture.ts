@@ -16,6 +16,7 @@ import { addSecrets, labelTest } from '../report/allure.js';
 import { writeMeta } from '../report/artifacts.js';
 import { reapStale } from '../runtime/process-registry.js';
 import { claimAddressBlock, type AddressBlock } from './address-block.js';
+import { Backgrounds } from './background.js';
 import { embeddedUnavailable } from './embedded.js';
 import { runEnv, type RunEnv } from './run-env.js';
 import type { LabConfig, Role } from './schema.js';
@@ -46,6 +47,12 @@ export interface LabTestOptions {
   /** Return true when the target can run the test, or the reason it can't (the test is skipped with it). */
   requires?: (plan: TargetPlan) => true | string;
   timeoutMs?: number;
+  /**
+   * Start the test as soon as the target is up and let it run while the file's other tests do (see
+   * background.ts): for exchanges that must wait out real time the RFC fixes. It has an address block and
+   * parties of its own; give it a timeoutMs that covers its whole wait.
+   */
+  background?: boolean;
 }
 
 type TestFn = (lab: Lab) => Promise<void>;
@@ -61,6 +68,8 @@ export class Lab {
   private current?: TestRun;
   private readonly parties = new Map<string, string>();
   private readonly path: string[];
+  private readonly backgrounds = new Backgrounds();
+  private ready?: Promise<void>;
 
   /**
    * @param unavailable why this (embedded) target can't run here: every test is then skipped with it, so a
@@ -196,6 +205,18 @@ export class Lab {
       test.skip(name, () => {});
       return;
     }
+    if (opts.background) {
+      this.backgrounds.add(fullName, fn);
+      test(
+        name,
+        async () => {
+          await labelTest({ suite: this.options.suite, target: this.plan.name, rfc: opts.rfc });
+          await this.backgrounds.settle(fullName);
+        },
+        opts.timeoutMs,
+      );
+      return;
+    }
     test(
       name,
       async () => {
@@ -218,17 +239,41 @@ export class Lab {
     );
   }
 
+  /** @internal Whether the file's set-up should start with the file rather than with its describe block. */
+  get hasBackground(): boolean {
+    return this.backgrounds.size > 0;
+  }
+
+  /** @internal Claims the block, starts the target and the background tests; once, whichever hook comes first. */
+  setUp(): Promise<void> {
+    this.ready ??= this.startLab();
+    return this.ready;
+  }
+
+  /** A view of this lab for a background test: the same target and accounts, its own block, parties and run. */
+  private async beginBackground(fullName: string, block: AddressBlock): Promise<{ lab: Lab; run: TestRun }> {
+    const view = Object.create(this) as Lab;
+    Object.defineProperties(view, { block: { value: block }, parties: { value: new Map<string, string>() }, current: { value: undefined, writable: true } });
+    const run = await TestRun.begin(view, fullName, () => `net ${block.cidr}`);
+    view.current = run;
+    return { lab: view, run };
+  }
+
+  private async startLab(): Promise<void> {
+    for (const e of reapStale()) process.stderr.write(`sipwright: removed leftover ${e.name} (pid ${e.pgid}) of a crashed run\n`);
+    this.block = claimAddressBlock(this.env.workerId);
+    const anyRunnable = !this.unavailable && missingRoles(this.plan, this.options.roles).length === 0;
+    if (!anyRunnable) return;
+    this.started = await startTarget(this.plan, this.block, this.labConfig);
+    if (this.options.peerParty && this.started.peer) this.startedPeer = await startPeer(this.started, this.labConfig);
+    await this.backgrounds.startAll((fullName, block) => this.beginBackground(fullName, block));
+  }
+
   /** @internal hooks registered by describeLab */
   hooks(): void {
-    beforeAll(async () => {
-      for (const e of reapStale()) process.stderr.write(`sipwright: removed leftover ${e.name} (pid ${e.pgid}) of a crashed run\n`);
-      this.block = claimAddressBlock(this.env.workerId);
-      const anyRunnable = !this.unavailable && missingRoles(this.plan, this.options.roles).length === 0;
-      if (!anyRunnable) return;
-      this.started = await startTarget(this.plan, this.block, this.labConfig);
-      if (this.options.peerParty && this.started.peer) this.startedPeer = await startPeer(this.started, this.labConfig);
-    }, 60_000);
+    beforeAll(() => this.setUp(), 60_000);
     afterAll(async () => {
+      await this.backgrounds.stopAll();
       await this.startedPeer?.stop();
       this.startedPeer = undefined;
       await this.started?.stop();
@@ -237,7 +282,8 @@ export class Lab {
     });
     beforeEach(async () => {
       const fullName = expect.getState().currentTestName ?? 'unnamed test';
-      this.current = await TestRun.begin(this, fullName);
+      if (this.backgrounds.has(fullName)) return;
+      this.current = await TestRun.begin(this, fullName, (f) => this.backgrounds.exclude(f));
     });
     afterEach(async () => {
       try {
@@ -275,12 +321,17 @@ export function describeLab(title: string, options: LabOptions, body: (lab: Lab)
   }
   for (const plan of chosen) {
     const unavailable = plan.kind === 'embedded' ? embeddedUnavailable(plan.embedded!, labConfig) : undefined;
+    const made: { lab?: Lab } = {};
     describe(plan.name, () => {
       describe(title, () => {
         const lab = new Lab(options, title, plan, labConfig, env, unavailable);
+        made.lab = lab;
         lab.hooks();
         body(lab);
       });
     });
+    // Background tests start with the file, not with their describe block: then those of every target and
+    // block in the file wait at once. A failure here is reported by the block's own hook, which awaits the same.
+    if (made.lab?.hasBackground) beforeAll(() => made.lab!.setUp().catch(() => undefined), 60_000);
   }
 }

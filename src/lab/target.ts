@@ -32,6 +32,8 @@ export interface TargetPlan {
   accounts: Account[];
   features: Record<string, string>;
   registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise'; qualify?: { user: string; every: number } };
+  /** It does RFC 4028 session timers itself, refusing intervals below minSE seconds (see SessionTimerCapsSchema). */
+  sessionTimers?: { minSE: number };
   /**
    * A proxy's declarations: `peer` is the other domain it routes, and where (the embedded one's host is set at
    * start); `sequentialForking`, that it honours Request-Disposition: sequential (ProxyCapsSchema).
@@ -81,6 +83,7 @@ export function loadTargetFile(path: string): TargetPlan {
     accounts: t.accounts,
     features: t.features,
     registrar: t.registrar,
+    ...(t.sessionTimers ? { sessionTimers: t.sessionTimers } : {}),
     ...(t.proxy
       ? {
           proxy: {
@@ -96,14 +99,16 @@ export function loadTargetFile(path: string): TargetPlan {
 }
 
 /** What each embedded system is: the roles it plays and the features its config provides. */
-const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string>; belowMinimum: 'reject' | 'raise'; pbx?: TargetPlan['pbx'] }> = {
+const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string>; belowMinimum: 'reject' | 'raise'; pbx?: TargetPlan['pbx']; sessionTimers?: TargetPlan['sessionTimers'] }> = {
   // A registrar and a record-routing proxy: the suites about proxies and the RFC 3261 UA core.
   'embedded:kamailio': { roles: ['registrar', 'proxy'], features: {}, belowMinimum: 'reject' },
   // A registrar and a B2BUA (PBX): two dialogs per call, its own features reached by extension. Its registrar
   // grants the minimum for a too brief expiry rather than answering 423 (measured on Asterisk 22).
   // Its PJSIP first retransmits an un-PRACKed reliable provisional after 2·T1, then 4·T1 … (sip_100rel.c,
   // measured on Asterisk 22), where RFC 3262 §3 starts at T1.
-  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise', pbx: { reliableRetransmitFromT1: 2 } },
+  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise', pbx: { reliableRetransmitFromT1: 2 },
+    // Asterisk's own session timers, at its defaults (timers=yes, Min-SE 90 s).
+    sessionTimers: { minSE: 90 } },
 };
 
 /** The embedded PBX qualifies the third account's bindings (the suites register the first two all the time). */
@@ -134,6 +139,7 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     // its config forks sequentially on request (drivers/kamailio/config.ts, route[SERIAL]).
     ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 }, sequentialForking: true } } : {}),
     ...(shape.pbx ? { pbx: { ...shape.pbx } } : {}),
+    ...(shape.sessionTimers ? { sessionTimers: { ...shape.sessionTimers } } : {}),
     t1Ms: lab.t1,
     source: name,
   };

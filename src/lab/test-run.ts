@@ -45,14 +45,15 @@ export class TestRun {
     this.peerLogStart = lab.options.peerParty && lab.target.peer ? lab.peer.logs().length : 0;
   }
 
-  static async begin(lab: Lab, fullName: string): Promise<TestRun> {
+  /** `narrow` adjusts the capture filter (a background test keeps to its own block, the others leave it out). */
+  static async begin(lab: Lab, fullName: string, narrow: (filter: string) => string = (f) => f): Promise<TestRun> {
     const run = new TestRun(lab, fullName);
     const block = lab.addresses;
     const t = lab.target;
     // The target, and the other domain's proxy, may live outside the block (a target file names them).
     const outside = [t.host, t.peer?.host].filter((h): h is string => !!h && !h.startsWith(block.cidr.replace(/0\/24$/, '')));
     const filter = [`net ${block.cidr}`, ...[...new Set(outside)].map((h) => `host ${h}`)].join(' or ');
-    run.capture = await LiveCapture.start({ file: run.pcap, filter, markerAddress: block.host(254), name: `capture of "${fullName}"` });
+    run.capture = await LiveCapture.start({ file: run.pcap, filter: narrow(filter), markerAddress: block.host(254), name: `capture of "${fullName}"` });
     return run;
   }
 
@@ -112,6 +113,17 @@ export class TestRun {
   finish(): Promise<void> {
     this.finished ??= this.doFinish();
     return this.finished;
+  }
+
+  /**
+   * For a run jest never reported (a background test left out by a name filter): stops the capture and undoes
+   * what the test left on the target, without evidence or verdict. A no-op once finished.
+   */
+  async abandon(): Promise<void> {
+    if (this.finished) return;
+    this.finished = Promise.resolve();
+    await this.capture?.stop().catch(() => undefined);
+    for (const fn of this.cleanups) await fn().catch(() => undefined);
   }
 
   /** For afterEach: finishes a test whose body never got to (a timeout); a no-op otherwise. */
