@@ -62,6 +62,14 @@ describe('target file', () => {
     expect(() => loadTargetFile(file('badseq.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nproxy: { sequentialForking: "by q" }\n'))).toThrow(/proxy\.sequentialForking: /);
   });
 
+  test('a PBX may declare after how many T1 it first retransmits a reliable provisional (pbx.reliableRetransmitFromT1); embedded:asterisk declares 2', () => {
+    expect(loadTargetFile(file('rel.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\npbx: { reliableRetransmitFromT1: 2 }\n')).pbx).toEqual({ reliableRetransmitFromT1: 2 });
+    expect(loadTargetFile(file('norel.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\n')).pbx).toBeUndefined();
+    expect(() => loadTargetFile(file('badrel.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\npbx: { reliableRetransmitFromT1: 0.5 }\n'))).toThrow(/pbx\.reliableRetransmitFromT1: /);
+    expect(resolveTarget('embedded:asterisk', loadLabConfig()).pbx).toEqual({ reliableRetransmitFromT1: 2 });
+    expect(resolveTarget('embedded:kamailio', loadLabConfig()).pbx).toBeUndefined();
+  });
+
   test('YAML syntax errors give the line, and a missing file says so', () => {
     expect(() => loadTargetFile(file('syntax.yaml', 'name: x\n  address: [\n'))).toThrow(/line \d+, column \d+/);
     expect(() => loadTargetFile(join(dir, 'nope.yaml'))).toThrow(/target file .*nope\.yaml does not exist/);
