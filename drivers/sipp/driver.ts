@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
+import { imageTag } from '../../src/runtime/images/recipe.js';
 import type { RuntimeKind } from '../../src/runtime/kind.js';
 import { spawnNative } from '../../src/runtime/native.js';
 import { buildArgs, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
@@ -242,7 +243,8 @@ export class Sipp {
     const callIdPrefix = `sipwright-${randomBytes(6).toString('hex')}`;
     const args = buildArgs(o, files, callIdPrefix, controlPort);
     const command = displayCommand(runtime === 'native' ? o.binary : 'sipp', args, secrets);
-    writeFileSync(files.command, `${command}\n`);
+    // The attachment says where it ran: the same command means SIPp 3.6 natively and 3.8 in the image.
+    writeFileSync(files.command, `${runtime === 'container' ? `# in the container ${imageTag('sipp')} (host network, files at their host paths)\n` : ''}${command}\n`);
     const cwd = this.source.kind === 'file' ? dirname(this.source.path) : dir;
     const name = `sipp ${this.name}@${o.localIp}:${o.localPort}`;
     const startedAt = Date.now();
