@@ -108,6 +108,20 @@ describe('sipwright analyze', () => {
   });
 });
 
+describe('sipwright run over TLS', () => {
+  test('is refused before anything starts (exit 2), saying why: TLS hides from the capture what the verdicts read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipwright-cli-tls-'));
+    const target = join(dir, 'tls.yaml');
+    writeFileSync(target, 'name: tls-pbx\naddress: 127.0.0.77:5061\ntransport: tls\nroles: [registrar]\n');
+    const flag = await run('run', '--target', 'embedded:asterisk', '--suite', 'registration', '--transport', 'tls', '--no-allure', '--report', join(dir, 'r1'));
+    const declared = await run('run', '--target', target, '--suite', 'registration', '--no-allure', '--report', join(dir, 'r2'));
+    expect([flag.code, declared.code]).toEqual([2, 2]);
+    expect(flag.err).toMatch(/--transport tls: the suites' verdicts come from the capture, and TLS hides the SIP messages in it/);
+    expect(declared.err).toMatch(/target tls-pbx declares transport tls: the suites' verdicts come from the capture/);
+    expect(readdirSync(dir).sort()).toEqual(['tls.yaml']);
+  });
+});
+
 describe('sipwright check-message', () => {
   test('a valid torture message exits 0', async () => {
     const r = await run('check-message', join(RFC4475, 'wsinv.dat'));
