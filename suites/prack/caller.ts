@@ -102,10 +102,10 @@ export function reliableCaller(o: ReliableCallOptions): ScenarioBuilder {
   const cseq = sendInvite(s, p, o);
   // rrs: the provisional's Record-Route and Contact make the early dialog's route set and remote target.
   s.recv({ response: 180, optional: true, rrs: true, response_txn: 'invite', actions: [RSEQ('rseq')], next: 'provisional' });
-  s.recv({ response: 183, rrs: true, response_txn: 'invite', actions: [RSEQ('rseq')] });
+  const patience = Math.max(2000, 32 * o.t1Ms);
+  s.recv({ response: 183, rrs: true, response_txn: 'invite', actions: [RSEQ('rseq')], timeout: patience, ontimeout: 'end' });
   s.label('provisional');
   if (o.prackAfterMs) s.pause(o.prackAfterMs);
-  const patience = Math.max(2000, 32 * o.t1Ms);
   s.send(inDialog(p, 'PRACK', cseq + 1, [`RAck: [$rseq] ${cseq} INVITE`]), { retrans: o.t1Ms, start_txn: 'prack' });
   // A UAS holding its 2xx until the PRACK may send it before the PRACK's own 200 (PJSIP does): ACK it first.
   s.recv({ response: 200, optional: true, response_txn: 'invite', next: 'answered-first' });
@@ -151,6 +151,7 @@ export function requiringCaller(o: CallerOptions): ScenarioBuilder {
 export function forkedCallerThenCancel(o: CallerOptions): ScenarioBuilder {
   const p = party(o);
   const s = scenario(o.name ?? 'forked-prack-cancel');
+  const patience = Math.max(2000, 32 * o.t1Ms);
   sendInvite(s, p, o);
   const early = (n: number): Action[] => [
     RSEQ(`rseq${n}`),
@@ -161,25 +162,31 @@ export function forkedCallerThenCancel(o: CallerOptions): ScenarioBuilder {
     response: 183,
     rrs: true,
     response_txn: 'invite',
+    timeout: patience,
+    ontimeout: 'end',
     // The INVITE's own Via, as the proxy returns it, for the CANCEL (same branch, RFC 3261 §9.1).
     actions: [...early(1), { ereg: { regexp: '.*', search_in: 'hdr', header: 'Via:', assign_to: 'invite_via', check_it: true } }],
   });
   s.send(inDialog(p, 'PRACK', 2, ['RAck: [$rseq1] 1 INVITE'], undefined, '[$target1]', 'To:[$to1]'), { retrans: o.t1Ms, start_txn: 'prack1' });
-  s.recv({ response: 200, response_txn: 'prack1' });
+  s.recv({ response: 200, response_txn: 'prack1', timeout: patience, ontimeout: 'give-up' });
   s.label('second');
   s.recv({
     response: 183,
     response_txn: 'invite',
+    timeout: patience,
+    ontimeout: 'give-up',
     actions: [...early(2), { strcmp: { assign_to: 'to_cmp', variable: 'to2', variable2: 'to1' } }, { test: { assign_to: 'same_branch', variable: 'to_cmp', compare: 'equal', value: 0 } }],
     next: 'second',
     test: 'same_branch',
   });
   // Each early dialog numbers its own requests from the INVITE's CSeq (RFC 3261 §12.1.2): 2 again, not 3.
   s.send(inDialog(p, 'PRACK', 2, ['RAck: [$rseq2] 1 INVITE'], undefined, '[$target2]', 'To:[$to2]'), { retrans: o.t1Ms, start_txn: 'prack2' });
-  s.recv({ response: 200, response_txn: 'prack2' });
+  s.recv({ response: 200, response_txn: 'prack2', timeout: patience, ontimeout: 'give-up' });
+  // Also where a PRACK went unanswered: the call is given up, and the branches still have to be CANCELled.
+  s.label('give-up');
   s.send(message([`CANCEL ${p.uri} SIP/2.0`, 'Via:[$invite_via]', 'Max-Forwards: 70', p.from, p.to, 'Call-ID: [call_id]', 'CSeq: 1 CANCEL']), { retrans: o.t1Ms, start_txn: 'cancel' });
-  s.recv({ response: 200, response_txn: 'cancel' });
-  s.recv({ response: 487, response_txn: 'invite', timeout: Math.max(2000, 32 * o.t1Ms), ontimeout: 'end' });
+  s.recv({ response: 200, response_txn: 'cancel', timeout: patience, ontimeout: 'end' });
+  s.recv({ response: 487, response_txn: 'invite', timeout: patience, ontimeout: 'end' });
   s.send(message([`ACK ${p.uri} SIP/2.0`, 'Via:[$invite_via]', 'Max-Forwards: 70', p.from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK']), { ack_txn: 'invite' });
   s.label('end');
   return s;
