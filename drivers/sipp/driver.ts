@@ -14,11 +14,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import type { RuntimeKind } from '../../src/runtime/kind.js';
-import { spawnNative } from '../../src/runtime/native.js';
+import { EnvironmentError, spawnNative } from '../../src/runtime/native.js';
 import { buildArgs, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
 import { waitUntilBound } from './readiness.js';
 import { buildResult, describeResult, type SippResult } from './result.js';
-import { chooseRuntime, containerSipp, mountsFor, nativeSipp, pathArguments, type SippProcess } from './runtime.js';
+import { chooseRuntime, containerSipp, mountsFor, nativeSipp, pathArguments, whyNotNative, type SippProcess } from './runtime.js';
 import { ScenarioBuilder } from './scenario.js';
 
 export const SIPP_INSTALL_HINT = 'apt-get install sip-tester (as root), or run `sipwright doctor`';
@@ -255,7 +255,12 @@ export class Sipp {
       // Whatever SIPp reads (the scenario's folder, TLS and injection files, paths given with withArgs) and the
       // folder it writes its traces to, at the same paths: the arguments stay exactly as natively.
       const readable = [cwd, ...Object.values(o.tls ?? {}), ...o.injectionFiles, ...pathArguments(o.extraArgs)];
-      proc = await containerSipp({ name, args, cwd, mounts: mountsFor([dir], readable), secrets });
+      try {
+        proc = await containerSipp({ name, args, cwd, mounts: mountsFor([dir], readable), secrets });
+      } catch (e) {
+        if (e instanceof EnvironmentError && this.runtime === 'auto') throw new EnvironmentError(`SIPp ${this.name}: ${whyNotNative(o.binary, o.transport)}, and its container can't run: ${e.message}`);
+        throw e;
+      }
     }
     const ctx = { xml, command, files, secrets, startedAt, timeoutMs: o.timeoutMs, runtime };
     const started = new StartedSipp(proc, ctx, o.localIp, o.localPort, o.transport);

@@ -52,6 +52,13 @@ export function lacks(caps: SippCapabilities, transport: SippTransport): string 
 
 export const SIPP_IMAGE_HINT = 'sipwright images build --only sipp';
 
+/** Why `auto` did not run SIPp natively, for the error when the container can't run either. */
+export function whyNotNative(binary: string, transport: SippTransport, probe = nativeCapabilities): string {
+  const caps = probe(binary);
+  if (!caps) return `${binary} is not installed (apt-get install sip-tester)`;
+  return `the installed SIPp ${caps.version} has no ${lacks(caps, transport) ?? 'use here'}`;
+}
+
 /**
  * The runtime for one run. `auto`: native when the binary is installed and can do the transport, the
  * container otherwise. `native` with a binary that can't do it is an environment error that says so.

@@ -18,7 +18,7 @@ import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-b
 import { ownerLabel, RUN_LABEL } from '../../../src/runtime/container.js';
 import { imageExists } from '../../../src/runtime/images/build.js';
 import { imageTag } from '../../../src/runtime/images/recipe.js';
-import { which } from '../../../src/runtime/native.js';
+import { EnvironmentError, which } from '../../../src/runtime/native.js';
 import { Trace } from '../../../src/trace/trace.js';
 import { LONG, ROOT, runSuite, type SummaryTest } from '../../suites/support.js';
 import { sippProcessesIn } from './support.js';
@@ -94,7 +94,8 @@ d(`SIPp in the container (${skipReason ?? TAG}) gives what the native SIPp gives
     expect(ourContainers()).toEqual([]);
   });
 
-  const sipp = (s: ConstructorParameters<typeof Sipp>[0], rt: Runtime) => new Sipp(s).withRuntime(rt).withTimeout(4000).withT1(100).withLogDir(join(dir, rt));
+  // A generous -timeout: a UAS counts it from its own start, and on a busy machine the UAC's container can take seconds to start.
+  const sipp = (s: ConstructorParameters<typeof Sipp>[0], rt: Runtime) => new Sipp(s).withRuntime(rt).withTimeout(12_000).withT1(100).withLogDir(join(dir, rt));
 
   /** A UAS in the background and a UAC against it, both in `rt`: both results. */
   async function call(rt: Runtime, uasScenarioOf = uasScenario()) {
@@ -106,7 +107,8 @@ d(`SIPp in the container (${skipReason ?? TAG}) gives what the native SIPp gives
     const sockets = boundSockets(uas.pid);
     expect({ wildcard: sockets.filter((x) => x.wildcard), atLeastSipAndControl: sockets.length >= 2 }).toEqual({ wildcard: [], atLeastSipAndControl: true });
     const uac = await sipp(uacCallScenario(), rt).withLocal(alice).withRemote(uas.hostPort).run();
-    return { alice, bob, uac, uas: uas.running ? await uas.stop() : await uas.wait() };
+    // The UAS ends by itself once its one call is over (its -timeout bounds the wait).
+    return { alice, bob, uac, uas: await uas.wait() };
   }
 
   test('a call: UAS started in the background (ready once bound), UAC in the foreground; results alike, and the wire shows the call', async () => {
@@ -245,6 +247,24 @@ Content-Length: 0`);
     expect(r).toMatchObject({ ok: false, outcome: 'stopped', stopped: true, runtime: 'container', watchdogKilled: false });
     expect(existsSync(r.files.screen)).toBe(true);
     expect(r.stats.messages.map((m) => `${m.direction}:${m.label}:${m.messages}`)[0]).toBe('received:INVITE:0');
+    expect(ourContainers()).toEqual([]);
+  });
+
+  test('no native SIPp and no image: an environment error that names both ways out', async () => {
+    // A sipp recipe of its own gives a tag no image has.
+    const docker = join(dir, 'docker');
+    mkdirSync(join(docker, 'sipp'), { recursive: true });
+    writeFileSync(join(docker, 'sipp', 'recipe.json'), JSON.stringify({ suite: 'sid', packages: ['sip-tester', 'less'], cmd: ['sipp', '-v'] }));
+    const before = process.env.SIPWRIGHT_DOCKER_DIR;
+    process.env.SIPWRIGHT_DOCKER_DIR = docker;
+    try {
+      const e = await new Sipp(uasScenario()).withBinary('sipp-not-installed-here').withLocal(block.allocateHost()).withTimeout(2000).withLogDir(dir).run().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(EnvironmentError);
+      expect((e as Error).message).toMatch(/sipp-not-installed-here is not installed \(apt-get install sip-tester\), and its container can't run: .*image sipwright\/sipp:\w+ .*sipwright images build --only sipp/);
+    } finally {
+      if (before === undefined) delete process.env.SIPWRIGHT_DOCKER_DIR;
+      else process.env.SIPWRIGHT_DOCKER_DIR = before;
+    }
     expect(ourContainers()).toEqual([]);
   });
 
