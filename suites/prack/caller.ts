@@ -56,13 +56,15 @@ function sendInvite(s: ScenarioBuilder, p: Party, o: CallerOptions): number {
     s.recv({ response: 100, optional: true, response_txn: 'invite' });
     return 1;
   }
-  s.send(invite(p, o, 1, false));
-  s.recv({ response: 100, optional: true });
-  s.recv({ response: 401, optional: true, auth: true, next: 'challenged' });
-  s.recv({ response: 407, auth: true });
+  // A transaction of its own: a retransmitted challenge arriving after the retry is ACKed again by SIPp
+  // instead of being taken for a message out of place (a slow PBX answers the INVITE and its retransmission).
+  s.send(invite(p, o, 1, false), { start_txn: 'challenged' });
+  s.recv({ response: 100, optional: true, response_txn: 'challenged' });
+  s.recv({ response: 401, optional: true, auth: true, response_txn: 'challenged', next: 'challenged' });
+  s.recv({ response: 407, auth: true, response_txn: 'challenged' });
   s.label('challenged');
   // The ACK of a non-2xx final response is hop-by-hop, on the INVITE's branch (RFC 3261 §17.1.1.3).
-  s.send(message([`ACK ${p.uri} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', p.from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK']));
+  s.send(message([`ACK ${p.uri} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', p.from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK']), { ack_txn: 'challenged' });
   s.send(invite(p, o, 2, true), { start_txn: 'invite' });
   s.recv({ response: 100, optional: true, response_txn: 'invite' });
   return 2;

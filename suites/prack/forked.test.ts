@@ -7,7 +7,7 @@
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
 import { BRANCHES, forkedCallCancelled } from './parties.js';
-import { inDialog, reliableProvisional, requires100rel } from './wire.js';
+import { TAG_100REL, inDialog, reliableProvisional } from './wire.js';
 
 describeLab('PRACK and CANCEL in a forked call (RFC 3262 §4, RFC 3261 §16.10)', { suite: 'prack', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   lab.test('each branch\'s reliable 183 is PRACKed in its own early dialog, then alice\'s CANCEL reaches every branch — RFC 3262 §4, RFC 3261 §16.10', { rfc: ['RFC 3262 §4', 'RFC 3261 §16.10', 'RFC 3261 §9.2'] }, async () => {
@@ -23,7 +23,7 @@ describeLab('PRACK and CANCEL in a forked call (RFC 3262 §4, RFC 3261 §16.10)'
       tags.add(sent.message.toTag);
       // The 183 reaches alice in its own early dialog, and her PRACK names that dialog and that 183.
       const relayed = reliableProvisional(trace, 'proxy', 'alice', sent.message.toTag);
-      expect(requires100rel(relayed)).toBe(true);
+      expect(relayed).toHaveHeader('Require', TAG_100REL);
       const prack = inDialog(trace, 'PRACK', 'alice', 'proxy', sent.message.toTag);
       expect(prack.message.rack).toEqual({ rseq: relayed.message.rseq, cseq: invite.message.cseq!.seq, method: 'INVITE' });
       expect(prack.message.kind === 'request' ? prack.message.uri?.raw : undefined).toBe(relayed.message.contacts[0]?.uriText.replace(/^<|>$/g, ''));

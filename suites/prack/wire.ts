@@ -2,6 +2,8 @@
 import { expect } from '@jest/globals';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
 
+/** The option tag in Require or Supported (a list, any case). */
+export const TAG_100REL = /(^|[\s,])100rel([\s,]|$)/i;
 export const requires100rel = (m: TraceMessage) => m.message.optionTags('require').some((t) => t.toLowerCase() === '100rel');
 export const supports100rel = (m: TraceMessage) => m.message.optionTags('supported').some((t) => t.toLowerCase() === '100rel');
 export const isInvite = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
