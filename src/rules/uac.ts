@@ -84,9 +84,16 @@ const uac05 = rule('UAC-05', 'MUST', 'RFC 3261 §8.1.1.2, §10.2', 'An out-of-di
 
 const uac06 = rule('UAC-06', 'SHOULD', 'RFC 3261 §8.1.1.6', 'Max-Forwards starts at 70', (trace) => {
   const out: Finding[] = [];
+  // A CANCEL (§9.1) and the ACK of a non-2xx (§17.1.1.3) are built by the transaction from its INVITE: a proxy's
+  // own CANCEL or ACK carries the Max-Forwards of the INVITE it forwarded. That INVITE is judged, not its copy.
+  const invites = memo(trace, 'uac:invites-by-branch', () => new Map(requests(trace).filter((m) => m.method === 'INVITE').map((m) => [`${m.message.branch}|${epText(m.src)}`, m] as const)));
   for (const m of requests(trace)) {
     if (!fromOriginator(m)) continue;
     const mf = m.message.maxForwards;
+    if (m.method === 'CANCEL' || m.method === 'ACK') {
+      const inv = invites.get(`${m.message.branch}|${epText(m.src)}`);
+      if (inv && inv.index < m.index && inv.message.maxForwards === mf) continue;
+    }
     if (mf !== undefined && mf !== 70) out.push(finding(uac06, `${m.method} from ${m.from} (first hop) has Max-Forwards ${mf}, expected 70`, m.index));
   }
   return out;

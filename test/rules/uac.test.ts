@@ -18,6 +18,10 @@ describe('UAC rules', () => {
   pair('UAC-04', ['an INVITE without From tag', () => flow().invite('alice', 'bob', { fromTag: null }).trace(), 0], ['a tagged From', () => flow().invite('alice', 'bob', { fromTag: 'a84b4c76e66710' }).trace()]);
   pair('UAC-05', ['a REGISTER with a To tag', () => flow().register('alice', 'registrar', { toTag: 'x1' }).trace(), 0], ['a REGISTER without', () => flow().register('alice').trace()]);
   pair('UAC-06', ['Max-Forwards 10 from the UA', () => flow().invite('alice', 'bob', { maxForwards: 10 }).trace(), 0], ['Max-Forwards 70', () => flow().invite('alice', 'bob').trace()]);
+  // A proxy's own CANCEL is built from the INVITE it forwarded, Max-Forwards included.
+  const proxyCancel = (mf: number) => flow().invite('alice', 'proxy', { uri: 'sip:bob@bob.test' }).forward('bob').reply(180, { toTag: 'bobtag11' })
+    .cancel({ edit: (t) => t.replace('Max-Forwards: 70', `Max-Forwards: ${mf}`) }).trace();
+  pair('UAC-06', ['a proxy CANCEL with a Max-Forwards of its own', () => proxyCancel(10), 3], ['a proxy CANCEL with its INVITE\'s Max-Forwards 69', () => proxyCancel(69)]);
   pair('UAC-07', ['an INVITE without Contact', () => flow().invite('alice', 'bob', { contact: null }).trace(), 0], ['one SIP Contact', () => flow().invite('alice', 'bob').trace()]);
   pair('UAC-08', ['a second dialog under the same Call-ID', () => flow().invite('alice', 'bob', { callId: 'same', fromTag: 'tagone111' }).reply(180).invite('alice', 'bob', { callId: 'same', fromTag: 'tagtwo222' }).trace(), 2],
     ['a new Call-ID for the second dialog', () => flow().invite('alice', 'bob', { callId: 'one', fromTag: 'tagone111' }).reply(180).invite('alice', 'bob', { callId: 'two', fromTag: 'tagtwo222' }).trace()]);
