@@ -94,6 +94,7 @@ d('calls suite through `sipwright run`', () => {
     ['sdp-mangled', /relays the offer and the answer byte for byte/],
     ['cancel-not-forwarded', /CANCEL before answer: 200 to the CANCEL/],
     ['foreign-not-record-routed', /both proxies record-route/],
+    ['foreign-uri-rewritten', /the Request-URI crosses proxyA unchanged/],
     ['sdp-direction-stripped', /hold with sendonly then resume with sendrecv/],
     ['sdp-version-frozen', /hold with inactive then resume with sendrecv/],
     ['bye-answered-by-proxy', /the callee crashes after the ACK/],
