@@ -237,27 +237,31 @@ export function uacCallScenario(o: UacOptions = {}): ScenarioBuilder {
       o.sdp ?? true,
     );
   const s = scenario(o.name ?? 'uac-call');
-  s.send(invite(1, false), { start_rtd: true });
-  s.recv({ response: 100, optional: true });
+  // With auth, each INVITE is a SIPp transaction of its own: a slow PBX answers the INVITE and its
+  // retransmission with two challenges, and the second, arriving after the retry, is then ACKed again by SIPp
+  // instead of being taken for a message out of place (which aborted the call).
+  const txn = o.auth ? 'invite' : undefined;
+  s.send(invite(1, false), { start_rtd: true, ...(o.auth ? { start_txn: 'challenged' } : {}) });
+  s.recv({ response: 100, optional: true, ...(o.auth ? { response_txn: 'challenged' } : {}) });
   let cseq = 1;
   if (o.auth) {
-    s.recv({ response: 401, optional: true, auth: true, next: 'challenged' });
-    s.recv({ response: 407, auth: true });
+    s.recv({ response: 401, optional: true, auth: true, response_txn: 'challenged', next: 'challenged' });
+    s.recv({ response: 407, auth: true, response_txn: 'challenged' });
     s.label('challenged');
     // The ACK of a non-2xx final response is hop-by-hop, on the INVITE's branch, with the response's To tag.
-    s.send(withBody([`ACK sip:${to}@${domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK'], false));
-    s.send(invite(2, true));
-    s.recv({ response: 100, optional: true });
+    s.send(withBody([`ACK sip:${to}@${domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK'], false), { ack_txn: 'challenged' });
+    s.send(invite(2, true), { start_txn: 'invite' });
+    s.recv({ response: 100, optional: true, response_txn: txn });
     cseq = 2;
   }
-  s.recv({ response: 180, optional: true });
-  s.recv({ response: 183, optional: true });
+  s.recv({ response: 180, optional: true, response_txn: txn });
+  s.recv({ response: 183, optional: true, response_txn: txn });
   // rrs: the 200's Record-Route (reversed, as a UAC must) becomes [routes], its Contact [next_url].
-  s.recv({ response: 200, rrs: true, rtd: true });
+  s.recv({ response: 200, rrs: true, rtd: true, response_txn: txn });
   const inDialog = (method: string, n: number) =>
     withBody([`${method} [next_url] SIP/2.0`, `Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport`, '[routes]', ...common, `CSeq: ${n} ${method}`], false);
   // CSeq of the ACK is the INVITE's: after a challenge [cseq] would not say which INVITE was answered.
-  s.send(inDialog('ACK', cseq));
+  s.send(inDialog('ACK', cseq), txn ? { ack_txn: txn } : {});
   if (o.hangup === 'remote') {
     s.recv({ request: 'BYE', timeout: o.byeTimeoutMs ?? 10_000 });
     s.send(withBody(['SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', '[last_To:]', '[last_Call-ID:]', '[last_CSeq:]', `Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>`], false));
