@@ -181,7 +181,8 @@ export function uasScenario(o: UasOptions = {}): ScenarioBuilder {
     s.recv({ response: 200 });
   } else {
     s.recv({ request: 'BYE' });
-    s.send(reply('200 OK', false));
+    // The BYE's To already carries our tag: echoed as it is, not tagged a second time.
+    s.send(withBody(['SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', '[last_To:]', '[last_Call-ID:]', '[last_CSeq:]'], false));
   }
   return s;
 }

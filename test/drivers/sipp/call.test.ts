@@ -86,6 +86,10 @@ describe('SIPp calls on loopback (real SIPp)', () => {
     ]);
     // -cid_str makes the Call-ID unique per run, not SIPp's pid-based default.
     expect(trace.messages[0].message.get('call-id')).toMatch(/^sipwright-[0-9a-f]{12}-1@/);
+    // The 200 to the BYE echoes the BYE's To, whose tag is already bob's: one tag, not two.
+    const byeOk = trace.messages[trace.messages.length - 1].message;
+    expect(byeOk.get('to')!.match(/;tag=/g)).toHaveLength(1);
+    expect(byeOk.toTag).toBe(trace.messages.find((m) => m.message.kind === 'response' && m.message.status === 200)!.message.toTag);
   });
 
   test('the same call over TCP (t1)', async () => {
