@@ -50,7 +50,8 @@ export interface LabTestOptions {
   /**
    * Start the test as soon as the target is up and let it run while the file's other tests do (see
    * background.ts): for exchanges that must wait out real time the RFC fixes. It has an address block and
-   * parties of its own; give it a timeoutMs that covers its whole wait.
+   * parties of its own, so its body must use the lab it is given, not the one describeLab handed the file;
+   * give it a timeoutMs that covers its whole wait.
    */
   background?: boolean;
 }
