@@ -490,7 +490,8 @@ function credentials(m: TraceMessage): string[] {
   const out: string[] = [];
   for (const h of ['authorization', 'proxy-authorization']) {
     for (const v of m.message.getAll(h)) {
-      const p = (n: string) => new RegExp(`${n}\\s*=\\s*"?([^",]*)"?`, 'i').exec(v)?.[1] ?? '';
+      // A whole parameter name: "nonce" must not be read out of "cnonce", which a UA changes per request.
+      const p = (n: string) => new RegExp(`(?:^|[\\s,])${n}\\s*=\\s*"?([^",]*)"?`, 'i').exec(v)?.[1] ?? '';
       out.push(`${h}:${p('realm')}:${p('username')}:${p('nonce')}`);
     }
   }

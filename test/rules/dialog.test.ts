@@ -1,5 +1,5 @@
 import { flow } from '../support/flow.js';
-import { pair } from '../support/rules.js';
+import { findings, pair } from '../support/rules.js';
 import { cleanProxiedCall } from './baseline.test.js';
 
 const call = () => flow().invite('alice', 'bob', { fromTag: 'alicetag1', branch: 'z9hG4bKinvite1' }).reply(180, { toTag: 'bobtag11' }).reply(200, { to: 0 }).ack();
@@ -34,4 +34,11 @@ describe('DLG rules', () => {
   const auth = 'Digest username="alice", realm="r", nonce="n", uri="sip:bob@bob.test", response="0123456789abcdef0123456789abcdef"';
   pair('DLG-16', ['an ACK without the INVITE\'s credentials', () => flow().invite('alice', 'bob', { headers: { 'Proxy-Authorization': auth } }).reply(200).ack().trace(), 2],
     ['an ACK with them', () => flow().invite('alice', 'bob', { headers: { 'Proxy-Authorization': auth } }).reply(200).ack({ headers: { 'Proxy-Authorization': auth } }).trace()]);
+  test('DLG-16 compares the nonce, not the cnonce a UA picks afresh for the ACK (SIPp writes cnonce first)', () => {
+    const digest = (cnonce: string) => `Digest username="alice",realm="r",cnonce="${cnonce}",nc=00000001,qop=auth,uri="sip:bob@bob.test",nonce="n",response="0123456789abcdef0123456789abcdef"`;
+    const same = flow().invite('alice', 'bob', { headers: { Authorization: digest('11111111') } }).reply(200).ack({ headers: { Authorization: digest('22222222') } }).trace();
+    expect(findings(same, 'DLG-16')).toEqual([]);
+    const other = flow().invite('alice', 'bob', { headers: { Authorization: digest('11111111') } }).reply(200).ack({ headers: { Authorization: digest('11111111').replace('nonce="n"', 'nonce="m"') } }).trace();
+    expect(findings(other, 'DLG-16')).toHaveLength(1);
+  });
 });
