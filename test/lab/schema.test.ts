@@ -70,6 +70,15 @@ describe('target file', () => {
     expect(resolveTarget('embedded:kamailio', loadLabConfig()).pbx).toBeUndefined();
   });
 
+  test('a PBX doing RFC 4028 itself declares sessionTimers with its Min-SE (90 s by default, never below); embedded:asterisk declares 90', () => {
+    expect(loadTargetFile(file('st.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\nsessionTimers: { minSE: 120 }\n')).sessionTimers).toEqual({ minSE: 120 });
+    expect(loadTargetFile(file('stdef.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\nsessionTimers: {}\n')).sessionTimers).toEqual({ minSE: 90 });
+    expect(loadTargetFile(file('nost.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\n')).sessionTimers).toBeUndefined();
+    expect(() => loadTargetFile(file('badst.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\nsessionTimers: { minSE: 60 }\n'))).toThrow(/sessionTimers\.minSE: RFC 4028 §5: at least 90 seconds/);
+    expect(resolveTarget('embedded:asterisk', loadLabConfig()).sessionTimers).toEqual({ minSE: 90 });
+    expect(resolveTarget('embedded:kamailio', loadLabConfig()).sessionTimers).toBeUndefined();
+  });
+
   test('YAML syntax errors give the line, and a missing file says so', () => {
     expect(() => loadTargetFile(file('syntax.yaml', 'name: x\n  address: [\n'))).toThrow(/line \d+, column \d+/);
     expect(() => loadTargetFile(join(dir, 'nope.yaml'))).toThrow(/target file .*nope\.yaml does not exist/);
