@@ -2,10 +2,10 @@
  * Background tests: some behaviour can only be seen after a real-time wait the RFC fixes (RFC 4028's session
  * interval is at least 90 s, so a refresh comes at 45 s and a lapsed session ends at 60 s). Run one after the
  * other, such tests would make a suite last the sum of its waits. A background test starts as soon as the
- * target is up and runs while the file's other tests do; jest reports it in its place, where the test only
- * waits for what is left of it. It gets an address block of its own, so its parties don't meet the other
- * tests' (a registrar would fork their calls to each other) and its capture sees its own exchange only,
- * while every other test's capture leaves that block out.
+ * target is up and runs while the file's other tests do; jest reports it at the end of its describe block,
+ * where the test only waits for what is left of it. It gets an address block of its own, so its parties
+ * don't meet the other tests' (a registrar would fork their calls to each other) and its capture sees its
+ * own exchange only, while every other test's capture leaves that block out.
  */
 import { claimAddressBlock, type AddressBlock } from './address-block.js';
 import type { Lab } from './fixture.js';

@@ -49,7 +49,8 @@ export interface LabTestOptions {
   timeoutMs?: number;
   /**
    * Start the test as soon as the target is up and let it run while the file's other tests do (see
-   * background.ts): for exchanges that must wait out real time the RFC fixes. It has an address block and
+   * background.ts): for exchanges that must wait out real time the RFC fixes. jest reports it after the other
+   * tests of its describe block, wherever it is written among them. It has an address block and
    * parties of its own, so its body must use the lab it is given, not the one describeLab handed the file;
    * give it a timeoutMs that covers its whole wait.
    */
@@ -70,6 +71,7 @@ export class Lab {
   private readonly parties = new Map<string, string>();
   private readonly path: string[];
   private readonly backgrounds = new Backgrounds();
+  private pendingBackground: Array<() => void> = [];
   private ready?: Promise<void>;
 
   /**
@@ -178,12 +180,24 @@ export class Lab {
   describe(title: string, fn: () => void): void {
     describe(title, () => {
       this.path.push(title);
+      const outer = this.pendingBackground;
+      this.pendingBackground = [];
       try {
         fn();
+        this.registerBackground();
       } finally {
+        this.pendingBackground = outer;
         this.path.pop();
       }
     });
+  }
+
+  /**
+   * @internal Gives jest the block's background tests, at the end of it: jest runs a block's tests in order,
+   * and one that waits for a background test would hold up every test after it.
+   */
+  registerBackground(): void {
+    for (const register of this.pendingBackground.splice(0)) register();
   }
 
   test(name: string, fn: TestFn): void;
@@ -208,13 +222,15 @@ export class Lab {
     }
     if (opts.background) {
       this.backgrounds.add(fullName, fn);
-      test(
-        name,
-        async () => {
-          await labelTest({ suite: this.options.suite, target: this.plan.name, rfc: opts.rfc });
-          await this.backgrounds.settle(fullName);
-        },
-        opts.timeoutMs,
+      this.pendingBackground.push(() =>
+        test(
+          name,
+          async () => {
+            await labelTest({ suite: this.options.suite, target: this.plan.name, rfc: opts.rfc });
+            await this.backgrounds.settle(fullName);
+          },
+          opts.timeoutMs,
+        ),
       );
       return;
     }
@@ -329,6 +345,7 @@ export function describeLab(title: string, options: LabOptions, body: (lab: Lab)
         made.lab = lab;
         lab.hooks();
         body(lab);
+        lab.registerBackground();
       });
     });
     // Background tests start with the file, not with their describe block: then those of every target and
