@@ -58,7 +58,7 @@ export function ownerLabel(pid = process.pid): string {
   return `${pid}:${processStartTime(pid)}`;
 }
 
-interface LabelledContainer {
+export interface LabelledContainer {
   id: string;
   run: string;
   name: string;

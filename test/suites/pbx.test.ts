@@ -16,6 +16,7 @@ import { imageExists } from '../../src/runtime/images/build.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
 import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, type SummaryTest } from './support.js';
+import { containersUnder, leakedContainers } from '../support/containers.js';
 
 const why = process.getuid?.() !== 0
   ? 'needs root (capture)'
@@ -32,9 +33,6 @@ const d = why ? describe.skip : describe;
 
 const notPassed = (tests: SummaryTest[]) => tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? t.skipReason ?? ''}`);
 
-function ourContainers(): string[] {
-  return spawnSync('docker', ['ps', '-a', '--filter', 'label=sipwright.run', '--format', '{{.Names}} {{.Label "sipwright.name"}}'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-}
 
 d(`registration and PBX suites on Asterisk through \`sipwright run\` (${why ?? imageTag('asterisk')})`, () => {
   let dir: string;
@@ -82,7 +80,7 @@ d(`registration and PBX suites on Asterisk through \`sipwright run\` (${why ?? i
     expect(notPassed(r.tests)).toEqual([expect.stringMatching(/^skipped: too brief an expiry gets 423[^]*raises too brief an expiry to its minimum/)]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/embedded:asterisk/);
-    expect(ourContainers()).toEqual([]);
+    expect(leakedContainers()).toEqual([]);
   }, LONG);
 
   test('passes on an Asterisk started outside the run and described in a target file', async () => {
@@ -137,11 +135,12 @@ d(`registration and PBX suites on Asterisk through \`sipwright run\` (${why ?? i
     try {
       // Like a terminal's Ctrl-C: SIGINT to the run's whole process group while a PBX container is up.
       const deadline = Date.now() + 90_000;
-      while (!ourContainers().some((c) => c.includes('asterisk@')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      expect(ourContainers().some((c) => c.includes('asterisk@')) ? 'up' : `no Asterisk container within 90 s:\n${out}`).toBe('up');
+      const pbxUp = () => containersUnder(child.pid!).some((c) => c.includes('asterisk@'));
+      while (!pbxUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(pbxUp() ? 'up' : `no Asterisk container within 90 s:\n${out}`).toBe('up');
       process.kill(-child.pid!, 'SIGINT');
       expect(await exited).not.toBe(0);
-      expect(ourContainers()).toEqual([]);
+      expect(leakedContainers()).toEqual([]);
       const leaked = spawnSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^\s*1\s/.test(l) && /sipp|tcpdump/.test(l) && l.includes('127.100.'));
       expect(leaked).toEqual([]);
     } finally {

@@ -6,7 +6,6 @@
  * proxy that strips Session-Expires and on an Asterisk whose session timers are off while its target file
  * declares them.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { imageExists } from '../../src/runtime/images/build.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
 import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
+import { leakedContainers } from '../support/containers.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
@@ -40,9 +40,6 @@ const named = (tests: SummaryTest[], re: RegExp) => tests.filter((t) => re.test(
 const PROXY_TESTS = /Session timers through a proxy/;
 const PBX_TESTS = /Session timers on a PBX/;
 
-function ourContainers(): string[] {
-  return spawnSync('docker', ['ps', '-a', '--filter', 'label=sipwright.run', '--format', '{{.Names}}'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-}
 
 d('session-timers suite through `sipwright run`', () => {
   let dir: string;
@@ -101,7 +98,7 @@ d('session-timers suite through `sipwright run`', () => {
     expect(named(r.tests, PBX_TESTS).length).toBeGreaterThanOrEqual(7);
     for (const t of named(r.tests, PROXY_TESTS)) expect(t).toMatchObject({ status: 'skipped', skipReason: 'target embedded:asterisk does not declare the role proxy' });
     expect(r.code).toBe(0);
-    expect(ourContainers()).toEqual([]);
+    expect(leakedContainers()).toEqual([]);
   }, LONG);
 
   test('fails on the broken proxy strips-session-expires, naming the test for the defect', async () => {

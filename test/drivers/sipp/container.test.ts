@@ -22,6 +22,7 @@ import { EnvironmentError, which } from '../../../src/runtime/native.js';
 import { Trace } from '../../../src/trace/trace.js';
 import { LONG, ROOT, runSuite, type SummaryTest } from '../../suites/support.js';
 import { sippProcessesIn } from './support.js';
+import { containersUnder, leakedContainers } from '../../support/containers.js';
 
 const TAG = imageTag('sipp');
 const daemon = dockerStatus();
@@ -307,7 +308,7 @@ const suiteWhy = skipReason ?? (process.getuid?.() !== 0 ? 'needs root (capture)
     expect(files.filter((f) => !readFileSync(f, 'utf8').startsWith(`# in the container ${TAG} `))).toEqual([]);
     expect(commandFiles(join(dir, 'native')).filter((f) => readFileSync(f, 'utf8').startsWith('# in the container'))).toEqual([]);
     expect(ourContainers()).toEqual([]);
-    expect(labelledSipp()).toEqual([]);
+    expect(leakedContainers()).toEqual([]);
   }, LONG);
 
   test('Ctrl-C while SIPp containers run leaves no container, SIPp or tcpdump behind', async () => {
@@ -323,12 +324,13 @@ const suiteWhy = skipReason ?? (process.getuid?.() !== 0 ? 'needs root (capture)
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     try {
       const deadline = Date.now() + 90_000;
-      while (labelledSipp().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(labelledSipp().length > 0 ? 'up' : `no SIPp container within 90 s:\n${out}`).toBe('up');
+      const sippUp = () => containersUnder(child.pid!).some((c) => c.startsWith('sipp '));
+      while (!sippUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(sippUp() ? 'up' : `no SIPp container within 90 s:\n${out}`).toBe('up');
       // Like a terminal's Ctrl-C: SIGINT to the run's whole process group while a SIPp container is up.
       process.kill(-child.pid!, 'SIGINT');
       expect(await exited).not.toBe(0);
-      expect(labelledSipp()).toEqual([]);
+      expect(leakedContainers()).toEqual([]);
       const leaked = spawnSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^\s*1\s/.test(l) && /sipp|tcpdump|kamailio/.test(l) && l.includes('127.100.'));
       expect(leaked).toEqual([]);
     } finally {
@@ -341,6 +343,3 @@ const suiteWhy = skipReason ?? (process.getuid?.() !== 0 ? 'needs root (capture)
 });
 
 /** SIPp containers of any owner (a `sipwright run`'s workers are other processes). */
-function labelledSipp(): string[] {
-  return spawnSync('docker', ['ps', '-a', '--filter', `label=${RUN_LABEL}`, '--format', '{{.Label "sipwright.name"}}'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('sipp '));
-}
