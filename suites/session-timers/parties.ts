@@ -99,45 +99,54 @@ export function timerCaller(o: CallerOptions): ScenarioBuilder {
   const asked = offerHeaders(o.offer);
   const raised = offerHeaders({ se: '[$minse]', minSE: '[$minse]', refresher: o.offer.refresher });
   const minSe = [{ ereg: { regexp: '[0-9]+', search_in: 'hdr' as const, header: 'Min-SE:', assign_to: 'minse', check_it: true } }];
-  // Each path knows the CSeq of the INVITE it got answered: the ACK repeats it, the BYE is the next one.
-  const answered = (invite: number): Action[] => [
-    { assignstr: { assign_to: 'ackseq', value: String(invite) } },
-    { assignstr: { assign_to: 'byeseq', value: String(invite + 1) } },
-    ...lacksInterval('untimed', 'granted'),
-  ];
-  const ringing = (s: ScenarioBuilder) => s.recv({ response: 100, optional: true }).recv({ response: 180, optional: true }).recv({ response: 183, optional: true });
 
+  // Each INVITE is a SIPp transaction of its own: a slow PBX answers an INVITE and its retransmission with two
+  // challenges, and the late one is then ACKed by SIPp instead of aborting the call as a message out of place.
   const s = scenario(o.name ?? 'timer-caller');
-  s.send(invite(1, false, asked));
-  s.recv({ response: 100, optional: true });
-  s.recv({ response: 401, optional: true, auth: true, next: 'challenged' });
-  s.recv({ response: 407, optional: true, auth: true, next: 'challenged' });
-  s.recv({ response: 422, optional: true, actions: minSe, next: 'too-small' });
-  ringing(s).recv({ response: 200, rrs: true, actions: answered(1), next: 'answered' });
+  const sendInvite = (cseq: number, txn: string, auth: boolean, headers: string[]) => s.send(invite(cseq, auth, headers), { start_txn: txn });
+  const ack = (cseq: number, txn: string) => s.send(ackOf(cseq), { ack_txn: txn });
+  /** The 2xx to an INVITE, ACKed with its CSeq (and its credentials: RFC 3261 §13.2.2.4); the BYE takes the next. */
+  const answered = (cseq: number, txn: string, authorized: boolean) => {
+    s.recv({ response: 180, optional: true, response_txn: txn }).recv({ response: 183, optional: true, response_txn: txn });
+    s.recv({ response: 200, rrs: true, response_txn: txn, actions: [{ assignstr: { assign_to: 'byeseq', value: String(cseq + 1) } }, ...lacksInterval('untimed', 'granted')] });
+    s.send(inDialog('ACK', cseq, authorized ? ['[authentication]'] : []), { ack_txn: txn, next: 'answered' });
+  };
+
+  sendInvite(1, 'first', false, asked);
+  s.recv({ response: 100, optional: true, response_txn: 'first' });
+  s.recv({ response: 401, optional: true, auth: true, response_txn: 'first', next: 'challenged' });
+  s.recv({ response: 407, optional: true, auth: true, response_txn: 'first', next: 'challenged' });
+  s.recv({ response: 422, optional: true, actions: minSe, response_txn: 'first', next: 'too_small' });
+  answered(1, 'first', false);
 
   s.label('challenged');
-  s.send(ackOf(1)).send(invite(2, true, asked));
-  s.recv({ response: 422, optional: true, actions: minSe, next: 'too-small-2' });
-  ringing(s).recv({ response: 200, rrs: true, actions: answered(2), next: 'answered' });
+  ack(1, 'first');
+  sendInvite(2, 'authorized', true, asked);
+  s.recv({ response: 100, optional: true, response_txn: 'authorized' });
+  s.recv({ response: 422, optional: true, actions: minSe, response_txn: 'authorized', next: 'too_small_authorized' });
+  answered(2, 'authorized', true);
 
-  s.label('too-small');
-  s.send(ackOf(1)).send(invite(2, false, raised));
-  ringing(s).recv({ response: 200, rrs: true, actions: answered(2), next: 'answered' });
+  s.label('too_small');
+  ack(1, 'first');
+  sendInvite(2, 'raised', false, raised);
+  s.recv({ response: 100, optional: true, response_txn: 'raised' });
+  answered(2, 'raised', false);
 
   // With credentials: the retry may be challenged again (a fresh nonce), and then goes once more.
-  s.label('too-small-2');
-  s.send(ackOf(2)).send(invite(3, true, raised));
-  s.recv({ response: 100, optional: true });
-  s.recv({ response: 401, optional: true, auth: true, next: 'rechallenged' });
-  s.recv({ response: 407, optional: true, auth: true, next: 'rechallenged' });
-  ringing(s).recv({ response: 200, rrs: true, actions: answered(3), next: 'answered' });
+  s.label('too_small_authorized');
+  ack(2, 'authorized');
+  sendInvite(3, 'raised_authorized', true, raised);
+  s.recv({ response: 100, optional: true, response_txn: 'raised_authorized' });
+  s.recv({ response: 401, optional: true, auth: true, response_txn: 'raised_authorized', next: 'rechallenged' });
+  s.recv({ response: 407, optional: true, auth: true, response_txn: 'raised_authorized', next: 'rechallenged' });
+  answered(3, 'raised_authorized', true);
   s.label('rechallenged');
-  s.send(ackOf(3)).send(invite(4, true, raised));
-  ringing(s).recv({ response: 200, rrs: true, actions: answered(4) });
+  ack(3, 'raised_authorized');
+  sendInvite(4, 'reauthorized', true, raised);
+  s.recv({ response: 100, optional: true, response_txn: 'reauthorized' });
+  answered(4, 'reauthorized', true);
 
   s.label('answered');
-  // The ACK of a 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4).
-  s.send(inDialog('ACK', '[$ackseq]', o.auth ? ['[authentication]'] : []));
   // Answered without a session timer, a call that exists to wait for one ends at once: the test then fails in
   // seconds on what the trace shows, not after the whole interval.
   if (o.then !== 'hangup') s.nop([], { next: 'hang-up', test: 'untimed' });

@@ -40,7 +40,6 @@ const named = (tests: SummaryTest[], re: RegExp) => tests.filter((t) => re.test(
 const PROXY_TESTS = /Session timers through a proxy/;
 const PBX_TESTS = /Session timers on a PBX/;
 
-
 d('session-timers suite through `sipwright run`', () => {
   let dir: string;
   let block: AddressBlock;
