@@ -259,10 +259,11 @@ export function uacCallScenario(o: UacOptions = {}): ScenarioBuilder {
   s.recv({ response: 183, optional: true, response_txn: txn });
   // rrs: the 200's Record-Route (reversed, as a UAC must) becomes [routes], its Contact [next_url].
   s.recv({ response: 200, rrs: true, rtd: true, response_txn: txn });
-  const inDialog = (method: string, n: number) =>
-    withBody([`${method} [next_url] SIP/2.0`, `Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport`, '[routes]', ...common, `CSeq: ${n} ${method}`], false);
-  // CSeq of the ACK is the INVITE's: after a challenge [cseq] would not say which INVITE was answered.
-  s.send(inDialog('ACK', cseq), txn ? { ack_txn: txn } : {});
+  const inDialog = (method: string, n: number, extra: string[] = []) =>
+    withBody([`${method} [next_url] SIP/2.0`, `Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport`, '[routes]', ...common, `CSeq: ${n} ${method}`, ...extra], false);
+  // CSeq of the ACK is the INVITE's: after a challenge [cseq] would not say which INVITE was answered. The ACK
+  // of the 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4).
+  s.send(inDialog('ACK', cseq, o.auth ? ['[authentication]'] : []), txn ? { ack_txn: txn } : {});
   if (o.hangup === 'remote') {
     s.recv({ request: 'BYE', timeout: o.byeTimeoutMs ?? 10_000 });
     s.send(withBody(['SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', '[last_To:]', '[last_Call-ID:]', '[last_CSeq:]', `Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>`], false));
