@@ -4,13 +4,13 @@
  * (Debian sid's Asterisk 22; bookworm has none), or natively when an `asterisk` binary is installed
  * (withRuntime): the same options render the same config files.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startContainer, type ContainerFile } from '../../src/runtime/container.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
 import { EnvironmentError, spawnNative } from '../../src/runtime/native.js';
+import { ownTempDir, removeTempDir } from '../../src/runtime/temp-dirs.js';
 import { redact } from '../../src/report/redact.js';
 import { mergeRegistrarRecords, parseChannelsConcise, parseContacts, parseRegistrarDb, type AsteriskChannel, type AsteriskContact } from './cli.js';
 import { accountDigests, CONTAINER_PATHS, MOH_FILE, mohTone, READY_LINE, renderAsteriskConfig, SECRET_FILES, type AsteriskPaths } from './config.js';
@@ -144,7 +144,7 @@ export class Asterisk {
     const options: AsteriskOptions = structuredClone(this.o);
     const tls = options.transports.includes('tls');
     // The native Asterisk's whole tree; in a container only the TLS material, which a client on the host needs.
-    const dir = runtime === 'native' || tls ? mkdtempSync(join(tmpdir(), 'sipwright-asterisk-')) : undefined;
+    const dir = runtime === 'native' || tls ? ownTempDir('asterisk') : undefined;
     let material: TlsMaterial | undefined;
     let proc: AsteriskProcess;
     try {
@@ -152,7 +152,7 @@ export class Asterisk {
       if (tls) material = makeTlsMaterial(join(dir!, 'keys'), options.address);
       proc = runtime === 'native' ? await this.startNative(dir!, material) : await this.startContainer(material);
     } catch (e) {
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir) removeTempDir(dir);
       if (e instanceof EnvironmentError && this.runtime === 'auto' && !(tls && !material)) {
         throw new EnvironmentError(`asterisk is not installed and its container can't run (${ASTERISK_INSTALL_HINT}): ${e.message}`);
       }
@@ -228,6 +228,7 @@ export class Asterisk {
       logFile: this.logFile,
       installHint: ASTERISK_INSTALL_HINT,
       secrets: this.secrets,
+      dir,
     });
     return nativeAsterisk(p, conf);
   }
@@ -306,7 +307,7 @@ export class StartedAsterisk {
     try {
       await this.proc.stop();
     } finally {
-      if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+      if (this.dir) removeTempDir(this.dir);
     }
   }
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startContainer } from '../../src/runtime/container.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
+import { ownTempDir, removeTempDir } from '../../src/runtime/temp-dirs.js';
 import { EnvironmentError, spawnNative, which } from '../../src/runtime/native.js';
 import { READY_LINE, renderKamailioConfig } from './config.js';
 import { parseUlDump, type LocationBinding } from './kamcmd.js';
@@ -119,8 +120,9 @@ export class Kamailio {
   }
 
   /** Writes the config (mode 0600: it holds account hashes) into a fresh runtime folder; returns the command line. */
-  private prepare(): { dir: string; ctlSocket: string; args: string[]; name: string } {
-    const dir = mkdtempSync(join(tmpdir(), 'sipwright-kamailio-'));
+  private prepare(detached = false): { dir: string; ctlSocket: string; args: string[]; name: string } {
+    // A detached Kamailio outlives this process: its folder is stopDetached()'s to remove, not this exit's.
+    const dir = detached ? mkdtempSync(join(tmpdir(), 'sipwright-kamailio-')) : ownTempDir('kamailio');
     const cfgFile = join(dir, 'kamailio.cfg');
     const { cfg, args } = this.render(dir);
     writeFileSync(cfgFile, cfg, { mode: 0o600 });
@@ -130,7 +132,7 @@ export class Kamailio {
 
   async start(): Promise<StartedKamailio> {
     const runtime = resolveRuntime(this.runtime, 'kamailio');
-    const dir = runtime === 'native' ? undefined : mkdtempSync(join(tmpdir(), 'sipwright-kamailio-'));
+    const dir = runtime === 'native' ? undefined : ownTempDir('kamailio');
     const prepared = runtime === 'native' ? this.prepare() : undefined;
     const runDir = (prepared?.dir ?? dir)!;
     let proc: KamailioProcess;
@@ -144,6 +146,7 @@ export class Kamailio {
           readyTimeoutMs: 10_000,
           logFile: this.logFile,
           installHint: KAMAILIO_INSTALL_HINT,
+          dir: prepared.dir,
         });
         proc = nativeKamailio(p, prepared.ctlSocket);
       } else {
@@ -161,7 +164,7 @@ export class Kamailio {
         proc = containerKamailio(c, join(CONTAINER_RUN_DIR, 'kamailio_ctl'));
       }
     } catch (e) {
-      rmSync(runDir, { recursive: true, force: true });
+      removeTempDir(runDir);
       if (e instanceof EnvironmentError && this.runtime === 'auto') {
         throw new EnvironmentError(`kamailio is not installed (${KAMAILIO_INSTALL_HINT}), and its container can't run: ${e.message}`);
       }
@@ -177,7 +180,7 @@ export class Kamailio {
   async startDetached(logFile: string): Promise<DetachedKamailio> {
     const bin = which('kamailio');
     if (!bin) throw new EnvironmentError(`kamailio is not installed: ${KAMAILIO_INSTALL_HINT}`);
-    const { dir, ctlSocket, args, name } = this.prepare();
+    const { dir, ctlSocket, args, name } = this.prepare(true);
     const fd = openSync(logFile, 'a');
     const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -265,6 +268,6 @@ export class StartedKamailio {
 
   async stop(): Promise<void> {
     await this.proc.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
   }
 }

@@ -8,13 +8,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import type { RuntimeKind } from '../../src/runtime/kind.js';
 import { EnvironmentError, spawnNative } from '../../src/runtime/native.js';
+import { ownTempDir } from '../../src/runtime/temp-dirs.js';
 import { buildArgs, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
 import { waitUntilBound } from './readiness.js';
 import { buildResult, describeResult, type SippResult } from './result.js';
@@ -223,7 +223,8 @@ export class Sipp {
     }
     // Before any file is written: a native SIPp that can't do the transport is an error.
     const runtime = chooseRuntime(this.runtime, o.binary, o.transport);
-    const dir = this.logDir ?? mkdtempSync(join(tmpdir(), 'sipwright-sipp-'));
+    // Without a log folder from the caller, one of our own: its files back the result, so it stays until exit.
+    const dir = this.logDir ?? ownTempDir('sipp');
     mkdirSync(dir, { recursive: true });
     const base = uniqueBase(dir, this.name);
     const files = {

@@ -34,6 +34,8 @@ export interface SpawnOptions {
    * in the registry entry on disk, in the kept output and in error messages. The process itself gets them.
    */
   secrets?: readonly string[];
+  /** The process's runtime folder: recorded with its group, so a run killed outright has it removed too. */
+  dir?: string;
 }
 
 export class EnvironmentError extends Error {}
@@ -236,7 +238,7 @@ export async function spawnNative(opts: SpawnOptions): Promise<NativeProcess> {
   }
   const proc = new NativeProcess(child, opts.name, log, opts.secrets);
   live.add(proc);
-  register({ pgid: child.pid, name: opts.name, command: redact([path, ...opts.args].join(' '), opts.secrets ?? []) });
+  register({ pgid: child.pid, name: opts.name, command: redact([path, ...opts.args].join(' '), opts.secrets ?? []), ...(opts.dir ? { dir: opts.dir } : {}) });
   if (opts.readyLine) {
     try {
       await proc.waitForLine(opts.readyLine, opts.readyTimeoutMs ?? 10_000);

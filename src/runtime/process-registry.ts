@@ -14,6 +14,8 @@ export interface RegistryEntry {
   owner: number;
   /** Start time of the owner (from /proc), so a reused pid is not mistaken for a live owner. */
   ownerStart: string;
+  /** The group's runtime folder, removed with it when the owner is gone. */
+  dir?: string;
 }
 
 export function stateDir(): string {
@@ -93,6 +95,7 @@ export function reapStale(): RegistryEntry[] {
     }
     if (isAlive(entry.owner, entry.ownerStart)) continue;
     killGroup(entry.pgid, 'SIGKILL');
+    if (entry.dir) rmSync(entry.dir, { recursive: true, force: true });
     rmSync(join(dir, file), { force: true });
     reaped.push(entry);
   }

@@ -1,6 +1,6 @@
 /** The sipwright command as a user runs it: output and exit codes (0 ok, 1 findings/invalid, 2 unreadable). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -32,6 +32,12 @@ const SIP_COUNTS: Record<string, number> = {
   'register-401-invite-403-rawip.pcap': 8, 'register-401-tcp-to-udp-proxy-sll.pcap': 8,
   'call-2xx-retransmit-no-ack-timer-g-h-sip-only.pcapng': 68, 'register-401-digest-udp.pcapng': 8,
 };
+
+test('sipwright --version prints the package version and exits 0', async () => {
+  const r = await run('--version');
+  expect(r.code).toBe(0);
+  expect(r.out.trim()).toBe(JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')).version);
+});
 
 describe('sipwright analyze', () => {
   test('covers all 19 reference captures', () => {
@@ -118,7 +124,11 @@ describe('sipwright run over TLS', () => {
     expect([flag.code, declared.code]).toEqual([2, 2]);
     expect(flag.err).toMatch(/--transport tls: the suites' verdicts come from the capture, and TLS hides the SIP messages in it/);
     expect(declared.err).toMatch(/target tls-pbx declares transport tls: the suites' verdicts come from the capture/);
-    expect(readdirSync(dir).sort()).toEqual(['tls.yaml']);
+    try {
+      expect(readdirSync(dir).sort()).toEqual(['tls.yaml']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,0 +1,41 @@
+/**
+ * Runtime folders sipwright makes for itself (a Kamailio's config and control socket, a SIPp's logs when the
+ * caller gave no folder). Each is removed when its endpoint stops; those still here when the process exits
+ * (a failed test, Ctrl-C) are removed then. A process killed outright leaves its folder to the process
+ * registry, which records it with the endpoint's process group (reapStale).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const owned = new Set<string>();
+let hooked = false;
+
+/** A fresh folder under the system temp dir, named `sipwright-<what>-XXXXXX`, removed at exit at the latest. */
+export function ownTempDir(what: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `sipwright-${what}-`));
+  owned.add(dir);
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', removeAll);
+    // A signal's default action ends the process without 'exit': clean up, then die of the signal as before.
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(sig, () => {
+        removeAll();
+        process.kill(process.pid, sig);
+      });
+    }
+  }
+  return dir;
+}
+
+function removeAll(): void {
+  for (const d of owned) rmSync(d, { recursive: true, force: true });
+  owned.clear();
+}
+
+/** Removes a folder from ownTempDir now. */
+export function removeTempDir(dir: string): void {
+  owned.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
