@@ -1,4 +1,5 @@
 /** The `sipwright` command. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { analyzeCommand } from './analyze.js';
 import { checkMessageCommand } from './check-message.js';
@@ -7,6 +8,19 @@ import { imagesBuild, imagesList } from './images.js';
 import { labDown, labStatus, labUp } from './lab.js';
 import { runCommand } from './run.js';
 import { CliError, EXIT } from './exit-codes.js';
+
+/** The version in package.json (two folders up from src/cli, whether compiled to dist/ or not). */
+function packageVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'sipwright' && pkg.version) return pkg.version;
+    } catch {
+      /* not this one */
+    }
+  }
+  return 'unknown';
+}
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -23,8 +37,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   const program = new Command()
     .name('sipwright')
     .description('SIP conformance and interop test harness: verdicts from the wire')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // --help and --version through `out` like every other output, so callers (and tests) get them.
+    .configureOutput({ writeOut: (s) => out(s.replace(/\n$/, '')), writeErr: (s) => process.stderr.write(s) });
 
   program
     .command('analyze')
