@@ -8,13 +8,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import type { RuntimeKind } from '../../src/runtime/kind.js';
 import { EnvironmentError, spawnNative } from '../../src/runtime/native.js';
-import { ownTempDir } from '../../src/runtime/temp-dirs.js';
 import { buildArgs, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
 import { waitUntilBound } from './readiness.js';
 import { buildResult, describeResult, type SippResult } from './result.js';
@@ -223,8 +223,10 @@ export class Sipp {
     }
     // Before any file is written: a native SIPp that can't do the transport is an error.
     const runtime = chooseRuntime(this.runtime, o.binary, o.transport);
-    // Without a log folder from the caller, one of our own: its files back the result, so it stays until exit.
-    const dir = this.logDir ?? ownTempDir('sipp');
+    // Without a log folder from the caller, one of our own, kept after the run: a failure's message points a
+    // person to its files. Only a SIPp that never started has nothing worth keeping there (see below).
+    const ownDir = this.logDir === undefined;
+    const dir = this.logDir ?? mkdtempSync(join(tmpdir(), 'sipwright-sipp-'));
     mkdirSync(dir, { recursive: true });
     const base = uniqueBase(dir, this.name);
     const files = {
@@ -250,18 +252,23 @@ export class Sipp {
     const name = `sipp ${this.name}@${o.localIp}:${o.localPort}`;
     const startedAt = Date.now();
     let proc: SippProcess;
-    if (runtime === 'native') {
-      proc = nativeSipp(await spawnNative({ name, command: o.binary, args, cwd, installHint: SIPP_INSTALL_HINT, secrets }));
-    } else {
-      // Whatever SIPp reads (the scenario's folder, TLS and injection files, paths given with withArgs) and the
-      // folder it writes its traces to, at the same paths: the arguments stay exactly as natively.
-      const readable = [cwd, ...Object.values(o.tls ?? {}), ...o.injectionFiles, ...pathArguments(o.extraArgs)];
-      try {
-        proc = await containerSipp({ name, args, cwd, mounts: mountsFor([dir], readable), secrets });
-      } catch (e) {
-        if (e instanceof EnvironmentError && this.runtime === 'auto') throw new EnvironmentError(`SIPp ${this.name}: ${whyNotNative(o.binary, o.transport)}, and its container can't run: ${e.message}`);
-        throw e;
+    try {
+      if (runtime === 'native') {
+        proc = nativeSipp(await spawnNative({ name, command: o.binary, args, cwd, installHint: SIPP_INSTALL_HINT, secrets }));
+      } else {
+        // Whatever SIPp reads (the scenario's folder, TLS and injection files, paths given with withArgs) and the
+        // folder it writes its traces to, at the same paths: the arguments stay exactly as natively.
+        const readable = [cwd, ...Object.values(o.tls ?? {}), ...o.injectionFiles, ...pathArguments(o.extraArgs)];
+        try {
+          proc = await containerSipp({ name, args, cwd, mounts: mountsFor([dir], readable), secrets });
+        } catch (e) {
+          if (e instanceof EnvironmentError && this.runtime === 'auto') throw new EnvironmentError(`SIPp ${this.name}: ${whyNotNative(o.binary, o.transport)}, and its container can't run: ${e.message}`);
+          throw e;
+        }
       }
+    } catch (e) {
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+      throw e;
     }
     const ctx = { xml, command, files, secrets, startedAt, timeoutMs: o.timeoutMs, runtime };
     const started = new StartedSipp(proc, ctx, o.localIp, o.localPort, o.transport);

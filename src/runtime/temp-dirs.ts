@@ -1,8 +1,9 @@
 /**
- * Runtime folders sipwright makes for itself (a Kamailio's config and control socket, a SIPp's logs when the
- * caller gave no folder). Each is removed when its endpoint stops; those still here when the process exits
- * (a failed test, Ctrl-C) are removed then. A process killed outright leaves its folder to the process
- * registry, which records it with the endpoint's process group (reapStale).
+ * Runtime folders sipwright makes for an endpoint (a Kamailio's config with account hashes, an Asterisk's TLS
+ * key). Each is removed when its endpoint stops; those still here when the process exits or gets a signal
+ * (Ctrl-C) are removed then. Inside a jest worker those hooks do not fire (jest's sandboxed `process`): there,
+ * as for a process killed outright, the process registry records the folder with the endpoint's process group,
+ * and reapStale removes both.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
