@@ -12,14 +12,13 @@ import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-bloc
 import { which } from '../../src/runtime/native.js';
 import { embeddedUnavailable } from '../../src/lab/embedded.js';
 import { loadLabConfig } from '../../src/lab/target.js';
-import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
+import { ACCOUNTS, LONG, notPassed, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
 
 /** The hold tests against a PBX (its music-on-hold extension): a proxy target skips them for the role. */
 const needsPbx = (t: SummaryTest) => /the PBX answers/.test(t.name);
-const notPassed = (tests: SummaryTest[]) => tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? t.skipReason ?? ''}`);
 
 d('calls suite through `sipwright run`', () => {
   let dir: string;

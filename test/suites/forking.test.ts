@@ -13,14 +13,13 @@ import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-bloc
 import { embeddedUnavailable } from '../../src/lab/embedded.js';
 import { loadLabConfig } from '../../src/lab/target.js';
 import { which } from '../../src/runtime/native.js';
-import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
+import { ACCOUNTS, LONG, notPassed, ROOT, runSuite, statusOf, writeTarget } from './support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
 // CI has the Asterisk image; elsewhere a machine without it skips that one check rather than building it.
 const asteriskAway = process.env.CI ? undefined : embeddedUnavailable('embedded:asterisk', loadLabConfig());
 
-const notPassed = (tests: SummaryTest[]) => tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? t.skipReason ?? ''}`);
 const SEQUENTIAL = /highest-q contact/;
 const TESTS = 9;
 

@@ -11,30 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Asterisk } from '../../drivers/asterisk/index.js';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
-import { dockerStatus } from '../../src/env/docker.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { rtpRange } from '../../src/lab/started-target.js';
-import { imageExists } from '../../src/runtime/images/build.js';
-import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
-import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
+import { asteriskUnavailable, ACCOUNTS, LONG, notPassed, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
 import { leakedContainers } from '../support/containers.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
-const asteriskMissing = !canRun
-  ? 'needs root, sipp, kamailio and tcpdump'
-  : !dockerStatus().serverVersion
-    ? 'no docker daemon answers'
-    : !imageExists(imageTag('asterisk'))
-      ? `image ${imageTag('asterisk')} is missing (sipwright images build)`
-      : undefined;
-// CI builds the image and starts dockerd first (scripts/test.sh): there, a skip would hide a broken set-up.
-if (canRun && asteriskMissing && process.env.CI) throw new Error(`the session-timers tests on Asterisk can't run in CI: ${asteriskMissing}`);
+const asteriskMissing = asteriskUnavailable('the session-timers tests on Asterisk', canRun ? undefined : 'needs root, sipp, kamailio and tcpdump');
 const withAsterisk = asteriskMissing ? test.skip : test;
 
 const SUITE = 'session-timers';
-const notPassed = (tests: SummaryTest[]) => tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? t.skipReason ?? ''}`);
 /** Tests whose full name (target, describe block, title) matches: the summary's `name` is the title alone. */
 const named = (tests: SummaryTest[], re: RegExp) => tests.filter((t) => re.test((t as SummaryTest & { fullName?: string }).fullName ?? ''));
 const PROXY_TESTS = /Session timers through a proxy/;

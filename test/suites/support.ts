@@ -4,6 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StartedKamailio } from '../../drivers/kamailio/index.js';
+import { dockerStatus } from '../../src/env/docker.js';
+import { imageExists } from '../../src/runtime/images/build.js';
+import { imageTag } from '../../src/runtime/images/recipe.js';
 
 export const LONG = 300_000;
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,6 +45,26 @@ export function runSuite(suite: string | string[], dir: string, args: string[]):
     /* no summary: the assertions below show the output */
   }
   return { code: r.status, out: `${r.stdout}\n${r.stderr}`, tests };
+}
+
+/** Every test that did not pass, with its failure or skip reason: an assertion message that says why. */
+export function notPassed(tests: SummaryTest[]): string[] {
+  return tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.name}\n${t.failureMessage ?? t.skipReason ?? ''}`);
+}
+
+/**
+ * Why `what` (tests on the embedded Asterisk) can't run here: `prerequisite` when the caller has one, else no
+ * docker daemon or no image; undefined when they can. CI builds the image and starts dockerd first
+ * (scripts/test.sh): there, a reason is an error, because a skip would hide a broken set-up.
+ */
+export function asteriskUnavailable(what: string, prerequisite?: string): string | undefined {
+  const why = prerequisite ?? (!dockerStatus().serverVersion
+    ? 'no docker daemon answers'
+    : !imageExists(imageTag('asterisk'))
+      ? `image ${imageTag('asterisk')} is missing (sipwright images build)`
+      : undefined);
+  if (why && process.env.CI) throw new Error(`${what} can't run in CI: ${why}`);
+  return why;
 }
 
 export function statusOf(tests: SummaryTest[], re: RegExp): string[] {

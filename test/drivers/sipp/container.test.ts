@@ -5,7 +5,7 @@
  * container reads (scenario folder, injection CSVs) is there, stop() and a finished run leave no container,
  * and the wire shows the calls (host network, the party's own address).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import { EnvironmentError, which } from '../../../src/runtime/native.js';
 import { Trace } from '../../../src/trace/trace.js';
 import { LONG, ROOT, runSuite, type SummaryTest } from '../../suites/support.js';
 import { sippProcessesIn } from './support.js';
-import { containersUnder, leakedContainers } from '../../support/containers.js';
+import { interruptRunWhen, leakedContainers } from '../../support/containers.js';
 
 const TAG = imageTag('sipp');
 const daemon = dockerStatus();
@@ -312,34 +312,11 @@ const suiteWhy = skipReason ?? (process.getuid?.() !== 0 ? 'needs root (capture)
   }, LONG);
 
   test('Ctrl-C while SIPp containers run leaves no container, SIPp or tcpdump behind', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--target', 'embedded:kamailio', '--suite', 'registration', '--lab-config', labConfig, '--report', join(dir, 'ctrl-c'), '--no-allure'], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, JEST_WORKER_ID: undefined },
-    });
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    try {
-      const deadline = Date.now() + 90_000;
-      const sippUp = () => containersUnder(child.pid!).some((c) => c.startsWith('sipp '));
-      while (!sippUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(sippUp() ? 'up' : `no SIPp container within 90 s:\n${out}`).toBe('up');
-      // Like a terminal's Ctrl-C: SIGINT to the run's whole process group while a SIPp container is up.
-      process.kill(-child.pid!, 'SIGINT');
-      expect(await exited).not.toBe(0);
-      expect(leakedContainers()).toEqual([]);
-      const leaked = spawnSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /^\s*1\s/.test(l) && /sipp|tcpdump|kamailio/.test(l) && l.includes('127.100.'));
-      expect(leaked).toEqual([]);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        process.kill(-child.pid!, 'SIGKILL');
-        await exited;
-      }
-    }
+    const r = await interruptRunWhen(['--target', 'embedded:kamailio', '--suite', 'registration', '--lab-config', labConfig, '--report', join(dir, 'ctrl-c'), '--no-allure'], (c) => c.startsWith('sipp '), 'SIPp container');
+    expect(r.up).toBe('up');
+    expect(r.code).not.toBe(0);
+    expect(leakedContainers()).toEqual([]);
+    expect(r.orphans).toEqual([]);
   }, LONG);
 });
 
-/** SIPp containers of any owner (a `sipwright run`'s workers are other processes). */
