@@ -2,7 +2,7 @@
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import { finalResponse, late, legsFrom, listText, sameEndpoint, sameUri, sameUriList, traceEnd, wasForwarded } from './common.js';
 import { callIdOf, cseqOf, findLastBefore, fromTagOf, memo, requestsOfCall, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { acrossCalls, finding, rule, type Finding, type Rule } from './types.js';
 
 /** CANCEL transactions with the INVITE they cancel (matched by branch and sent-by). */
 function pairs(trace: Trace): Array<{ cancel: TraceMessage; inv: Transaction; t: Transaction }> {
@@ -147,4 +147,4 @@ const can08 = rule('CAN-08', 'MUST', 'RFC 3261 §16.10', 'A stateful proxy answe
   return out;
 });
 
-export const CANCEL_RULES: Rule[] = [can01, can02, can03, can04, can05, can06, can07, can08];
+export const CANCEL_RULES: Rule[] = [can01, can02, can03, can04, acrossCalls(can05, 'a CANCEL is matched to any earlier request with its branch, whatever the call'), can06, can07, can08];

@@ -135,7 +135,8 @@ export function secs(x: number): string {
  * Timestamps good enough for timer rules: no step back of more than a second and no gap of more than a day
  * between consecutive messages (some published captures carry rewritten or random times).
  */
-export function timesTrusted(trace: Trace): boolean {
+export function timesTrusted(part: Trace): boolean {
+  const trace = part.whole;
   return memo(trace, 'timesTrusted', () => {
     const ms = trace.messages;
     for (let i = 1; i < ms.length; i++) {
@@ -146,8 +147,10 @@ export function timesTrusted(trace: Trace): boolean {
   });
 }
 
-export function traceEnd(trace: Trace): number {
-  return trace.messages.length ? trace.messages[trace.messages.length - 1].time : 0;
+/** The time of the capture's last message (of the whole trace when given a part). */
+export function traceEnd(part: Trace): number {
+  const ms = part.whole.messages;
+  return ms.length ? ms[ms.length - 1].time : 0;
 }
 
 // ---- hops and proxy legs -------------------------------------------------------------------------
@@ -274,17 +277,6 @@ export function fromOriginator(m: TraceMessage): boolean {
 export function requestKey(m: TraceMessage): string {
   const c = cseqOf(m);
   return `${callIdOf(m)}|${c?.seq}|${c?.method ?? m.method}`;
-}
-
-/** Keep the first finding for each message text (the same defect seen again at another hop). */
-export function dedupe(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((f) => {
-    const k = `${f.rule}|${f.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 /** Expiry a REGISTER asks for a Contact: its expires parameter, else the Expires header. */

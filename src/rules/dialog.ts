@@ -4,11 +4,11 @@ import type { NameAddr } from '../sip/name-addr.js';
 import type { Uri } from '../sip/uri.js';
 import type { Dialog, Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import {
-  canonicalIp, dedupe, finalResponse, isRequest, isResponse, late, listText, lr, requestKey, sameEndpoint, sameUri,
+  canonicalIp, finalResponse, isRequest, isResponse, late, listText, lr, requestKey, sameEndpoint, sameUri,
   sameUriList, secs, traceEnd, uriText, wasForwarded,
 } from './common.js';
 import { before, callIdOf, cseqOf, findAfter, fromTagOf, memo, requestsOfCall, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule, type RuleContext } from './types.js';
+import { finding, rule, ruleOnce, type Finding, type Rule, type RuleContext } from './types.js';
 
 // ---- where the two UAs of a dialog sit ---------------------------------------------------------
 
@@ -145,7 +145,7 @@ const dlg02 = rule('DLG-02', 'MUST', 'RFC 3261 §12.1.1', 'The dialog-creating r
   return out;
 });
 
-const dlg03 = rule('DLG-03', 'MUST', 'RFC 3261 §12.2.1.1, §12.1.2', 'In-dialog requests use the route set', (trace) => {
+const dlg03 = ruleOnce('DLG-03', 'MUST', 'RFC 3261 §12.2.1.1, §12.1.2', 'In-dialog requests use the route set', (trace) => {
   const out: Finding[] = [];
   for (const { side, sent } of sentBySides(trace)) {
     for (const { m, routeSet, routeFrom } of sent) {
@@ -157,10 +157,10 @@ const dlg03 = rule('DLG-03', 'MUST', 'RFC 3261 §12.2.1.1, §12.1.2', 'In-dialog
       }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
-const dlg04 = rule('DLG-04', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog requests are sent to the remote target', (trace) => {
+const dlg04 = ruleOnce('DLG-04', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog requests are sent to the remote target', (trace) => {
   const out: Finding[] = [];
   for (const { sent } of sentBySides(trace)) {
     for (const { m, routeSet, target, targetFrom } of sent) {
@@ -172,7 +172,7 @@ const dlg04 = rule('DLG-04', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog requests 
       }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 const dlg05 = rule('DLG-05', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog requests put the local tag in From and the remote tag in To', (trace) => {
@@ -198,7 +198,7 @@ const dlg05 = rule('DLG-05', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog requests 
   return out;
 });
 
-const dlg06 = rule('DLG-06', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog CSeq grows by one per new request in each direction', (trace) => {
+const dlg06 = ruleOnce('DLG-06', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog CSeq grows by one per new request in each direction', (trace) => {
   const out: Finding[] = [];
   for (const d of trace.dialogs) {
     const last = new Map<string, TraceMessage>();
@@ -220,7 +220,7 @@ const dlg06 = rule('DLG-06', 'MUST', 'RFC 3261 §12.2.1.1', 'In-dialog CSeq grow
       else if (seq !== p + 1) out.push({ ...finding(dlg06, `${m.method} has CSeq ${seq} after ${prev.method} with CSeq ${p} from the same side of the dialog; expected ${p + 1}`, m.index, prev.index), level: 'SHOULD' });
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 /** The INVITEs a sender issued under a Call-ID. */
@@ -418,7 +418,7 @@ function finalBefore(t: Transaction, index: number): TraceMessage | undefined {
   return t.responses.find((r) => r.status! >= 200 && r.index < index);
 }
 
-const dlg13 = rule('DLG-13', 'MUST', 'RFC 3261 §14.1', 'No re-INVITE while another INVITE transaction of the dialog is in progress', (trace) => {
+const dlg13 = ruleOnce('DLG-13', 'MUST', 'RFC 3261 §14.1', 'No re-INVITE while another INVITE transaction of the dialog is in progress', (trace) => {
   const out: Finding[] = [];
   for (const d of trace.dialogs) {
     if (d.method !== 'INVITE') continue;
@@ -435,10 +435,10 @@ const dlg13 = rule('DLG-13', 'MUST', 'RFC 3261 §14.1', 'No re-INVITE while anot
       }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
-const dlg14 = rule('DLG-14', 'MUST', 'RFC 3261 §14.2', 'A re-INVITE during a pending INVITE is answered 491 (own pending) or 500 with Retry-After (received pending)', (trace) => {
+const dlg14 = ruleOnce('DLG-14', 'MUST', 'RFC 3261 §14.2', 'A re-INVITE during a pending INVITE is answered 491 (own pending) or 500 with Retry-After (received pending)', (trace) => {
   const out: Finding[] = [];
   for (const d of trace.dialogs) {
     if (d.method !== 'INVITE') continue;
@@ -461,7 +461,7 @@ const dlg14 = rule('DLG-14', 'MUST', 'RFC 3261 §14.2', 'A re-INVITE during a pe
       }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 const dlg15 = rule('DLG-15', 'SHOULD', 'RFC 3261 §14.1', 'After 491 the retry waits 2.1-4 s (Call-ID owner) or 0-2 s', (trace, ctx: RuleContext) => {

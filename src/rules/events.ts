@@ -1,8 +1,8 @@
 /** EVT-*: SUBSCRIBE / NOTIFY (RFC 6665). */
 import type { Trace, TraceMessage } from '../trace/trace.js';
-import { dedupe, finalResponse, isRequest, isResponse, late, requestKey, traceEnd } from './common.js';
+import { finalResponse, isRequest, isResponse, late, requestKey, traceEnd } from './common.js';
 import { callIdOf, cseqOf, findAfter, fromTagOf, groupBy, memo, requestsOfCall, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { finding, rule, ruleOnce, type Finding, type Rule } from './types.js';
 
 /** The first copy of each request of a method, whatever the hop (shared by the rules: do not modify). */
 function firstCopies(trace: Trace, method: string): readonly TraceMessage[] {
@@ -75,7 +75,7 @@ const evt02 = rule('EVT-02', 'SHOULD', 'RFC 6665 §4.1.2.1', 'SUBSCRIBE carries 
   return firstCopies(trace, 'SUBSCRIBE').filter((m) => !m.message.has('expires')).map((m) => finding(evt02, `SUBSCRIBE (Event: ${m.message.get('event') ?? '?'}) has no Expires`, m.index));
 });
 
-const evt03 = rule('EVT-03', 'MUST', 'RFC 6665 §4.2.1.1', 'A 2xx to SUBSCRIBE carries Expires, not above the requested one', (trace) => {
+const evt03 = ruleOnce('EVT-03', 'MUST', 'RFC 6665 §4.2.1.1', 'A 2xx to SUBSCRIBE carries Expires, not above the requested one', (trace) => {
   const out: Finding[] = [];
   for (const r of trace.messages) {
     if (!isResponse(r) || r.retransmission || r.status! < 200 || r.status! >= 300 || cseqOf(r)?.method !== 'SUBSCRIBE') continue;
@@ -84,7 +84,7 @@ const evt03 = rule('EVT-03', 'MUST', 'RFC 6665 §4.2.1.1', 'A 2xx to SUBSCRIBE c
     if (got === undefined) out.push(finding(evt03, `${r.label} to SUBSCRIBE has no Expires`, r.index));
     else if (asked !== undefined && got > asked) out.push(finding(evt03, `${r.label} to SUBSCRIBE grants Expires ${got}, more than the ${asked} requested`, r.index, r.transaction!.request.index));
   }
-  return dedupe(out);
+  return out;
 });
 
 const evt04 = rule('EVT-04', 'MUST', 'RFC 6665 §4.2.1.2', 'An accepted or refreshed subscription is followed by a NOTIFY', (trace, ctx) => {
@@ -177,11 +177,11 @@ const evt10 = rule('EVT-10', 'MUST', 'RFC 6665 §4.1.2.4', 'A NOTIFY matching no
   return out;
 });
 
-const evt11 = rule('EVT-11', 'SHOULD', 'RFC 6665 §8.3.1', 'SUBSCRIBE is answered 200, not 202', (trace) => {
-  return dedupe(trace.messages.filter((m) => m.status === 202 && !m.retransmission && cseqOf(m)?.method === 'SUBSCRIBE').map((m) => finding(evt11, `${m.label} to SUBSCRIBE; RFC 6665 deprecates 202 for SUBSCRIBE, use 200`, m.index)));
+const evt11 = ruleOnce('EVT-11', 'SHOULD', 'RFC 6665 §8.3.1', 'SUBSCRIBE is answered 200, not 202', (trace) => {
+  return trace.messages.filter((m) => m.status === 202 && !m.retransmission && cseqOf(m)?.method === 'SUBSCRIBE').map((m) => finding(evt11, `${m.label} to SUBSCRIBE; RFC 6665 deprecates 202 for SUBSCRIBE, use 200`, m.index));
 });
 
-const evt12 = rule('EVT-12', 'MUST', 'RFC 6665 §4.1.2.1, §8.2; RFC 3261 §12.1.1', 'SUBSCRIBE, its 2xx and NOTIFY carry Contact', (trace) => {
+const evt12 = ruleOnce('EVT-12', 'MUST', 'RFC 6665 §4.1.2.1, §8.2; RFC 3261 §12.1.1', 'SUBSCRIBE, its 2xx and NOTIFY carry Contact', (trace) => {
   const out: Finding[] = [];
   for (const m of trace.messages) {
     if (m.retransmission || m.message.has('contact')) continue;
@@ -191,7 +191,7 @@ const evt12 = rule('EVT-12', 'MUST', 'RFC 6665 §4.1.2.1, §8.2; RFC 3261 §12.1
       out.push(finding(evt12, `${m.label} to SUBSCRIBE (CSeq ${cseqOf(m)?.seq}) has no Contact`, m.index));
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 export const EVENT_RULES: Rule[] = [evt01, evt02, evt03, evt04, evt05, evt06, evt07, evt08, evt09, evt10, evt11, evt12];

@@ -9,6 +9,7 @@
  * - OB-05, OB-06, OB-07: CRLF and STUN keep-alives are not SIP messages, so the trace does not carry them
  *   (the capture layer drops them before parsing).
  */
+import { partitionTrace } from '../trace/partition.js';
 import type { Trace } from '../trace/trace.js';
 import { CANCEL_RULES } from './cancel.js';
 import { timesTrusted } from './common.js';
@@ -23,7 +24,7 @@ import { SDP_RULES } from './sdp.js';
 import { SESSION_TIMER_RULES } from './session-timers.js';
 import { SYNTAX_RULES } from './syntax.js';
 import { TIMER_RULES } from './timers.js';
-import { DEFAULT_CONTEXT, type Finding, type Rule, type RuleContext } from './types.js';
+import { compareMessages, DEFAULT_CONTEXT, earliestOfEach, type Finding, type Rule, type RuleContext } from './types.js';
 import { UAC_RULES } from './uac.js';
 import { UAS_RULES } from './uas.js';
 
@@ -32,7 +33,12 @@ const TIMED = new Set(['DLG-09', 'DLG-10', 'DLG-12', 'DLG-15', 'CAN-06', 'CAN-08
 
 function guarded(r: Rule): Rule {
   if (!r.id.startsWith('TMR-') && !TIMED.has(r.id)) return r;
-  return { ...r, check: (trace, ctx) => (timesTrusted(trace) ? r.check(trace, ctx) : []) };
+  const once = r.once;
+  return {
+    ...r,
+    check: (trace, ctx) => (timesTrusted(trace) ? r.check(trace, ctx) : []),
+    once: once && { findings: (trace, ctx) => (timesTrusted(trace) ? once.findings(trace, ctx) : []) },
+  };
 }
 
 export const ALL_RULES: Rule[] = [
@@ -44,23 +50,56 @@ export interface RunRulesOptions {
   /** Rule ids (or prefixes such as "REL-") to run; all when absent. */
   only?: string[];
   context?: Partial<RuleContext>;
+  /**
+   * A trace of more messages than this is read in parts of whole calls of about this many messages, so
+   * that a part stays in the CPU's caches across the rules; the findings are the same. 0 reads it whole.
+   */
+  partSize?: number;
 }
+
+/** Measured on the 200k-message bench capture: parts of 300 to 2,000 messages were equally fast. */
+export const PART_SIZE = 1000;
 
 export function runRules(trace: Trace, options: RunRulesOptions = {}): Finding[] {
   const ctx = { ...DEFAULT_CONTEXT, ...options.context };
   const rules = options.only ? ALL_RULES.filter((r) => options.only!.some((o) => r.id === o || (o.endsWith('-') && r.id.startsWith(o)))) : ALL_RULES;
-  const out: Finding[] = [];
-  for (const r of rules) {
+  const size = options.partSize ?? PART_SIZE;
+  const parts = size > 0 && trace.whole === trace && trace.messages.length > size ? partitionTrace(trace, size) : [];
+  const found: Finding[][] = rules.map(() => []);
+  const failed: Array<Error | undefined> = rules.map(() => undefined);
+  const run = (i: number, t: Trace, raw: boolean) => {
+    if (failed[i]) return;
+    const r = rules[i];
     try {
+      const list = found[i];
       // A loop, not push(...found): a rule with a finding on each of 150,000 messages would overflow the
       // call stack, and all of its findings would be lost to one "could not be evaluated".
-      for (const f of r.check(trace, ctx)) out.push(f);
+      for (const f of raw && r.once ? r.once.findings(t, ctx) : r.check(t, ctx)) list.push(f);
     } catch (e) {
-      // A rule crashing on odd input must not hide the other findings; it is reported as a finding itself.
-      out.push({ rule: r.id, level: 'SHOULD', rfc: r.rfc, message: `rule could not be evaluated: ${(e as Error).message}`, messages: [] });
+      failed[i] = e as Error;
     }
+  };
+  if (parts.length > 1) {
+    const callwise = rules.map((r, i) => (r.acrossCalls ? -1 : i)).filter((i) => i >= 0);
+    for (const p of parts) {
+      const part = trace.part(p.messages, p.transactions, p.dialogs);
+      for (const i of callwise) run(i, part, true);
+    }
+    for (const i of callwise) if (rules[i].once) found[i] = earliestOfEach(found[i]);
+    rules.forEach((r, i) => { if (r.acrossCalls) run(i, trace, false); });
+  } else {
+    rules.forEach((_, i) => run(i, trace, false));
   }
-  return out.sort((a, b) => (a.messages[0] ?? -1) - (b.messages[0] ?? -1));
+  const out: Finding[] = [];
+  const position = new Map<Finding, number>();
+  rules.forEach((r, i) => {
+    // A rule crashing on odd input must not hide the other findings; it is reported as a finding itself.
+    const list = failed[i] ? [{ rule: r.id, level: 'SHOULD' as const, rfc: r.rfc, message: `rule could not be evaluated: ${failed[i]!.message}`, messages: [] }] : found[i];
+    for (const f of list) { position.set(f, i); out.push(f); }
+  });
+  // A total order, so a trace read in parts lists its findings exactly as when read whole.
+  return out.sort((a, b) => (a.messages[0] ?? -1) - (b.messages[0] ?? -1) || position.get(a)! - position.get(b)!
+    || compareMessages(a.messages, b.messages) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
 }
 
 export type { Finding, Rule, RuleContext };

@@ -1,8 +1,8 @@
 /** MSG-*: MESSAGE (RFC 3428) and PUB-*: PUBLISH (RFC 3903). */
 import type { Trace, TraceMessage } from '../trace/trace.js';
-import { canonicalIp, dedupe, finalResponse, isRequest, isResponse, requestKey } from './common.js';
+import { canonicalIp, finalResponse, isRequest, isResponse, requestKey } from './common.js';
 import { cseqOf, memo } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { acrossCalls, finding, rule, ruleOnce, type Finding, type Rule } from './types.js';
 
 /** The first copy of each request of a method, whatever the hop (shared by the rules: do not modify). */
 function firstCopies(trace: Trace, method: string): readonly TraceMessage[] {
@@ -29,9 +29,9 @@ const msg02 = rule('MSG-02', 'MUST', 'RFC 3428 §4, RFC 3261 §7.4.1', 'MESSAGE 
   return out;
 });
 
-const msg03 = rule('MSG-03', 'SHOULD', 'RFC 3428 §7', '2xx to MESSAGE carries no body', (trace) => {
-  return dedupe(trace.messages.filter((m) => isResponse(m) && !m.retransmission && m.status! >= 200 && m.status! < 300 && cseqOf(m)?.method === 'MESSAGE' && m.message.body.length > 0)
-    .map((m) => finding(msg03, `${m.label} to MESSAGE (CSeq ${cseqOf(m)?.seq}) carries a ${m.message.body.length}-byte body`, m.index)));
+const msg03 = ruleOnce('MSG-03', 'SHOULD', 'RFC 3428 §7', '2xx to MESSAGE carries no body', (trace) => {
+  return trace.messages.filter((m) => isResponse(m) && !m.retransmission && m.status! >= 200 && m.status! < 300 && cseqOf(m)?.method === 'MESSAGE' && m.message.body.length > 0)
+    .map((m) => finding(msg03, `${m.label} to MESSAGE (CSeq ${cseqOf(m)?.seq}) carries a ${m.message.body.length}-byte body`, m.index));
 });
 
 const msg04 = rule('MSG-04', 'MUST', 'RFC 3428 §7', '415 to MESSAGE lists Accept', (trace) => {
@@ -123,4 +123,4 @@ const pub07 = rule('PUB-07', 'MUST', 'RFC 3903 §4', 'A later PUBLISH uses the S
   return out;
 });
 
-export const MESSAGE_PUBLISH_RULES: Rule[] = [msg01, msg02, msg03, msg04, msg05, pub01, pub02, pub03, pub04, pub05, pub06, pub07];
+export const MESSAGE_PUBLISH_RULES: Rule[] = [msg01, msg02, msg03, msg04, msg05, pub01, pub02, pub03, pub04, pub05, pub06, pub07].map((r) => acrossCalls(r, 'a PUBLISH refresh or an instant message may come in a new call'));

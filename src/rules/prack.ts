@@ -1,8 +1,8 @@
 /** REL-*: reliable provisional responses and PRACK (RFC 3262). */
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
-import { dedupe, finalResponse, hasTag, isRequest, isResponse, late, listText, lr, near, requestKey, sameEndpoint, sameUri, sameUriList, secs, traceEnd, wasForwarded } from './common.js';
+import { finalResponse, hasTag, isRequest, isResponse, late, listText, lr, near, requestKey, sameEndpoint, sameUri, sameUriList, secs, traceEnd, wasForwarded } from './common.js';
 import { before, bucketed, callIdOf, cseqOf, findLastBefore, fromTagOf, groupBy, memo, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { acrossCalls, finding, rule, ruleOnce, type Finding, type Rule } from './types.js';
 
 const isReliable = (m: TraceMessage) => isResponse(m) && m.status! > 100 && m.status! < 200 && m.message.rseq !== undefined;
 
@@ -76,7 +76,7 @@ const rel03 = rule('REL-03', 'MUST', 'RFC 3262 §3', '100 Trying is never reliab
     .map((m) => finding(rel03, `100 Trying carries ${m.message.rseq !== undefined ? `RSeq ${m.message.rseq}` : 'Require: 100rel'}; it is never sent reliably`, m.index));
 });
 
-const rel04 = rule('REL-04', 'MUST', 'RFC 3262 §3, §7.1', 'RSeq starts in 1..2^31-1 and each new reliable 1xx adds one', (trace) => {
+const rel04 = ruleOnce('REL-04', 'MUST', 'RFC 3262 §3, §7.1', 'RSeq starts in 1..2^31-1 and each new reliable 1xx adds one', (trace) => {
   const out: Finding[] = [];
   for (const t of trace.transactions) {
     if (t.method !== 'INVITE') continue;
@@ -91,10 +91,10 @@ const rel04 = rule('REL-04', 'MUST', 'RFC 3262 §3, §7.1', 'RSeq starts in 1..2
       }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
-const rel05 = rule('REL-05', 'MUST', 'RFC 3262 §3', 'A reliable 1xx is retransmitted from T1, doubling, until its PRACK', (trace, ctx) => {
+const rel05 = ruleOnce('REL-05', 'MUST', 'RFC 3262 §3', 'A reliable 1xx is retransmitted from T1, doubling, until its PRACK', (trace, ctx) => {
   const out: Finding[] = [];
   const end = traceEnd(trace);
   for (const t of trace.transactions) {
@@ -124,7 +124,7 @@ const rel05 = rule('REL-05', 'MUST', 'RFC 3262 §3', 'A reliable 1xx is retransm
       }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 function sameHopAs(a: TraceMessage, b: TraceMessage): boolean {
@@ -147,7 +147,7 @@ const rel06 = rule('REL-06', 'MUST', 'RFC 3262 §3', 'No second reliable 1xx bef
   return out;
 });
 
-const rel07 = rule('REL-07', 'MUST', 'RFC 3262 §3', 'No 2xx to INVITE while a reliable 1xx with SDP is un-PRACKed', (trace) => {
+const rel07 = ruleOnce('REL-07', 'MUST', 'RFC 3262 §3', 'No 2xx to INVITE while a reliable 1xx with SDP is un-PRACKed', (trace) => {
   const out: Finding[] = [];
   for (const t of trace.transactions) {
     if (t.method !== 'INVITE') continue;
@@ -160,7 +160,7 @@ const rel07 = rule('REL-07', 'MUST', 'RFC 3262 §3', 'No 2xx to INVITE while a r
       if (!acked) { out.push(finding(rel07, `${ok.label} sent while ${r.label} (RSeq ${r.message.rseq}, with a session description) was still un-PRACKed`, ok.index, r.index)); break; }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 const rel08 = rule('REL-08', 'SHOULD', 'RFC 3262 §3', 'Without PRACK for 64·T1 the UAS rejects the INVITE with 5xx', (trace, ctx) => {
@@ -184,7 +184,7 @@ function targetOf(trace: Trace, p: TraceMessage): TraceMessage | undefined {
   return cands.filter((m) => toTagOf(m) === toTagOf(p)).pop() ?? cands.pop();
 }
 
-const rel09 = rule('REL-09', 'MUST', 'RFC 3262 §4, §7.2', 'PRACK\'s RAck is the 1xx\'s RSeq, the INVITE\'s CSeq number and INVITE', (trace) => {
+const rel09 = ruleOnce('REL-09', 'MUST', 'RFC 3262 §4, §7.2', 'PRACK\'s RAck is the 1xx\'s RSeq, the INVITE\'s CSeq number and INVITE', (trace) => {
   const out: Finding[] = [];
   for (const p of pracks(trace)) {
     const ra = p.message.rack;
@@ -200,10 +200,10 @@ const rel09 = rule('REL-09', 'MUST', 'RFC 3262 §4, §7.2', 'PRACK\'s RAck is th
       out.push(finding(rel09, `PRACK RAck ${ra.rseq} ${ra.cseq} ${ra.method}, but the INVITE's CSeq is ${inv.seq} (expected RAck ${r.message.rseq} ${inv.seq} INVITE)`, p.index, r.index));
     }
   }
-  return dedupe(out);
+  return out;
 });
 
-const rel10 = rule('REL-10', 'MUST', 'RFC 3262 §4', 'PRACK is sent in the early dialog of its 1xx, with a new CSeq', (trace) => {
+const rel10 = ruleOnce('REL-10', 'MUST', 'RFC 3262 §4', 'PRACK is sent in the early dialog of its 1xx, with a new CSeq', (trace) => {
   const out: Finding[] = [];
   for (const p of pracks(trace)) {
     const r = targetOf(trace, p);
@@ -225,7 +225,7 @@ const rel10 = rule('REL-10', 'MUST', 'RFC 3262 §4', 'PRACK is sent in the early
     }
     if (diffs.length) out.push(finding(rel10, `PRACK for ${r.label} (RSeq ${r.message.rseq}) is not in its early dialog: ${diffs.join('; ')}`, p.index, r.index));
   }
-  return dedupe(out);
+  return out;
 });
 
 const rel11 = rule('REL-11', 'MUST', 'RFC 3262 §4', 'PRACKs acknowledge RSeq values in order, each once', (trace) => {
@@ -251,7 +251,7 @@ const rel11 = rule('REL-11', 'MUST', 'RFC 3262 §4', 'PRACKs acknowledge RSeq va
   return out;
 });
 
-const rel12 = rule('REL-12', 'MUST', 'RFC 3262 §3', 'A PRACK matching no unacknowledged reliable 1xx is answered 481', (trace) => {
+const rel12 = ruleOnce('REL-12', 'MUST', 'RFC 3262 §3', 'A PRACK matching no unacknowledged reliable 1xx is answered 481', (trace) => {
   const out: Finding[] = [];
   for (const p of pracks(trace)) {
     const fin = p.transaction && finalResponse(p.transaction);
@@ -268,10 +268,10 @@ const rel12 = rule('REL-12', 'MUST', 'RFC 3262 §3', 'A PRACK matching no unackn
       && q.transaction && finalResponse(q.transaction)?.status! < 300);
     if (earlier) out.push(finding(rel12, `PRACK (CSeq ${cseqOf(p)?.seq}) for RSeq ${ra.rseq}, already acknowledged by the PRACK with CSeq ${cseqOf(earlier)?.seq}, was answered ${fin.label} instead of 481`, fin.index, p.index, earlier.index));
   }
-  return dedupe(out);
+  return out;
 });
 
-const rel13 = rule('REL-13', 'MUST', 'RFC 3262 §4', 'Each early dialog gets its own PRACKs', (trace, ctx) => {
+const rel13 = ruleOnce('REL-13', 'MUST', 'RFC 3262 §4', 'Each early dialog gets its own PRACKs', (trace, ctx) => {
   const out: Finding[] = [];
   const end = traceEnd(trace);
   for (const t of trace.transactions) {
@@ -286,7 +286,7 @@ const rel13 = rule('REL-13', 'MUST', 'RFC 3262 §4', 'Each early dialog gets its
       if (!own && other) out.push(finding(rel13, `${r.label} of early dialog ${tag} (RSeq ${r.message.rseq}) was acknowledged only by a PRACK of early dialog ${toTagOf(other)}`, other.index, r.index));
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 const rel14 = rule('REL-14', 'MUST', 'RFC 3262 §3', 'If the INVITE requires 100rel every provisional (but 100) is reliable', (trace) => {
@@ -299,4 +299,4 @@ const rel14 = rule('REL-14', 'MUST', 'RFC 3262 §3', 'If the INVITE requires 100
   return out;
 });
 
-export const PRACK_RULES: Rule[] = [rel01, rel02, rel03, rel04, rel05, rel06, rel07, rel08, rel09, rel10, rel11, rel12, rel13, rel14];
+export const PRACK_RULES: Rule[] = [rel01, rel02, rel03, rel04, rel05, rel06, rel07, rel08, rel09, acrossCalls(rel10, 'the reliable provisional a PRACK answers is found by To tag and RSeq, whatever the call'), rel11, rel12, rel13, rel14];

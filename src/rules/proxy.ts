@@ -6,11 +6,11 @@ import { isIP } from 'node:net';
 import type { Endpoint } from '../capture/types.js';
 import type { Trace, TraceMessage } from '../trace/trace.js';
 import {
-  COOKIE, canonicalIp, dedupe, finalResponse, isIpLiteral, isRequest, legsFrom, listText, lr, requestLegs, responseLegs,
+  COOKIE, canonicalIp, finalResponse, isIpLiteral, isRequest, legsFrom, listText, lr, requestLegs, responseLegs,
   sameEndpoint, sameUri, sameUriList, traceEnd, viaSame, type Leg,
 } from './common.js';
 import { callIdOf, cseqOf, fromTagOf, groupBy, memo, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { acrossCalls, finding, rule, ruleOnce, type Finding, type Rule } from './types.js';
 
 const prx01 = rule('PRX-01', 'MUST', 'RFC 3261 §16.6 item 3', 'A forwarded request has Max-Forwards one less (70 if it had none)', (trace) => {
   const out: Finding[] = [];
@@ -77,7 +77,7 @@ const prx04 = rule('PRX-04', 'MUST', 'RFC 3261 §16.7 item 3', 'A proxy removes 
   return out;
 });
 
-const prx05 = rule('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional responses (not 100) and every 2xx are forwarded upstream', (trace, ctx) => {
+const prx05 = ruleOnce('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional responses (not 100) and every 2xx are forwarded upstream', (trace, ctx) => {
   const out: Finding[] = [];
   const end = traceEnd(trace);
   for (const { in: r, leg } of responseLegs(trace).unmatched) {
@@ -91,7 +91,7 @@ const prx05 = rule('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional resp
       out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label}${r.retransmission ? ' (a retransmission)' : ''} and did not forward it: ${n} received, ${m} sent upstream; every 2xx goes upstream`, r.index));
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 const prx06 = rule('PRX-06', 'SHOULD', 'RFC 3261 §16.7 item 6', 'A downstream 503 is not relayed as is', (trace) => {
@@ -349,4 +349,4 @@ const prx20 = rule('PRX-20', 'MUST', 'RFC 3261 §18.2.2', 'Over a stream transpo
   return out;
 });
 
-export const PROXY_RULES: Rule[] = [prx01, prx02, prx03, prx04, prx05, prx06, prx07, prx08, prx09, prx12, prx13, prx14, prx15, prx16, prx17, prx18, prx19, prx20];
+export const PROXY_RULES: Rule[] = [prx01, prx02, prx03, prx04, prx05, prx06, prx07, prx08, prx09, prx12, prx13, prx14, prx15, prx16, prx17, prx18, acrossCalls(prx19, 'a server is held to rport only if it fills it in elsewhere, in any call'), acrossCalls(prx20, 'whether a connection stayed open is seen from any call that used it later')];

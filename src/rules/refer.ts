@@ -2,9 +2,9 @@
 import { parseHeaderParams } from '../sip/params.js';
 import { unescape } from '../sip/uri.js';
 import type { Dialog, Trace, TraceMessage } from '../trace/trace.js';
-import { canonicalIp, dedupe, finalResponse, isRequest, late, requestKey, traceEnd } from './common.js';
+import { canonicalIp, finalResponse, isRequest, late, requestKey, traceEnd } from './common.js';
 import { bucketed, callIdOf, cseqOf, findAfter, fromTagOf, groupBy, memo, requestsOfCall, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { acrossCalls, finding, rule, ruleOnce, type Finding, type Rule } from './types.js';
 
 /** The first copy of each REFER, whatever the hop (shared by the rules: do not modify). */
 function refers(trace: Trace): readonly TraceMessage[] {
@@ -65,14 +65,14 @@ const ref02 = rule('REF-02', 'MUST', 'RFC 3515 §2.4.2', 'An accepted REFER is a
   return out;
 });
 
-const ref03 = rule('REF-03', 'MUST', 'RFC 3515 §2.4.4, §2.4.5', 'Refer NOTIFYs carry a message/sipfrag body starting with a status line', (trace) => {
+const ref03 = ruleOnce('REF-03', 'MUST', 'RFC 3515 §2.4.4, §2.4.5', 'Refer NOTIFYs carry a message/sipfrag body starting with a status line', (trace) => {
   const out: Finding[] = [];
   for (const n of referNotifies(trace)) {
     const ct = n.message.contentType?.toLowerCase();
     if (ct !== 'message/sipfrag') out.push(finding(ref03, `NOTIFY (Event: refer) has Content-Type ${ct ?? '(none)'}, expected message/sipfrag`, n.index));
     else if (!/^SIP\/2\.0 \d{3} /.test(n.message.bodyText)) out.push(finding(ref03, `NOTIFY (Event: refer) sipfrag body starts "${n.message.bodyText.split(/\r?\n/)[0].slice(0, 40)}", not a SIP status line`, n.index));
   }
-  return dedupe(out);
+  return out;
 });
 
 const ref04 = rule('REF-04', 'MUST', 'RFC 3515 §2.4.4', 'A NOTIFY follows the REFER\'s 2xx promptly', (trace, ctx) => {
@@ -90,17 +90,17 @@ const ref04 = rule('REF-04', 'MUST', 'RFC 3515 §2.4.4', 'A NOTIFY follows the R
   return out;
 });
 
-const ref05 = rule('REF-05', 'MUST', 'RFC 3515 §2.4.7, RFC 6665 §4.1.3', 'The NOTIFY with the final result terminates the subscription', (trace) => {
+const ref05 = ruleOnce('REF-05', 'MUST', 'RFC 3515 §2.4.7, RFC 6665 §4.1.3', 'The NOTIFY with the final result terminates the subscription', (trace) => {
   const out: Finding[] = [];
   for (const n of referNotifies(trace)) {
     const code = /^SIP\/2\.0 (\d{3}) /.exec(n.message.bodyText)?.[1];
     const state = n.message.subscriptionState?.state;
     if (code && Number(code) >= 200 && state !== 'terminated') out.push(finding(ref05, `NOTIFY reports the final status ${code} but has Subscription-State ${state ?? '(none)'}, expected terminated`, n.index));
   }
-  return dedupe(out);
+  return out;
 });
 
-const ref06 = rule('REF-06', 'MUST', 'RFC 3515 §2.4.6', 'With several REFERs in a dialog, NOTIFYs carry id=<REFER CSeq>', (trace) => {
+const ref06 = ruleOnce('REF-06', 'MUST', 'RFC 3515 §2.4.6', 'With several REFERs in a dialog, NOTIFYs carry id=<REFER CSeq>', (trace) => {
   const out: Finding[] = [];
   const byDialog = new Map<string, TraceMessage[]>();
   for (const m of refers(trace)) {
@@ -119,7 +119,7 @@ const ref06 = rule('REF-06', 'MUST', 'RFC 3515 §2.4.6', 'With several REFERs in
       if (id === undefined || !ids.includes(id)) out.push(finding(ref06, `NOTIFY has Event: refer${id === undefined ? ' without id' : `;id=${id}`} in a dialog with REFERs of CSeq ${ids.join(', ')}`, n.index, list[1].index));
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 const ref07 = rule('REF-07', 'MUST', 'RFC 4488 §4', 'A REFER accepted with Refer-Sub: false creates no subscription', (trace) => {
@@ -244,4 +244,4 @@ const rpl05 = rule('RPL-05', 'MUST', 'RFC 3891 §3', 'After accepting the replac
   return out;
 });
 
-export const REFER_RULES: Rule[] = [ref01, ref02, ref03, ref04, ref05, ref06, ref07, ref08, ref09, rpl01, rpl02, rpl03, rpl04, rpl05];
+export const REFER_RULES: Rule[] = [ref01, ref02, ref03, ref04, ref05, ref06, ref07, ref08, acrossCalls(ref09, 'the transferee\'s INVITE opens a new call'), rpl01, rpl02, rpl03, rpl04, rpl05];

@@ -4,7 +4,7 @@ import type { Trace, TraceMessage } from '../trace/trace.js';
 import { canonicalIp, contactExpiry, finalResponse, fromOriginator, hasTag, isRequest, isResponse, legInto, listText, lr, sameUri, sameUriList, uriText } from './common.js';
 import type { Uri } from '../sip/uri.js';
 import { callIdOf, cseqOf, findAfter, groupBy, memo, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { acrossCalls, finding, rule, type Finding, type Rule } from './types.js';
 
 /** First copies of REGISTER requests (shared: do not modify). */
 function registers(trace: Trace): readonly TraceMessage[] {
@@ -290,4 +290,4 @@ const ob08 = rule('OB-08', 'SHOULD', 'RFC 5626 §4.3', 'Dialog-forming requests 
   return out;
 });
 
-export const REGISTRATION_RULES: Rule[] = [reg01, reg02, reg03, reg04, reg05, reg06, reg07, reg08, pth01, pth02, pth03, pth04, pth05, ob01, ob02, ob03, ob04, ob08];
+export const REGISTRATION_RULES: Rule[] = [reg01, reg02, reg03, reg04, reg05, reg06, reg07, reg08, pth01, pth02, pth03, pth04, pth05, ob01, ob02, ob03, ob04, ob08].map((r) => acrossCalls(r, 'a UA\'s registrations, bindings and Path reach across calls (each REGISTER may have its own Call-ID)'));

@@ -4,9 +4,9 @@
  */
 import { parse as parseSdp, type SessionDescription } from 'sdp-transform';
 import type { Dialog, Trace, TraceMessage } from '../trace/trace.js';
-import { dedupe, epText, isRequest } from './common.js';
+import { epText, isRequest } from './common.js';
 import { callIdOf, cseqOf, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { finding, rule, ruleOnce, type Finding, type Rule } from './types.js';
 
 type Media = SessionDescription['media'][number];
 
@@ -184,13 +184,13 @@ function logs(trace: Trace): HopLog[] {
 }
 
 function exchangeRule(id: string, level: 'MUST' | 'SHOULD', rfc: string, title: string, check: (e: Exchange) => string | undefined): Rule {
-  const r = rule(id, level, rfc, title, (trace) => {
+  const r = ruleOnce(id, level, rfc, title, (trace) => {
     const out: Finding[] = [];
     for (const l of logs(trace)) for (const e of l.exchanges) {
       const t = check(e);
       if (t) out.push(finding(r, t, e.answer.msg.index, e.offer.msg.index));
     }
-    return dedupe(out);
+    return out;
   });
   return r;
 }
@@ -249,7 +249,7 @@ function withoutOrigin(text: string): string {
   return text.split(/\r?\n/).filter((l) => !l.startsWith('o=') && l.trim() !== '').join('\n');
 }
 
-const oa06 = rule('OA-06', 'MUST', 'RFC 3264 §8', 'A new SDP keeps o= and adds one to its version; an unchanged one keeps the version', (trace) => {
+const oa06 = ruleOnce('OA-06', 'MUST', 'RFC 3264 §8', 'A new SDP keeps o= and adds one to its version; an unchanged one keeps the version', (trace) => {
   const out: Finding[] = [];
   for (const l of logs(trace)) {
     const prev = new Map<string, Sdp>();
@@ -271,10 +271,10 @@ const oa06 = rule('OA-06', 'MUST', 'RFC 3264 §8', 'A new SDP keeps o= and adds 
       }
     }
   }
-  return dedupe(out);
+  return out;
 });
 
-const oa07 = rule('OA-07', 'MUST', 'RFC 3264 §8', 'A later offer has no fewer m-lines than the previous SDP', (trace) => {
+const oa07 = ruleOnce('OA-07', 'MUST', 'RFC 3264 §8', 'A later offer has no fewer m-lines than the previous SDP', (trace) => {
   const out: Finding[] = [];
   for (const l of logs(trace)) {
     let last: Sdp | undefined;
@@ -283,24 +283,24 @@ const oa07 = rule('OA-07', 'MUST', 'RFC 3264 §8', 'A later offer has no fewer m
       if (role !== 'preview') last = sdp;
     }
   }
-  return dedupe(out);
+  return out;
 });
 
-const oa08 = rule('OA-08', 'SHOULD', 'RFC 3264 §8.4', 'Hold is offered with a=sendonly/inactive, not only c=0.0.0.0', (trace) => {
+const oa08 = ruleOnce('OA-08', 'SHOULD', 'RFC 3264 §8.4', 'Hold is offered with a=sendonly/inactive, not only c=0.0.0.0', (trace) => {
   const out: Finding[] = [];
   for (const l of logs(trace)) for (const { sdp, role } of l.sdps) {
     if (role !== 'offer') continue;
     const zero = sdp.s.connection?.ip === '0.0.0.0' || sdp.s.media.some((m) => m.connection?.ip === '0.0.0.0');
     if (zero && sdp.s.media.some((m) => m.port !== 0 && direction(sdp.s, m) === 'sendrecv')) out.push(finding(oa08, `offer in ${sdp.msg.label} puts the call on hold with the RFC 2543 c=0.0.0.0 and no a=sendonly/inactive`, sdp.msg.index));
   }
-  return dedupe(out);
+  return out;
 });
 
 function placementRule(id: 'OA-09' | 'OA-10', title: string, rfc: string): Rule {
-  const r = rule(id, 'MUST', rfc, title, (trace) => {
+  const r = ruleOnce(id, 'MUST', rfc, title, (trace) => {
     const out: Finding[] = [];
     for (const l of logs(trace)) for (const p of l.placement) if (p.rule === id) out.push(finding(r, p.text, p.at.index, ...(p.other ? [p.other.index] : [])));
-    return dedupe(out);
+    return out;
   });
   return r;
 }
@@ -308,7 +308,7 @@ function placementRule(id: 'OA-09' | 'OA-10', title: string, rfc: string): Rule 
 const oa09 = placementRule('OA-09', 'The answer comes in the first reliable non-failure response (or ACK/PRACK for a late offer)', 'RFC 3261 §13.2.1, RFC 6337 §3');
 const oa10 = placementRule('OA-10', 'No new offer while one is outstanding; the ACK of an answered INVITE carries no offer', 'RFC 3261 §13.2.1, RFC 3264 §4');
 
-const oa11 = rule('OA-11', 'MUST', 'RFC 3261 §13.3.1.3, §21.4.26', 'A session that cannot be negotiated is rejected 488/606', (trace) => {
+const oa11 = ruleOnce('OA-11', 'MUST', 'RFC 3261 §13.3.1.3, §21.4.26', 'A session that cannot be negotiated is rejected 488/606', (trace) => {
   const out: Finding[] = [];
   for (const l of logs(trace)) for (const e of l.exchanges) {
     const a = e.answer.msg;
@@ -318,10 +318,10 @@ const oa11 = rule('OA-11', 'MUST', 'RFC 3261 §13.3.1.3, §21.4.26', 'A session 
       out.push(finding(oa11, `${a.label} accepts the INVITE but rejects every stream (all ports 0); a session that cannot be negotiated is answered 488 or 606`, a.index, e.offer.msg.index));
     }
   }
-  return dedupe(out);
+  return out;
 });
 
-const oa12 = rule('OA-12', 'MUST', 'RFC 4566 §5, RFC 3264 §5', 'SDP has v=0 first, o=, s=, t=, and c= at session level or in every m-section', (trace) => {
+const oa12 = ruleOnce('OA-12', 'MUST', 'RFC 4566 §5, RFC 3264 §5', 'SDP has v=0 first, o=, s=, t=, and c= at session level or in every m-section', (trace) => {
   const out: Finding[] = [];
   for (const m of trace.messages) {
     if (m.retransmission) continue;
@@ -340,7 +340,7 @@ const oa12 = rule('OA-12', 'MUST', 'RFC 4566 §5, RFC 3264 §5', 'SDP has v=0 fi
     }
     if (problems.length) out.push(finding(oa12, `SDP in ${m.label}: ${problems.join('; ')}`, m.index));
   }
-  return dedupe(out);
+  return out;
 });
 
 export const SDP_RULES: Rule[] = [oa01, oa02, oa03, oa04, oa05, oa06, oa07, oa08, oa09, oa10, oa11, oa12];

@@ -1,12 +1,12 @@
 /** SES-*: session timers (RFC 4028). */
 import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
-import { dedupe, finalResponse, hasTag, isRequest, isResponse, legInto, requestKey, traceEnd } from './common.js';
+import { finalResponse, hasTag, isRequest, isResponse, legInto, requestKey, traceEnd } from './common.js';
 import { callIdOf, cseqOf, findAfter, firstAfter, fromTagOf, memo, messagesOfCall, requestsOfCall, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { finding, rule, ruleOnce, type Finding, type Rule } from './types.js';
 
 const REFRESH = new Set(['INVITE', 'UPDATE']);
 
-const ses01 = rule('SES-01', 'MUST', 'RFC 4028 §4, §5', 'Session-Expires and Min-SE are at least 90 s', (trace) => {
+const ses01 = ruleOnce('SES-01', 'MUST', 'RFC 4028 §4, §5', 'Session-Expires and Min-SE are at least 90 s', (trace) => {
   const out: Finding[] = [];
   for (const m of trace.messages) {
     if (m.retransmission) continue;
@@ -15,10 +15,10 @@ const ses01 = rule('SES-01', 'MUST', 'RFC 4028 §4, §5', 'Session-Expires and M
     if (se !== undefined && se < 90) out.push(finding(ses01, `${m.label} has Session-Expires ${se}, below the 90 s minimum`, m.index));
     if (min !== undefined && min < 90) out.push(finding(ses01, `${m.label} has Min-SE ${min}, below the 90 s minimum`, m.index));
   }
-  return dedupe(out);
+  return out;
 });
 
-const ses02 = rule('SES-02', 'MUST', 'RFC 4028 §7.1', 'A request\'s Session-Expires is not below its Min-SE', (trace) => {
+const ses02 = ruleOnce('SES-02', 'MUST', 'RFC 4028 §7.1', 'A request\'s Session-Expires is not below its Min-SE', (trace) => {
   const out: Finding[] = [];
   for (const m of trace.messages) {
     if (!isRequest(m) || m.retransmission) continue;
@@ -26,7 +26,7 @@ const ses02 = rule('SES-02', 'MUST', 'RFC 4028 §7.1', 'A request\'s Session-Exp
     const min = m.message.minSE;
     if (se !== undefined && min !== undefined && se < min) out.push(finding(ses02, `${m.method} has Session-Expires ${se} below its own Min-SE ${min}`, m.index));
   }
-  return dedupe(out);
+  return out;
 });
 
 const ses03 = rule('SES-03', 'MUST', 'RFC 4028 §6', '422 carries Min-SE', (trace) => {
@@ -71,17 +71,17 @@ function oks(trace: Trace): readonly TraceMessage[] {
   return memo(trace, 'ses:oks', () => trace.messages.filter((m) => isResponse(m) && !m.retransmission && m.status! >= 200 && m.status! < 300 && REFRESH.has(cseqOf(m)?.method ?? '') && m.transaction));
 }
 
-const ses06 = rule('SES-06', 'MUST', 'RFC 4028 §9', 'A 2xx with Session-Expires names the refresher', (trace) => {
-  return dedupe(oks(trace).filter((r) => r.message.sessionExpires && r.message.sessionExpires.refresher === undefined)
-    .map((r) => finding(ses06, `${r.label} to ${cseqOf(r)?.method} has Session-Expires ${r.message.sessionExpires!.seconds} without refresher=uac|uas`, r.index)));
+const ses06 = ruleOnce('SES-06', 'MUST', 'RFC 4028 §9', 'A 2xx with Session-Expires names the refresher', (trace) => {
+  return oks(trace).filter((r) => r.message.sessionExpires && r.message.sessionExpires.refresher === undefined)
+    .map((r) => finding(ses06, `${r.label} to ${cseqOf(r)?.method} has Session-Expires ${r.message.sessionExpires!.seconds} without refresher=uac|uas`, r.index));
 });
 
-const ses07 = rule('SES-07', 'MUST', 'RFC 4028 §9', 'refresher=uac in a 2xx comes with Require: timer', (trace) => {
-  return dedupe(oks(trace).filter((r) => r.message.sessionExpires?.refresher === 'uac' && !hasTag(r, 'require', 'timer'))
-    .map((r) => finding(ses07, `${r.label} sets refresher=uac but has no Require: timer`, r.index)));
+const ses07 = ruleOnce('SES-07', 'MUST', 'RFC 4028 §9', 'refresher=uac in a 2xx comes with Require: timer', (trace) => {
+  return oks(trace).filter((r) => r.message.sessionExpires?.refresher === 'uac' && !hasTag(r, 'require', 'timer'))
+    .map((r) => finding(ses07, `${r.label} sets refresher=uac but has no Require: timer`, r.index));
 });
 
-const ses08 = rule('SES-08', 'MUST', 'RFC 4028 §9', 'The 2xx Session-Expires is not above the request\'s nor below its Min-SE', (trace) => {
+const ses08 = ruleOnce('SES-08', 'MUST', 'RFC 4028 §9', 'The 2xx Session-Expires is not above the request\'s nor below its Min-SE', (trace) => {
   const out: Finding[] = [];
   for (const r of oks(trace)) {
     const req = r.transaction!.request;
@@ -92,10 +92,10 @@ const ses08 = rule('SES-08', 'MUST', 'RFC 4028 §9', 'The 2xx Session-Expires is
     if (asked !== undefined && got > asked) out.push(finding(ses08, `${r.label} has Session-Expires ${got}, above the ${asked} the ${req.method} asked`, r.index, req.index));
     if (min !== undefined && got < min) out.push(finding(ses08, `${r.label} has Session-Expires ${got}, below the request's Min-SE ${min}`, r.index, req.index));
   }
-  return dedupe(out);
+  return out;
 });
 
-const ses09 = rule('SES-09', 'MUST', 'RFC 4028 §9', 'No refresher=uac or Require: timer unless the UAC supports timer', (trace) => {
+const ses09 = ruleOnce('SES-09', 'MUST', 'RFC 4028 §9', 'No refresher=uac or Require: timer unless the UAC supports timer', (trace) => {
   const out: Finding[] = [];
   for (const r of oks(trace)) {
     const req = r.transaction!.request;
@@ -103,7 +103,7 @@ const ses09 = rule('SES-09', 'MUST', 'RFC 4028 §9', 'No refresher=uac or Requir
     const what = r.message.sessionExpires?.refresher === 'uac' ? 'refresher=uac' : hasTag(r, 'require', 'timer') ? 'Require: timer' : undefined;
     if (what) out.push(finding(ses09, `${r.label} sets ${what}, but the ${req.method} did not announce Supported: timer`, r.index, req.index));
   }
-  return dedupe(out);
+  return out;
 });
 
 interface Negotiated { ok: TraceMessage; t: Transaction; seconds: number; refresherIsUac: boolean }
@@ -159,7 +159,7 @@ const ses11 = rule('SES-11', 'SHOULD', 'RFC 4028 §10', 'Without a refresh the o
   return out;
 });
 
-const ses12 = rule('SES-12', 'SHOULD', 'RFC 4028 §7.4, §9', 'Refreshes and their 2xx repeat Session-Expires', (trace) => {
+const ses12 = ruleOnce('SES-12', 'SHOULD', 'RFC 4028 §7.4, §9', 'Refreshes and their 2xx repeat Session-Expires', (trace) => {
   const out: Finding[] = [];
   for (const list of negotiated(trace).values()) {
     const first = list[0];
@@ -173,7 +173,7 @@ const ses12 = rule('SES-12', 'SHOULD', 'RFC 4028 §7.4, §9', 'Refreshes and the
       else if (fin && fin.status! < 300 && !fin.message.sessionExpires) out.push(finding(ses12, `${fin.label} to a session refresh has no Session-Expires`, fin.index, m.index));
     }
   }
-  return dedupe(out);
+  return out;
 });
 
 export const SESSION_TIMER_RULES: Rule[] = [ses01, ses02, ses03, ses04, ses05, ses06, ses07, ses08, ses09, ses10, ses11, ses12];

@@ -7,7 +7,7 @@ import type { Trace, TraceMessage, Transaction } from '../trace/trace.js';
 import { canonicalIp, finalResponse, isRequest, late, legsFrom, near, requestLegs, sameEndpoint, secs, traceEnd } from './common.js';
 import { ackFor } from './dialog.js';
 import { cseqOf, memo, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule, type RuleContext } from './types.js';
+import { acrossCalls, finding, rule, type Finding, type Rule, type RuleContext } from './types.js';
 
 const udp = (t: Transaction) => t.request.transport === 'udp';
 
@@ -305,4 +305,4 @@ const tmr14 = rule('TMR-14', 'MUST', 'RFC 3261 §16.6 item 11, §16.8', 'A proxy
   return out;
 });
 
-export const TIMER_RULES: Rule[] = [tmr01, tmr02, tmr03, tmr04, tmr05, tmr06, tmr07, tmr08, tmr09, tmr10, tmr11, tmr12, tmr13, tmr14];
+export const TIMER_RULES: Rule[] = [tmr01, tmr02, tmr03, tmr04, tmr05, tmr06, acrossCalls(tmr07, 'the round-trip allowance is measured on other transactions between the same two hosts'), tmr08, tmr09, tmr10, tmr11, tmr12, tmr13, tmr14];

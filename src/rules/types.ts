@@ -34,11 +34,53 @@ export interface Rule {
   /** One line, from the catalogue. */
   title: string;
   check(trace: Trace, ctx: RuleContext): Finding[];
+  /**
+   * Set by ruleOnce: findings with the same text are one defect seen again (at another hop, in another call),
+   * and only the earliest is kept. `findings` gives them all, so parts of a trace can be merged first.
+   */
+  once?: { findings(trace: Trace, ctx: RuleContext): Finding[] };
+  /**
+   * Why the rule must see the whole trace: it relates messages of different calls (a branch or a nonce
+   * reused anywhere, a UA's registrations, round trips between two hosts). Other rules look within calls
+   * and may be run on parts of a large trace (runRules, src/trace/partition.ts).
+   */
+  acrossCalls?: string;
 }
 
 /** Small helper so rule modules read as the catalogue does. */
 export function rule(id: string, level: Level, rfc: string, title: string, check: Rule['check']): Rule {
   return { id, level, rfc, title, check };
+}
+
+/** A rule whose findings with the same text are reported once, at the earliest message (see Rule.once). */
+export function ruleOnce(id: string, level: Level, rfc: string, title: string, findings: Rule['check']): Rule {
+  return { id, level, rfc, title, check: (trace, ctx) => earliestOfEach(findings(trace, ctx)), once: { findings } };
+}
+
+/** The rule reads across calls, for the reason given: it always runs on the whole trace. */
+export function acrossCalls(r: Rule, why: string): Rule {
+  return { ...r, acrossCalls: why };
+}
+
+/**
+ * One finding per rule and text: the one whose messages come first. It depends only on which findings there
+ * are, not on the order a rule met them, so parts of a trace give what the whole trace gives.
+ */
+export function earliestOfEach(findings: Finding[]): Finding[] {
+  const best = new Map<string, Finding>();
+  for (const f of findings) {
+    const k = `${f.rule}|${f.message}`;
+    const b = best.get(k);
+    if (!b || compareMessages(f.messages, b.messages) < 0) best.set(k, f);
+  }
+  return best.size === findings.length ? findings : findings.filter((f) => best.get(`${f.rule}|${f.message}`) === f);
+}
+
+/** Lexicographic order of two lists of message indexes (a shorter prefix first). */
+export function compareMessages(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }
 
 export function finding(r: Pick<Rule, 'id' | 'level' | 'rfc'>, message: string, ...messages: number[]): Finding {

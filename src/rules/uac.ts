@@ -3,7 +3,7 @@ import { parseChallenge, parseCredentials, type ParsedChallenge, type ParsedCred
 import type { Trace, TraceMessage } from '../trace/trace.js';
 import { COOKIE, cseqText, epText, finalResponse, fromOriginator, isRequest, sameEndpoint } from './common.js';
 import { callIdOf, cseqOf, findAfter, fromTagOf, memo, requestsOfCall, toTagOf } from './index-cache.js';
-import { finding, rule, type Finding, type Rule } from './types.js';
+import { acrossCalls, finding, rule, type Finding, type Rule } from './types.js';
 
 /** First copy of each request at each hop (retransmissions say nothing new). */
 function requests(trace: Trace): readonly TraceMessage[] {
@@ -242,4 +242,4 @@ const uac11 = rule('UAC-11', 'MUST', 'RFC 3261 §22.4, RFC 7616 §3.4', 'Digest 
   return out;
 });
 
-export const UAC_RULES: Rule[] = [uac01, uac02, uac03, uac04, uac05, uac06, uac07, uac08, uac09, uac10, uac11];
+export const UAC_RULES: Rule[] = [uac01, acrossCalls(uac02, 'a branch must be unique across every call a UA makes'), uac03, uac04, uac05, acrossCalls(uac06, 'a CANCEL or ACK is matched to its INVITE by branch and source, whatever the call'), uac07, uac08, uac09, uac10, acrossCalls(uac11, 'a nonce\'s nc grows across every request made with it, in any call')];

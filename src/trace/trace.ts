@@ -52,17 +52,32 @@ export class Trace {
   readonly transactions: Transaction[];
   readonly dialogs: Dialog[];
   readonly parties: string[];
+  /**
+   * The trace this one is a part of (itself when whole). Facts about the capture as a whole (where it ends,
+   * whether its clock can be trusted) are read from it, so a rule gives the same verdict on a part.
+   */
+  readonly whole: Trace;
 
   constructor(
     readonly messages: TraceMessage[],
     readonly unparsed: Unparsed[] = [],
     readonly captureFindings: CaptureFinding[] = [],
+    part?: { whole: Trace; transactions: Transaction[]; dialogs: Dialog[] },
   ) {
-    this.transactions = groupTransactions(messages);
-    this.dialogs = groupDialogs(messages);
+    this.transactions = part ? part.transactions : groupTransactions(messages);
+    this.dialogs = part ? part.dialogs : groupDialogs(messages);
+    this.whole = part ? part.whole : this;
     const seen = new Set<string>();
     for (const m of messages) { seen.add(m.from); seen.add(m.to); }
     this.parties = [...seen];
+  }
+
+  /**
+   * Some of this trace's messages with their transactions and dialogs, as a trace of its own. The caller
+   * keeps every transaction and dialog whole (src/trace/partition.ts); messages keep their index here.
+   */
+  part(messages: TraceMessage[], transactions: Transaction[], dialogs: Dialog[]): Trace {
+    return new Trace(messages, [], [], { whole: this.whole, transactions, dialogs });
   }
 
   static fromPayloads(payloads: SipPayload[], options: TraceOptions = {}, findings: CaptureFinding[] = []): Trace {

@@ -3,8 +3,14 @@ import { runRules, type Finding } from '../../src/rules/index.js';
 import type { RuleContext } from '../../src/rules/types.js';
 import type { Trace } from '../../src/trace/trace.js';
 
+/**
+ * The rule's findings on the trace read whole. Every rule test also proves the rule gives the same when the
+ * trace is read in parts of single calls, as runRules does with a large capture.
+ */
 export function findings(trace: Trace, id: string, context?: Partial<RuleContext>): Finding[] {
-  return runRules(trace, { only: [id], context });
+  const whole = runRules(trace, { only: [id], context, partSize: 0 });
+  expect(runRules(trace, { only: [id], context, partSize: 1 })).toEqual(whole);
+  return whole;
 }
 
 /** Two tests per rule: it fires on `bad` (and names the offending message first), it is silent on `good`. */
