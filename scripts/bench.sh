@@ -4,5 +4,14 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/ensure-deps.sh
 node node_modules/typescript/bin/tsc -p tsconfig.build.json
-what=${1:-analyze}; [ $# -gt 0 ] && shift
+# The first word names the benchmark; options alone (npm run bench -- --messages 1000) mean analyze.
+what=analyze
+case "${1:-}" in
+  -*|'') ;;
+  *) what=$1; shift ;;
+esac
+if [ ! -f "dist/bench/$what.js" ] || [ "$what" = make-capture ]; then
+  echo "bench: no benchmark named \"$what\"; there are: analyze, fuzz (npm run bench -- analyze --messages 200000)" >&2
+  exit 2
+fi
 exec node "dist/bench/$what.js" "$@"

@@ -58,7 +58,7 @@ export function analyzeCommand(file: string, options: AnalyzeOptions, out: (s: s
     writeFileSync(options.html, renderHtmlLadder(trace.ladder({ title: file, mark }), { title: file }));
   }
   if (options.json) {
-    out(JSON.stringify(toJson(file, trace, findings, capture)));
+    out(toJsonText(file, trace, findings, capture));
     return must.length ? EXIT.FAILED : EXIT.OK;
   }
   if (options.ladder !== false) out(renderTextLadder(trace.ladder({ title: file, mark: markMap(findings) }), { detailForMarked: false }));
@@ -104,4 +104,25 @@ export function toJson(file: string, trace: Trace, findings: Finding[], capture:
     unparsed: trace.unparsed.map((u) => ({ frame: u.frame, src: endpointText(u.src), dst: endpointText(u.dst), diagnostics: u.diagnostics })),
     captureFindings: capture.findings,
   };
+}
+
+/**
+ * JSON.stringify(toJson(…)), character for character, without making an object per message first: on a
+ * 200k-message capture that is about half a second less (test/cli/analyze-pinned.test.ts compares them).
+ */
+export function toJsonText(file: string, trace: Trace, findings: Finding[], capture: CaptureResult): string {
+  const str = JSON.stringify;
+  const parts: string[] = new Array(trace.messages.length);
+  trace.messages.forEach((m, i) => {
+    const callId = m.message.callId;
+    const cseq = m.message.get('cseq');
+    parts[i] = `{"index":${str(m.index)}${m.frame !== undefined ? `,"frame":${str(m.frame)}` : ''},"time":${str(m.time)},"src":${str(endpointText(m.src))},"dst":${str(endpointText(m.dst))},"transport":${str(m.transport)}`
+      + (m.method !== undefined ? `,"method":${str(m.method)}` : m.status !== undefined ? `,"status":${str(m.status)}` : '')
+      + (callId !== undefined ? `,"callId":${str(callId)}` : '') + (cseq !== undefined ? `,"cseq":${str(cseq)}` : '') + '}';
+  });
+  // The rest as toJson has it, with a stand-in for the messages; no path holds a NUL, so the first one is it.
+  const MARK = '\0messages';
+  const text = str({ ...toJson(file, { messages: [], unparsed: trace.unparsed } as unknown as Trace, findings, capture), messages: MARK });
+  const at = text.indexOf(str(MARK));
+  return `${text.slice(0, at)}[${parts.join(',')}]${text.slice(at + str(MARK).length)}`;
 }

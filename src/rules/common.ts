@@ -194,6 +194,26 @@ export function requestLegs(trace: Trace): Leg[] {
   return out;
 }
 
+/**
+ * The whole trace's legs put together from its parts', so rules reading across calls do not pair every
+ * transaction of a large capture again. A leg never leaves its call (the key above holds the Call-ID), and so
+ * never its part; requestLegs lists legs in the order of their out-transaction, which is that of its request.
+ */
+export function legsOfParts(whole: Trace): { add(part: Trace): void; done(): void } {
+  const lists: Leg[][] = [];
+  let complete = true;
+  return {
+    add(part) {
+      const legs = legCache.get(part);
+      if (legs) lists.push(legs);
+      else complete = false;
+    },
+    done() {
+      if (complete && !legCache.has(whole)) legCache.set(whole, lists.flat().sort((a, b) => a.out.request.index - b.out.request.index));
+    },
+  };
+}
+
 interface LegIndex {
   /** Legs by in-transaction, in the order of requestLegs. */
   from: Map<Transaction, Leg[]>;

@@ -12,7 +12,7 @@
 import { partitionTrace } from '../trace/partition.js';
 import type { Trace } from '../trace/trace.js';
 import { CANCEL_RULES } from './cancel.js';
-import { timesTrusted } from './common.js';
+import { legsOfParts, timesTrusted } from './common.js';
 import { DIALOG_RULES } from './dialog.js';
 import { EVENT_RULES } from './events.js';
 import { MESSAGE_PUBLISH_RULES } from './message-publish.js';
@@ -81,10 +81,13 @@ export function runRules(trace: Trace, options: RunRulesOptions = {}): Finding[]
   };
   if (parts.length > 1) {
     const callwise = rules.map((r, i) => (r.acrossCalls ? -1 : i)).filter((i) => i >= 0);
+    const legs = legsOfParts(trace);
     for (const p of parts) {
       const part = trace.part(p.messages, p.transactions, p.dialogs);
       for (const i of callwise) run(i, part, true);
+      legs.add(part);
     }
+    legs.done();
     for (const i of callwise) if (rules[i].once) found[i] = earliestOfEach(found[i]);
     rules.forEach((r, i) => { if (r.acrossCalls) run(i, trace, false); });
   } else {

@@ -224,6 +224,7 @@ const uac11 = rule('UAC-11', 'MUST', 'RFC 3261 §22.4, RFC 7616 §3.4', 'Digest 
   const lastNc = new Map<string, { nc: number; m: TraceMessage }>();
   for (const m of requests(trace)) {
     for (const h of ['authorization', 'proxy-authorization']) {
+      if (!m.message.has(h)) continue;
       for (const v of m.message.getAll(h)) {
         const cr = parseCredentials(v);
         if (!cr.isDigest || cr.nc === undefined || cr.nonce === undefined || !/^[0-9a-f]{8}$/i.test(cr.nc)) continue;

@@ -51,7 +51,7 @@ const dialogsByMessage = new WeakMap<Trace, Map<TraceMessage, Dialog[]>>();
 export class Trace {
   readonly transactions: Transaction[];
   readonly dialogs: Dialog[];
-  readonly parties: string[];
+  private partyList: string[] | undefined;
   /**
    * The trace this one is a part of (itself when whole). Facts about the capture as a whole (where it ends,
    * whether its clock can be trusted) are read from it, so a rule gives the same verdict on a part.
@@ -67,9 +67,16 @@ export class Trace {
     this.transactions = part ? part.transactions : groupTransactions(messages);
     this.dialogs = part ? part.dialogs : groupDialogs(messages);
     this.whole = part ? part.whole : this;
-    const seen = new Set<string>();
-    for (const m of messages) { seen.add(m.from); seen.add(m.to); }
-    this.parties = [...seen];
+  }
+
+  /** Party names in order of first appearance (made when first asked: the rules' parts never ask). */
+  get parties(): string[] {
+    if (!this.partyList) {
+      const seen = new Set<string>();
+      for (const m of this.messages) { seen.add(m.from); seen.add(m.to); }
+      this.partyList = [...seen];
+    }
+    return this.partyList;
   }
 
   /**

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { extractSip } from '../../src/capture/extract.js';
 import type { SipPayload } from '../../src/capture/types.js';
-import { analyzeCapture, toJson } from '../../src/cli/analyze.js';
+import { analyzeCapture, toJson, toJsonText } from '../../src/cli/analyze.js';
 import { runRules } from '../../src/rules/index.js';
 import { Trace } from '../../src/trace/trace.js';
 
@@ -48,6 +48,8 @@ describe('analyze --json output is unchanged', () => {
   it.each(Object.keys(PINNED))('%s', (file) => {
     const { trace, findings, capture } = analyzeCapture(join(VECTORS, 'pcaps', file));
     expect(hash(toJson(basename(file), trace, findings, capture))).toBe(PINNED[file]);
+    // What the CLI prints is written without the per-message objects, and must be the same text.
+    expect(toJsonText(basename(file), trace, findings, capture)).toBe(JSON.stringify(toJson(basename(file), trace, findings, capture)));
   });
 
   it('on every torture and captured message, three times over', () => {
@@ -71,6 +73,8 @@ describe('analyze --json output is unchanged', () => {
     const trace = Trace.fromPayloads(payloads);
     const findings = runRules(trace);
     expect(findings.length).toBe(1648);
-    expect(hash(toJson('torture', trace, findings, { format: 'pcap', frames: payloads.length, linkTypes: [1], payloads, findings: [] }))).toBe('7b044a8693ab1058');
+    const capture = { format: 'pcap' as const, frames: payloads.length, linkTypes: [1], payloads, findings: [] };
+    expect(hash(toJson('torture', trace, findings, capture))).toBe('7b044a8693ab1058');
+    expect(toJsonText('torture', trace, findings, capture)).toBe(JSON.stringify(toJson('torture', trace, findings, capture)));
   });
 });
