@@ -213,6 +213,42 @@ export interface UacOptions {
   name?: string;
 }
 
+export interface ChallengedInvite {
+  /** The INVITE with this CSeq, with `[authentication]` when asked. */
+  invite: (cseq: number, auth: boolean) => string;
+  /** true: the INVITE must be challenged (401 or 407) and is sent again with credentials. */
+  auth: boolean;
+  /** The ACK of the challenge: hop-by-hop, on the INVITE's branch, with the challenge's To tag ([last_To:]). */
+  ack: string;
+  /** Start the response-time measure at the first INVITE (the 200 should then end it with rtd). */
+  rtd?: boolean;
+}
+
+/**
+ * The opening INVITE of a caller, challenged or not, up to its 100 Trying; returns the CSeq the dialog goes on
+ * from and the SIPp transaction its later responses belong to. With auth, each INVITE is a SIPp transaction of
+ * its own: a slow PBX answers the INVITE and its retransmission with two challenges, and the second, arriving
+ * after the retry, is then ACKed again by SIPp instead of being taken for a message out of place (which
+ * aborted the call).
+ */
+export function inviteWithChallenge(s: ScenarioBuilder, o: ChallengedInvite): { cseq: number; txn?: string } {
+  const rtd = o.rtd ? { start_rtd: true as const } : {};
+  if (!o.auth) {
+    s.send(o.invite(1, false), rtd);
+    s.recv({ response: 100, optional: true });
+    return { cseq: 1 };
+  }
+  s.send(o.invite(1, false), { ...rtd, start_txn: 'challenged' });
+  s.recv({ response: 100, optional: true, response_txn: 'challenged' });
+  s.recv({ response: 401, optional: true, auth: true, response_txn: 'challenged', next: 'challenged' });
+  s.recv({ response: 407, auth: true, response_txn: 'challenged' });
+  s.label('challenged');
+  s.send(o.ack, { ack_txn: 'challenged' });
+  s.send(o.invite(2, true), { start_txn: 'invite' });
+  s.recv({ response: 100, optional: true, response_txn: 'invite' });
+  return { cseq: 2, txn: 'invite' };
+}
+
 /**
  * INVITE, ACK and BYE, with ACK and BYE sent to the callee's Contact through the Record-Route set. With auth,
  * the challenged INVITE is ACKed on its own branch (RFC 3261 §17.1.1.3) and retried with credentials and
@@ -238,23 +274,12 @@ export function uacCallScenario(o: UacOptions = {}): ScenarioBuilder {
       o.sdp ?? true,
     );
   const s = scenario(o.name ?? 'uac-call');
-  // With auth, each INVITE is a SIPp transaction of its own: a slow PBX answers the INVITE and its
-  // retransmission with two challenges, and the second, arriving after the retry, is then ACKed again by SIPp
-  // instead of being taken for a message out of place (which aborted the call).
-  const txn = o.auth ? 'invite' : undefined;
-  s.send(invite(1, false), { start_rtd: true, ...(o.auth ? { start_txn: 'challenged' } : {}) });
-  s.recv({ response: 100, optional: true, ...(o.auth ? { response_txn: 'challenged' } : {}) });
-  let cseq = 1;
-  if (o.auth) {
-    s.recv({ response: 401, optional: true, auth: true, response_txn: 'challenged', next: 'challenged' });
-    s.recv({ response: 407, auth: true, response_txn: 'challenged' });
-    s.label('challenged');
-    // The ACK of a non-2xx final response is hop-by-hop, on the INVITE's branch, with the response's To tag.
-    s.send(withBody([`ACK sip:${to}@${domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK'], false), { ack_txn: 'challenged' });
-    s.send(invite(2, true), { start_txn: 'invite' });
-    s.recv({ response: 100, optional: true, response_txn: txn });
-    cseq = 2;
-  }
+  const { cseq, txn } = inviteWithChallenge(s, {
+    invite,
+    auth: o.auth ?? false,
+    ack: withBody([`ACK sip:${to}@${domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK'], false),
+    rtd: true,
+  });
   s.recv({ response: 180, optional: true, response_txn: txn });
   s.recv({ response: 183, optional: true, response_txn: txn });
   // rrs: the 200's Record-Route (reversed, as a UAC must) becomes [routes], its Contact [next_url].

@@ -3,7 +3,7 @@
  * direction, then sendrecv again, each SDP with the o= version one more than the last; a scripted callee answers
  * each offer as RFC 3264 §6.1 prescribes. The SDP is written out here because the stock one never changes version.
  */
-import { scenario, withBody, type ScenarioBuilder } from '../../drivers/sipp/index.js';
+import { inviteWithChallenge, scenario, withBody, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 export type HoldDirection = 'sendonly' | 'inactive';
@@ -66,21 +66,16 @@ export function holdingCaller(o: HoldingCallerOptions): ScenarioBuilder {
       ],
       offer(1, 'sendrecv'),
     );
-  s.send(invite(1, false));
-  s.recv({ response: 100, optional: true });
-  let cseq = 1;
-  if (o.auth) {
-    s.recv({ response: 401, optional: true, auth: true, next: 'challenged' });
-    s.recv({ response: 407, auth: true });
-    s.label('challenged');
-    s.send(withBody([`ACK sip:${o.to}@${o.domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK'], false));
-    s.send(invite(2, true));
-    s.recv({ response: 100, optional: true });
-    cseq = 2;
-  }
-  s.recv({ response: 180, optional: true });
-  s.recv({ response: 183, optional: true });
-  s.recv({ response: 200, rrs: true });
+  const opening = inviteWithChallenge(s, {
+    invite,
+    auth: o.auth ?? false,
+    ack: withBody([`ACK sip:${o.to}@${o.domain} SIP/2.0`, '[last_Via:]', 'Max-Forwards: 70', from, '[last_To:]', 'Call-ID: [call_id]', 'CSeq: 1 ACK'], false),
+  });
+  let cseq = opening.cseq;
+  const txn = opening.txn;
+  s.recv({ response: 180, optional: true, response_txn: txn });
+  s.recv({ response: 183, optional: true, response_txn: txn });
+  s.recv({ response: 200, rrs: true, response_txn: txn });
   const inDialog = (method: string, n: number) => [
     `${method} [next_url] SIP/2.0`,
     'Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport',
@@ -91,7 +86,8 @@ export function holdingCaller(o: HoldingCallerOptions): ScenarioBuilder {
     'Call-ID: [call_id]',
     `CSeq: ${n} ${method}`,
   ];
-  s.send(withBody(inDialog('ACK', cseq), false));
+  // The ACK of the 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4), as the stock caller's does.
+  s.send(withBody([...inDialog('ACK', cseq), ...(o.auth ? ['[authentication]'] : [])], false), txn ? { ack_txn: txn } : {});
   for (const [version, direction] of [[2, o.hold], [3, 'sendrecv']] as const) {
     s.pause(o.pauseMs);
     cseq += 1;
