@@ -150,7 +150,7 @@ export class Asterisk {
     try {
       // Per instance: a client that trusts this CA trusts this PBX only.
       if (tls) material = makeTlsMaterial(join(dir!, 'keys'), options.address);
-      proc = runtime === 'native' ? await this.startNative(dir!, material) : await this.startContainer(material);
+      proc = runtime === 'native' ? await this.startNative(dir!, material) : await this.startContainer(material, dir);
     } catch (e) {
       if (dir) removeTempDir(dir);
       if (e instanceof EnvironmentError && this.runtime === 'auto' && !(tls && !material)) {
@@ -162,7 +162,7 @@ export class Asterisk {
     return new StartedAsterisk(proc, options, this.secrets, dir, tlsInfo);
   }
 
-  private async startContainer(tls?: TlsMaterial): Promise<AsteriskProcess> {
+  private async startContainer(tls?: TlsMaterial, hostDir?: string): Promise<AsteriskProcess> {
     const p = CONTAINER_PATHS;
     const files: ContainerFile[] = Object.entries(renderAsteriskConfig(this.o, p)).map(([name, content]) => ({
       target: `${p.etcDir}/${name}`,
@@ -186,6 +186,7 @@ export class Asterisk {
       readyTimeoutMs: 20_000,
       logFile: this.logFile,
       secrets: this.secrets,
+      hostDir,
     });
     // The ready line was seen on the wait strategy's own log stream; the kept output can trail it by a chunk.
     // Wait for it there too, so logs() right after start() holds the whole boot.

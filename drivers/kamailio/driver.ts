@@ -157,6 +157,7 @@ export class Kamailio {
           command: ['kamailio', '-DD', '-E', '-f', CONTAINER_CFG, ...args],
           files: [{ target: CONTAINER_CFG, content: cfg, mode: 0o600 }],
           binds: [{ source: runDir, target: CONTAINER_RUN_DIR }],
+          hostDir: runDir,
           readyLine: new RegExp(READY_LINE),
           readyTimeoutMs: 15_000,
           logFile: this.logFile,

@@ -8,7 +8,9 @@
  * crashed owner's containers are removed at the next start (reapStaleContainers).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
 import { ensureDocker } from '../env/docker.js';
@@ -24,6 +26,8 @@ process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 export const RUN_LABEL = 'sipwright.run';
 /** Names the endpoint (e.g. "kamailio@127.100.3.10:5060") in `docker ps`. */
 export const NAME_LABEL = 'sipwright.name';
+/** The host folder made for the container's runtime files (see ContainerOptions.hostDir). */
+export const DIR_LABEL = 'sipwright.dir';
 
 export interface ContainerFile {
   /** Path inside the container. */
@@ -52,6 +56,12 @@ export interface ContainerOptions {
   logFile?: string;
   /** Values to mask as `***` in the kept output and errors. */
   secrets?: readonly string[];
+  /**
+   * A folder made on the host for this container (ownTempDir: a config with account hashes, a TLS key). Its path
+   * is labelled on the container, so when this process is killed outright the next start removes the folder with
+   * the container. The driver still removes it at stop().
+   */
+  hostDir?: string;
 }
 
 export function ownerLabel(pid = process.pid): string {
@@ -62,15 +72,17 @@ export interface LabelledContainer {
   id: string;
   run: string;
   name: string;
+  /** The host folder made for it, if any. */
+  dir: string;
 }
 
 /** Every container sipwright started on this machine (any owner, running or not). */
 export function labelledContainers(): LabelledContainer[] {
-  const r = spawnSync('docker', ['ps', '-a', '--filter', `label=${RUN_LABEL}`, '--format', `{{.ID}}\t{{.Label "${RUN_LABEL}"}}\t{{.Label "${NAME_LABEL}"}}`], { encoding: 'utf8', timeout: 15_000 });
+  const r = spawnSync('docker', ['ps', '-a', '--filter', `label=${RUN_LABEL}`, '--format', `{{.ID}}\t{{.Label "${RUN_LABEL}"}}\t{{.Label "${NAME_LABEL}"}}\t{{.Label "${DIR_LABEL}"}}`], { encoding: 'utf8', timeout: 15_000 });
   if (r.status !== 0) return [];
   return r.stdout.split('\n').filter(Boolean).map((l) => {
-    const [id = '', run = '', name = ''] = l.split('\t');
-    return { id, run, name };
+    const [id = '', run = '', name = '', dir = ''] = l.split('\t');
+    return { id, run, name, dir };
   });
 }
 
@@ -85,7 +97,13 @@ export function reapStaleContainers(): LabelledContainer[] {
     return !isAlive(Number(pid), start);
   });
   removeContainers(stale.map((c) => c.id));
+  for (const c of stale) if (ownFolder(c.dir)) rmSync(c.dir, { recursive: true, force: true });
   return stale;
+}
+
+/** A label is only a string: only a folder of the shape ownTempDir makes, in the temp dir, is removed for it. */
+function ownFolder(dir: string): boolean {
+  return dir !== '' && isAbsolute(dir) && dirname(dir) === resolve(tmpdir()) && /^sipwright-[a-z]+-[A-Za-z0-9]{6}$/.test(basename(dir));
 }
 
 const live = new Set<string>();
@@ -256,7 +274,7 @@ export async function startContainer(opts: ContainerOptions): Promise<ContainerP
   const keep = (d: Buffer | string) => (kept += d.toString());
   let c = new GenericContainer(opts.image)
     .withNetworkMode('host')
-    .withLabels({ [RUN_LABEL]: ownerLabel(), [NAME_LABEL]: opts.name, 'sipwright.id': ownId })
+    .withLabels({ [RUN_LABEL]: ownerLabel(), [NAME_LABEL]: opts.name, 'sipwright.id': ownId, ...(opts.hostDir ? { [DIR_LABEL]: opts.hostDir } : {}) })
     .withCommand(opts.command)
     .withEnvironment(opts.env ?? {})
     .withLogConsumer((s) => {

@@ -4,7 +4,7 @@
  * start, a live owner's is not. Skipped (with the reason in its name) when docker or the image is missing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { READY_LINE, renderKamailioConfig } from '../../drivers/kamailio/config.js';
@@ -12,7 +12,7 @@ import { Kamailio } from '../../drivers/kamailio/driver.js';
 import { dockerStatus } from '../../src/env/docker.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { probeTarget } from '../../src/lab/probe.js';
-import { labelledContainers, ownerLabel, reapStaleContainers, RUN_LABEL, startContainer, type ContainerProcess } from '../../src/runtime/container.js';
+import { DIR_LABEL, labelledContainers, ownerLabel, reapStaleContainers, RUN_LABEL, startContainer, type ContainerProcess } from '../../src/runtime/container.js';
 import { imageExists } from '../../src/runtime/images/build.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { processStartTime } from '../../src/runtime/process-registry.js';
@@ -101,6 +101,43 @@ d(`container runtime (${skipReason ?? tag})`, () => {
     } finally {
       spawnSync('docker', ['rm', '-f', stale, kept], { stdio: 'ignore' });
     }
+  });
+
+  test('a dead owner\'s container takes the runtime folder labelled on it; a folder sipwright did not make stays', async () => {
+    const child = spawn('sleep', ['30']);
+    const deadOwner = `${child.pid}:${processStartTime(child.pid!)}`;
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    const own = mkdtempSync(join(tmpdir(), 'sipwright-kamailio-'));
+    const foreign = mkdtempSync(join(tmpdir(), 'someone-else-'));
+    const run = (folder: string) =>
+      spawnSync('docker', ['run', '-d', '--network', 'host', '--label', `${RUN_LABEL}=${deadOwner}`, '--label', `${DIR_LABEL}=${folder}`, tag, 'sleep', '300'], { encoding: 'utf8' }).stdout.trim();
+    const ids = [run(own), run(foreign)];
+    try {
+      expect(ids.every((id) => /^[0-9a-f]{64}$/.test(id))).toBe(true);
+      reapStaleContainers();
+      expect(existsSync(own)).toBe(false);
+      expect(existsSync(foreign)).toBe(true);
+      for (const id of ids) expect(spawnSync('docker', ['inspect', id], { stdio: 'ignore' }).status).not.toBe(0);
+    } finally {
+      spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+      rmSync(own, { recursive: true, force: true });
+      rmSync(foreign, { recursive: true, force: true });
+    }
+  });
+
+  test('a Kamailio in a container labels its runtime folder, which holds its config and is gone after stop', async () => {
+    const k = await new Kamailio(block.allocateHost()).withAuth(false).withRuntime('container').start();
+    let folder = '';
+    try {
+      const c = labelledContainers().find((x) => x.run === ownerLabel() && x.dir !== '');
+      folder = c?.dir ?? '';
+      expect(folder).toMatch(/sipwright-kamailio-/);
+      expect(existsSync(folder)).toBe(true);
+    } finally {
+      await k.stop();
+    }
+    expect(existsSync(folder)).toBe(false);
   });
 
   test('a container that exits before its ready line fails with its output, and is removed', async () => {

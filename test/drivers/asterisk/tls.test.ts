@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Asterisk, makeTlsMaterial, type StartedAsterisk } from '../../../drivers/asterisk/index.js';
 import { registerScenario, Sipp, uacCallScenario, type SippResult } from '../../../drivers/sipp/index.js';
 import { nativeCapabilities } from '../../../drivers/sipp/runtime.js';
@@ -18,6 +18,7 @@ import { dockerStatus } from '../../../src/env/docker.js';
 import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-block.js';
 import { imageExists } from '../../../src/runtime/images/build.js';
 import { imageTag } from '../../../src/runtime/images/recipe.js';
+import { labelledContainers, ownerLabel } from '../../../src/runtime/container.js';
 import { which } from '../../../src/runtime/native.js';
 import { ourContainers, rtpPorts, until } from './support.js';
 
@@ -103,6 +104,9 @@ d(`SIP over TLS: Asterisk's tls transport and a SIPp 3.8 client (${skipReason ??
     const refused = spawnSync('openssl', ['s_client', '-connect', pbx.tls!.hostPort, '-CAfile', other.caFile, '-verify_return_error', '-brief'], { input: '', encoding: 'utf8', timeout: 10_000 });
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/verify error|certificate verify failed/);
+    // The key's folder is labelled on the container, so a run killed outright loses it at the next start.
+    const container = labelledContainers().find((x) => x.run === ownerLabel() && x.name === `asterisk@${pbx.hostPort}`);
+    expect(container?.dir).toBe(dirname(dirname(pbx.tls!.caFile)));
   });
 
   test('alice REGISTERs over TLS: 401, then 200, the binding is a TLS one, and the wire holds no readable SIP', async () => {
