@@ -111,18 +111,31 @@ export function toJson(file: string, trace: Trace, findings: Finding[], capture:
  * 200k-message capture that is about half a second less (test/cli/analyze-pinned.test.ts compares them).
  */
 export function toJsonText(file: string, trace: Trace, findings: Finding[], capture: CaptureResult): string {
-  const str = JSON.stringify;
   const parts: string[] = new Array(trace.messages.length);
   trace.messages.forEach((m, i) => {
     const callId = m.message.callId;
     const cseq = m.message.get('cseq');
-    parts[i] = `{"index":${str(m.index)}${m.frame !== undefined ? `,"frame":${str(m.frame)}` : ''},"time":${str(m.time)},"src":${str(endpointText(m.src))},"dst":${str(endpointText(m.dst))},"transport":${str(m.transport)}`
-      + (m.method !== undefined ? `,"method":${str(m.method)}` : m.status !== undefined ? `,"status":${str(m.status)}` : '')
-      + (callId !== undefined ? `,"callId":${str(callId)}` : '') + (cseq !== undefined ? `,"cseq":${str(cseq)}` : '') + '}';
+    parts[i] = `{"index":${jsonNumber(m.index)}${m.frame !== undefined ? `,"frame":${jsonNumber(m.frame)}` : ''},"time":${jsonNumber(m.time)},"src":${jsonString(endpointText(m.src))},"dst":${jsonString(endpointText(m.dst))},"transport":${jsonString(m.transport)}`
+      + (m.method !== undefined ? `,"method":${jsonString(m.method)}` : m.status !== undefined ? `,"status":${jsonNumber(m.status)}` : '')
+      + (callId !== undefined ? `,"callId":${jsonString(callId)}` : '') + (cseq !== undefined ? `,"cseq":${jsonString(cseq)}` : '') + '}';
   });
+  const str = JSON.stringify;
   // The rest as toJson has it, with a stand-in for the messages; no path holds a NUL, so the first one is it.
   const MARK = '\0messages';
   const text = str({ ...toJson(file, { messages: [], unparsed: trace.unparsed } as unknown as Trace, findings, capture), messages: MARK });
   const at = text.indexOf(str(MARK));
   return `${text.slice(0, at)}[${parts.join(',')}]${text.slice(at + str(MARK).length)}`;
 }
+
+/** JSON.stringify of a number. */
+function jsonNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+
+/** JSON.stringify of a string: quoted as it is when nothing in it needs escaping, which is nearly always. */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;

@@ -77,4 +77,17 @@ describe('analyze --json output is unchanged', () => {
     expect(hash(toJson('torture', trace, findings, capture))).toBe('7b044a8693ab1058');
     expect(toJsonText('torture', trace, findings, capture)).toBe(JSON.stringify(toJson('torture', trace, findings, capture)));
   });
+
+  it('writes the message list as JSON.stringify would, for values that need escaping', () => {
+    const ids = ['plain@host', 'quote"d@host', 'back\\slash@host', 'tab\there@host', 'caf\xe9@host', 'nul\u0001@host'];
+    const payloads: SipPayload[] = ids.map((id, i) => ({
+      frame: i + 1, time: 1_700_000_000 + i / 3, src: { ip: '10.0.0.1', port: 5060 }, dst: { ip: '::1', port: 5062 }, transport: 'udp',
+      bytes: Buffer.from(`OPTIONS sip:x@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK${i}\r\nCall-ID: ${id}\r\nCSeq: ${i} OPTIONS\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:x@h>\r\nMax-Forwards: 70\r\n\r\n`, 'latin1'),
+    }));
+    const trace = Trace.fromPayloads(payloads);
+    const capture = { format: 'pcap' as const, frames: payloads.length, linkTypes: [1], payloads, findings: [] };
+    expect(trace.messages.map((m) => m.message.callId)).toEqual(ids);
+    const findings = runRules(trace);
+    expect(toJsonText('odd "name".pcap', trace, findings, capture)).toBe(JSON.stringify(toJson('odd "name".pcap', trace, findings, capture)));
+  });
 });
