@@ -85,21 +85,26 @@ function markMap(findings: Finding[]): Map<number, string> {
 }
 
 export function toJson(file: string, trace: Trace, findings: Finding[], capture: CaptureResult) {
+  return report(file, trace, findings, capture, trace.messages.map((m) => ({
+    index: m.index,
+    frame: m.frame,
+    time: m.time,
+    src: endpointText(m.src),
+    dst: endpointText(m.dst),
+    transport: m.transport,
+    ...(m.method !== undefined ? { method: m.method } : { status: m.status }),
+    callId: m.message.callId,
+    cseq: m.message.get('cseq'),
+  })));
+}
+
+/** The report around its message list, shared by toJson and toJsonText so both keep one key order. */
+function report<M>(file: string, trace: Trace, findings: Finding[], capture: CaptureResult, messages: M) {
   return {
     file,
     format: capture.format,
     frames: capture.frames,
-    messages: trace.messages.map((m) => ({
-      index: m.index,
-      frame: m.frame,
-      time: m.time,
-      src: endpointText(m.src),
-      dst: endpointText(m.dst),
-      transport: m.transport,
-      ...(m.method !== undefined ? { method: m.method } : { status: m.status }),
-      callId: m.message.callId,
-      cseq: m.message.get('cseq'),
-    })),
+    messages,
     findings,
     unparsed: trace.unparsed.map((u) => ({ frame: u.frame, src: endpointText(u.src), dst: endpointText(u.dst), diagnostics: u.diagnostics })),
     captureFindings: capture.findings,
@@ -119,12 +124,11 @@ export function toJsonText(file: string, trace: Trace, findings: Finding[], capt
       + (m.method !== undefined ? `,"method":${jsonString(m.method)}` : m.status !== undefined ? `,"status":${jsonNumber(m.status)}` : '')
       + (callId !== undefined ? `,"callId":${jsonString(callId)}` : '') + (cseq !== undefined ? `,"cseq":${jsonString(cseq)}` : '') + '}';
   });
-  const str = JSON.stringify;
-  // The rest as toJson has it, with a stand-in for the messages; no path holds a NUL, so the first one is it.
-  const MARK = '\0messages';
-  const text = str({ ...toJson(file, { messages: [], unparsed: trace.unparsed } as unknown as Trace, findings, capture), messages: MARK });
-  const at = text.indexOf(str(MARK));
-  return `${text.slice(0, at)}[${parts.join(',')}]${text.slice(at + str(MARK).length)}`;
+  // The report with a stand-in for the list; no path holds a NUL, so its first occurrence is the stand-in.
+  const mark = JSON.stringify('\0messages');
+  const text = JSON.stringify(report(file, trace, findings, capture, '\0messages'));
+  const at = text.indexOf(mark);
+  return `${text.slice(0, at)}[${parts.join(',')}]${text.slice(at + mark.length)}`;
 }
 
 /** JSON.stringify of a number. */

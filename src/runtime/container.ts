@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
 import { ensureDocker } from '../env/docker.js';
 import { redact } from '../report/redact.js';
+import { onExitOrSignal } from './exit-cleanup.js';
 import { isAlive, processStartTime } from './process-registry.js';
 import { EnvironmentError, ProcessStartError } from './native.js';
 
@@ -125,13 +126,7 @@ function removeAllSync(): void {
 function installExitHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', removeAllSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      removeAllSync();
-      process.kill(process.pid, sig);
-    });
-  }
+  onExitOrSignal(removeAllSync);
 }
 
 let prepared: Promise<void> | undefined;

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, type WriteStream } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { redact } from '../report/redact.js';
+import { onExitOrSignal } from './exit-cleanup.js';
 import { register, unregister } from './process-registry.js';
 
 export interface ExitInfo {
@@ -79,14 +80,7 @@ function killAllSync(): void {
 function installExitHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', killAllSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      killAllSync();
-      // Re-raise so the default action (exit with 128+n) still happens after the cleanup.
-      process.kill(process.pid, sig);
-    });
-  }
+  onExitOrSignal(killAllSync);
 }
 
 export class NativeProcess {

@@ -1,13 +1,14 @@
 /**
  * Runtime folders sipwright makes for an endpoint (a Kamailio's config with account hashes, an Asterisk's TLS
  * key). Each is removed when its endpoint stops; those still here when the process exits or gets a signal
- * (Ctrl-C) are removed then. Inside a jest worker those hooks do not fire (jest's sandboxed `process`): there,
+ * (Ctrl-C) are removed then (exit-cleanup.ts). Inside a jest worker those hooks do not fire (jest's sandboxed `process`): there,
  * as for a process killed outright, the process registry records the folder with the endpoint's process group,
  * and reapStale removes both.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onExitOrSignal } from './exit-cleanup.js';
 
 const owned = new Set<string>();
 let hooked = false;
@@ -18,14 +19,7 @@ export function ownTempDir(what: string): string {
   owned.add(dir);
   if (!hooked) {
     hooked = true;
-    process.on('exit', removeAll);
-    // A signal's default action ends the process without 'exit': clean up, then die of the signal as before.
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(sig, () => {
-        removeAll();
-        process.kill(process.pid, sig);
-      });
-    }
+    onExitOrSignal(removeAll);
   }
   return dir;
 }

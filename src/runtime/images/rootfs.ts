@@ -7,6 +7,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { onExitOrSignal } from '../exit-cleanup.js';
 import { killRunningSteps, run, step, type StepContext } from './steps.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
@@ -70,13 +71,7 @@ function cleanupAll(): void {
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.on('exit', cleanupAll);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      cleanupAll();
-      process.kill(process.pid, sig);
-    });
-  }
+  onExitOrSignal(cleanupAll);
 }
 
 /** Leftover rootfs folders of a build that was killed with SIGKILL: unmount and remove them. */
