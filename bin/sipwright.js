@@ -37,5 +37,10 @@ if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > stat
 if (!existsSync(entry) || statSync(entry).mtimeMs < Math.max(...['src', 'drivers', 'bench'].map((d) => (existsSync(join(root, d)) ? newestSource(join(root, d)) : 0)))) {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], 'compiling');
 }
+// `sipwright analyze big.pcap | head` closes the pipe early: that ends the output, it is not a crash.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -50,7 +50,11 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): { tr
   return { trace, findings, capture };
 }
 
-export function analyzeCommand(file: string, options: AnalyzeOptions, out: (s: string) => void): number {
+/**
+ * @param out    prints a line
+ * @param write  prints text as it is (no newline added): with it, --json is written piece by piece
+ */
+export function analyzeCommand(file: string, options: AnalyzeOptions, out: (s: string) => void, write?: (s: string) => void): number {
   const { trace, findings, capture } = analyzeCapture(file, options);
   const must = findings.filter((f) => f.level === 'MUST');
   if (options.html) {
@@ -58,7 +62,10 @@ export function analyzeCommand(file: string, options: AnalyzeOptions, out: (s: s
     writeFileSync(options.html, renderHtmlLadder(trace.ladder({ title: file, mark }), { title: file }));
   }
   if (options.json) {
-    out(toJsonText(file, trace, findings, capture));
+    if (write) {
+      writeJson(file, trace, findings, capture, write);
+      write('\n');
+    } else out(toJsonText(file, trace, findings, capture));
     return must.length ? EXIT.FAILED : EXIT.OK;
   }
   if (options.ladder !== false) out(renderTextLadder(trace.ladder({ title: file, mark: markMap(findings) }), { detailForMarked: false }));
@@ -116,19 +123,40 @@ function report<M>(file: string, trace: Trace, findings: Finding[], capture: Cap
  * 200k-message capture that is about half a second less (test/cli/analyze-pinned.test.ts compares them).
  */
 export function toJsonText(file: string, trace: Trace, findings: Finding[], capture: CaptureResult): string {
-  const parts: string[] = new Array(trace.messages.length);
-  trace.messages.forEach((m, i) => {
-    const callId = m.message.callId;
-    const cseq = m.message.get('cseq');
-    parts[i] = `{"index":${jsonNumber(m.index)}${m.frame !== undefined ? `,"frame":${jsonNumber(m.frame)}` : ''},"time":${jsonNumber(m.time)},"src":${jsonString(endpointText(m.src))},"dst":${jsonString(endpointText(m.dst))},"transport":${jsonString(m.transport)}`
-      + (m.method !== undefined ? `,"method":${jsonString(m.method)}` : m.status !== undefined ? `,"status":${jsonNumber(m.status)}` : '')
-      + (callId !== undefined ? `,"callId":${jsonString(callId)}` : '') + (cseq !== undefined ? `,"cseq":${jsonString(cseq)}` : '') + '}';
-  });
+  const chunks: string[] = [];
+  writeJson(file, trace, findings, capture, (s) => chunks.push(s));
+  return chunks.join('');
+}
+
+/** Messages per piece handed to `write`. */
+const CHUNK = 1000;
+
+/**
+ * toJsonText in pieces, the message list a thousand messages at a time: the text of a large capture never
+ * sits whole in memory, so its strings die young instead of being copied by the collector.
+ */
+export function writeJson(file: string, trace: Trace, findings: Finding[], capture: CaptureResult, write: (s: string) => void): void {
   // The report with a stand-in for the list; no path holds a NUL, so its first occurrence is the stand-in.
   const mark = JSON.stringify('\0messages');
   const text = JSON.stringify(report(file, trace, findings, capture, '\0messages'));
   const at = text.indexOf(mark);
-  return `${text.slice(0, at)}[${parts.join(',')}]${text.slice(at + mark.length)}`;
+  write(`${text.slice(0, at)}[`);
+  const ms = trace.messages;
+  const parts: string[] = [];
+  for (let start = 0; start < ms.length; start += CHUNK) {
+    parts.length = 0;
+    for (let i = start; i < Math.min(start + CHUNK, ms.length); i++) parts.push(messageJson(ms[i]));
+    write((start > 0 ? ',' : '') + parts.join(','));
+  }
+  write(`]${text.slice(at + mark.length)}`);
+}
+
+function messageJson(m: Trace['messages'][number]): string {
+  const callId = m.message.callId;
+  const cseq = m.message.get('cseq');
+  return `{"index":${jsonNumber(m.index)}${m.frame !== undefined ? `,"frame":${jsonNumber(m.frame)}` : ''},"time":${jsonNumber(m.time)},"src":${jsonString(endpointText(m.src))},"dst":${jsonString(endpointText(m.dst))},"transport":${jsonString(m.transport)}`
+    + (m.method !== undefined ? `,"method":${jsonString(m.method)}` : m.status !== undefined ? `,"status":${jsonNumber(m.status)}` : '')
+    + (callId !== undefined ? `,"callId":${jsonString(callId)}` : '') + (cseq !== undefined ? `,"cseq":${jsonString(cseq)}` : '') + '}';
 }
 
 /** JSON.stringify of a number. */

@@ -1,13 +1,16 @@
 /** The `sipwright` command. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { analyzeCommand } from './analyze.js';
-import { checkMessageCommand } from './check-message.js';
-import { doctorCommand } from './doctor.js';
-import { imagesBuild, imagesList } from './images.js';
-import { labDown, labStatus, labUp } from './lab.js';
-import { runCommand } from './run.js';
 import { CliError, EXIT } from './exit-codes.js';
+
+// Each command's module is loaded when the command runs: `run` and `lab` pull in testcontainers and the
+// report writers, a fifth of a second that `analyze` and `check-message` need not pay.
+const analyze = () => import('./analyze.js');
+const checkMessage = () => import('./check-message.js');
+const doctor = () => import('./doctor.js');
+const images = () => import('./images.js');
+const lab = () => import('./lab.js');
+const run = () => import('./run.js');
 
 /** The version in package.json (two folders up from src/cli, whether compiled to dist/ or not). */
 function packageVersion(): string {
@@ -32,7 +35,17 @@ function positiveNumber(v: string): number {
   return n;
 }
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+const lineToStdout = (s: string) => { process.stdout.write(s + '\n'); };
+
+/**
+ * @param out    prints a line of output
+ * @param write  prints output text as it is: stdout when `out` is, else everything goes through `out`
+ */
+export async function main(
+  argv: string[],
+  out: (s: string) => void = lineToStdout,
+  write: ((s: string) => void) | undefined = out === lineToStdout ? (s) => { process.stdout.write(s); } : undefined,
+): Promise<number> {
   let code: number = EXIT.OK;
   const program = new Command()
     .name('sipwright')
@@ -52,7 +65,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .option('--rules <ids>', 'only these rule ids or prefixes, comma-separated (e.g. REL-,SYN-06)', (v) => v.split(','))
     .option('--t1 <seconds>', 'T1 used by timer rules (default 0.5)', positiveNumber)
     .option('--no-ladder', 'findings only, no ladder')
-    .action((file: string, opts) => { code = analyzeCommand(file, opts, out); });
+    .action(async (file: string, opts) => { code = (await analyze()).analyzeCommand(file, opts, out, write); });
 
   program
     .command('check-message')
@@ -60,7 +73,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     .argument('<file>', 'file holding the message bytes, or - for stdin')
     .option('--json', 'print the verdict and diagnostics as JSON')
     .option('--stream', 'frame as on TCP (Content-Length required) instead of as one datagram')
-    .action((file: string, opts) => { code = checkMessageCommand(file, opts, out); });
+    .action(async (file: string, opts) => { code = (await checkMessage()).checkMessageCommand(file, opts, out); });
 
   program
     .command('run')
@@ -79,32 +92,32 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       if (opts.transport && !['udp', 'tcp', 'tls'].includes(opts.transport)) {
         throw new CliError(`--transport: expected udp, tcp or tls, got "${opts.transport}"`, EXIT.USAGE);
       }
-      code = await runCommand(opts, out);
+      code = await (await run()).runCommand(opts, out);
     });
 
-  const lab = program.command('lab').description('keep the embedded lab running, to explore it with your own phone or sngrep');
-  lab
+  const labCommand = program.command('lab').description('keep the embedded lab running, to explore it with your own phone or sngrep');
+  labCommand
     .command('up')
     .description('start the lab registrar/proxy and leave it running')
     .option('--address <ip:port>', 'where it listens (default 127.0.0.1:5060)')
     .option('--lab-config <file>', 'lab settings (domain, accounts, registrar limits)')
-    .action(async (opts) => { code = await labUp(opts, out); });
-  lab.command('down').description('stop the lab').action(async () => { code = await labDown(out); });
-  lab.command('status').description('is the lab up, does it answer, who is registered').action(async () => { code = await labStatus(out); });
+    .action(async (opts) => { code = await (await lab()).labUp(opts, out); });
+  labCommand.command('down').description('stop the lab').action(async () => { code = await (await lab()).labDown(out); });
+  labCommand.command('status').description('is the lab up, does it answer, who is registered').action(async () => { code = await (await lab()).labStatus(out); });
 
-  const images = program.command('images').description('the lab\'s container images (kamailio, sipp, asterisk, baresip), built without a registry');
-  images
+  const imagesCommand = program.command('images').description('the lab\'s container images (kamailio, sipp, asterisk, baresip), built without a registry');
+  imagesCommand
     .command('build')
     .description('build the images whose current tag is missing (debootstrap, chroot install, docker import; needs root)')
     .option('--only <names...>', 'only these images')
     .option('--force', 'rebuild even when the tag exists')
-    .action(async (opts) => { code = await imagesBuild(opts, out); });
-  images.command('list').description('each image, its tag (recipe hash) and whether it is present').action(async () => { code = await imagesList(out); });
+    .action(async (opts) => { code = await (await images()).imagesBuild(opts, out); });
+  imagesCommand.command('list').description('each image, its tag (recipe hash) and whether it is present').action(async () => { code = await (await images()).imagesList(out); });
 
   program
     .command('doctor')
     .description('list each dependency, its version or absence, and how to get it')
-    .action(() => { code = doctorCommand(out); });
+    .action(async () => { code = (await doctor()).doctorCommand(out); });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -35,8 +35,29 @@ const STATIC: Record<string, string> = {
   33: 'mp2t/90000', 34: 'h263/90000',
 };
 
+/**
+ * Formats and codecs of a media section, worked out once per parsed section: a parsed SDP is shared by every
+ * hop that relays its text, and OA-03/OA-04 look each answer format up in the offer's list. Read-only.
+ */
+const mediaFacts = new WeakMap<Media, { formats: string[]; codecs: Map<string, string> }>();
+
+function factsOf(m: Media): { formats: string[]; codecs: Map<string, string> } {
+  let f = mediaFacts.get(m);
+  if (!f) {
+    const codecs = new Map<string, string>();
+    // The first rtpmap of a payload type counts, as a search from the start would find.
+    for (const r of m.rtp ?? []) {
+      const pt = String(r.payload);
+      if (!codecs.has(pt)) codecs.set(pt, `${r.codec.toLowerCase()}/${r.rate ?? ''}`);
+    }
+    f = { formats: String(m.payloads ?? '').split(/\s+/).filter((x) => x !== ''), codecs };
+    mediaFacts.set(m, f);
+  }
+  return f;
+}
+
 function formats(m: Media): string[] {
-  return String(m.payloads ?? '').split(/\s+/).filter((x) => x !== '');
+  return factsOf(m).formats;
 }
 
 function isRtp(m: Media): boolean {
@@ -45,9 +66,8 @@ function isRtp(m: Media): boolean {
 
 /** Codec of a payload type: encoding/clock from rtpmap, or the static table. */
 function codecOf(m: Media, pt: string): string {
-  const map = m.rtp?.find((r) => String(r.payload) === pt);
-  if (map) return `${map.codec.toLowerCase()}/${map.rate ?? ''}`;
-  return STATIC[pt] ?? `pt${pt}`;
+  // Own properties only: a payload type off the wire may be "constructor".
+  return factsOf(m).codecs.get(pt) ?? (Object.hasOwn(STATIC, pt) ? STATIC[pt] : `pt${pt}`);
 }
 
 function direction(s: SessionDescription, m: Media): string {
@@ -95,7 +115,10 @@ function hops(d: Dialog): TraceMessage[][] {
   const by = new Map<string, TraceMessage[]>();
   for (const m of d.messages) {
     if (m.retransmission) continue;
-    const k = [epText(m.src), epText(m.dst)].sort().join('|');
+    // The pair in a fixed order without [a, b].sort(), which allocates a work array per message.
+    const a = epText(m.src);
+    const b = epText(m.dst);
+    const k = a < b ? `${a}|${b}` : `${b}|${a}`;
     const list = by.get(k);
     if (list) list.push(m);
     else by.set(k, [m]);
@@ -264,7 +287,7 @@ const oa06 = ruleOnce('OA-06', 'MUST', 'RFC 3264 §8', 'A new SDP keeps o= and a
       const vb = Number(b.sessionVersion);
       if (a.username !== b.username || String(a.sessionId) !== String(b.sessionId) || a.address !== b.address) {
         out.push(finding(oa06, `o= of ${sdp.msg.label} is "${b.username} ${b.sessionId} ${b.address}", the same side's previous SDP (${p.msg.label}) had "${a.username} ${a.sessionId} ${a.address}"`, sdp.msg.index, p.msg.index));
-      } else if (vb === va && withoutOrigin(p.text) !== withoutOrigin(sdp.text)) {
+      } else if (vb === va && p.text !== sdp.text && withoutOrigin(p.text) !== withoutOrigin(sdp.text)) {
         out.push(finding(oa06, `SDP in ${sdp.msg.label} changed but kept o= version ${vb} of ${p.msg.label}`, sdp.msg.index, p.msg.index));
       } else if (vb !== va && vb !== va + 1) {
         out.push(finding(oa06, `SDP in ${sdp.msg.label} has o= version ${vb} after ${va} in ${p.msg.label}; it must grow by exactly one`, sdp.msg.index, p.msg.index));
@@ -323,24 +346,32 @@ const oa11 = ruleOnce('OA-11', 'MUST', 'RFC 3261 §13.3.1.3, §21.4.26', 'A sess
 
 const oa12 = ruleOnce('OA-12', 'MUST', 'RFC 4566 §5, RFC 3264 §5', 'SDP has v=0 first, o=, s=, t=, and c= at session level or in every m-section', (trace) => {
   const out: Finding[] = [];
+  // A proxy relays the same SDP on each hop: each text is judged once.
+  const judged = new Map<string, string[]>();
   for (const m of trace.messages) {
     if (m.retransmission) continue;
     const text = sdpText(m);
     if (text === undefined) continue;
-    const lines = text.split(/\r?\n/).filter((x) => x.trim() !== '');
-    const problems: string[] = [];
-    if (lines[0] !== 'v=0') problems.push(`first line is "${lines[0] ?? ''}", not v=0`);
-    const firstM = lines.findIndex((x) => x.startsWith('m='));
-    const session = firstM < 0 ? lines : lines.slice(0, firstM);
-    for (const f of ['o=', 's=', 't=']) if (!session.some((x) => x.startsWith(f))) problems.push(`no ${f} line`);
-    if (!session.some((x) => x.startsWith('c=')) && firstM >= 0) {
-      const sections = lines.slice(firstM).join('\n').split(/\n(?=m=)/);
-      const bare = sections.findIndex((s) => !/\nc=/.test(s));
-      if (bare >= 0) problems.push(`no c= at session level nor in m-section ${bare + 1}`);
-    }
+    let problems = judged.get(text);
+    if (!problems) judged.set(text, (problems = sdpProblems(text)));
     if (problems.length) out.push(finding(oa12, `SDP in ${m.label}: ${problems.join('; ')}`, m.index));
   }
   return out;
 });
+
+function sdpProblems(text: string): string[] {
+  const lines = text.split(/\r?\n/).filter((x) => x.trim() !== '');
+  const problems: string[] = [];
+  if (lines[0] !== 'v=0') problems.push(`first line is "${lines[0] ?? ''}", not v=0`);
+  const firstM = lines.findIndex((x) => x.startsWith('m='));
+  const session = firstM < 0 ? lines : lines.slice(0, firstM);
+  for (const f of ['o=', 's=', 't=']) if (!session.some((x) => x.startsWith(f))) problems.push(`no ${f} line`);
+  if (!session.some((x) => x.startsWith('c=')) && firstM >= 0) {
+    const sections = lines.slice(firstM).join('\n').split(/\n(?=m=)/);
+    const bare = sections.findIndex((s) => !/\nc=/.test(s));
+    if (bare >= 0) problems.push(`no c= at session level nor in m-section ${bare + 1}`);
+  }
+  return problems;
+}
 
 export const SDP_RULES: Rule[] = [oa01, oa02, oa03, oa04, oa05, oa06, oa07, oa08, oa09, oa10, oa11, oa12];

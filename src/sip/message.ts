@@ -341,6 +341,29 @@ export abstract class SipMessage {
   }
 
   protected commonChecks(out: Diagnostic[], required: string[]): void {
+    if (this.mayRepeatSingle()) this.repeatedSingles(out);
+    for (const h of required) {
+      if (!this.has(h)) {
+        out.push(diag('missing-header', 'error', this.kind === 'request' ? 'RFC 3261 §8.1.1 (SYN-04)' : 'RFC 3261 §8.2.6.2 (SYN-05)', `mandatory header ${headerDisplayName(h)} is missing`, 0, { header: h }));
+      }
+    }
+    if (this.body.length > 0 && !this.has('content-type')) {
+      out.push(diag('body-without-content-type', 'error', 'RFC 3261 §7.4.1 (SYN-07)', `a ${this.body.length}-byte body has no Content-Type`, this.bodyOffset, { header: 'content-type' }));
+    }
+  }
+
+  /**
+   * Whether some single-valued header may occur twice. Validating a large capture asks this of every
+   * message, and nearly all have no repeat: a scan of the keys instead of a map of lists per message.
+   */
+  private mayRepeatSingle(): boolean {
+    const keys = this.keys();
+    if (keys.length > 64) return true; // the map below stays linear on a message of thousands of fields
+    for (let i = 0; i < keys.length; i++) if (SINGLE_VALUED.has(keys[i]) && keys.indexOf(keys[i], i + 1) >= 0) return true;
+    return false;
+  }
+
+  private repeatedSingles(out: Diagnostic[]): void {
     const counts = new Map<string, HeaderField[]>();
     for (const f of this.fields) {
       if (!SINGLE_VALUED.has(f.key) || f.key === 'content-length') continue; // Content-Length: framing reports it
@@ -351,14 +374,6 @@ export abstract class SipMessage {
       if (list.length > 1) {
         out.push(diag('duplicate-header', 'error', 'RFC 3261 §7.3.1 (SYN-10); RFC 4475 §3.3.8', `${headerDisplayName(key)} appears ${list.length} times but takes a single value`, list[1].offset, { header: key }));
       }
-    }
-    for (const h of required) {
-      if (!this.has(h)) {
-        out.push(diag('missing-header', 'error', this.kind === 'request' ? 'RFC 3261 §8.1.1 (SYN-04)' : 'RFC 3261 §8.2.6.2 (SYN-05)', `mandatory header ${headerDisplayName(h)} is missing`, 0, { header: h }));
-      }
-    }
-    if (this.body.length > 0 && !this.has('content-type')) {
-      out.push(diag('body-without-content-type', 'error', 'RFC 3261 §7.4.1 (SYN-07)', `a ${this.body.length}-byte body has no Content-Type`, this.bodyOffset, { header: 'content-type' }));
     }
   }
 

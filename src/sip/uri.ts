@@ -263,6 +263,9 @@ export function formatUri(u: Uri): string {
 /** RFC 3261 §19.1.4 URI comparison. */
 export function uriEquals(a: Uri, b: Uri): boolean {
   if (a.kind !== b.kind) return false;
+  // The same text parses the same, so compares equal, unless a repeated parameter or header name meets its
+  // first occurrence below: rules compare the Route and Contact of every hop, nearly always equal texts.
+  if (a.raw === b.raw && (a.kind !== 'sip' || (a.headers.length === 0 && a.params.list.length <= 1))) return true;
   if (a.kind === 'absolute' || b.kind === 'absolute') return a.raw === b.raw;
   if (a.kind === 'tel' && b.kind === 'tel') return a.number.replace(/[-.()]/g, '') === b.number.replace(/[-.()]/g, '');
   if (a.kind !== 'sip' || b.kind !== 'sip') return false;

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeBenchCapture } from '../../bench/make-capture.js';
+import { analyzeCapture, toJson } from '../../src/cli/analyze.js';
 import { main } from '../../src/cli/main.js';
 
 const PCAPS = join(process.cwd(), 'test/vectors/pcaps');
@@ -105,6 +107,27 @@ describe('sipwright analyze', () => {
     const j = JSON.parse(r.out);
     expect(j.messages.length).toBeGreaterThan(10);
     expect(j.captureFindings.map((f: { message: string }) => f.message).join(' ')).toMatch(/truncat/i);
+  });
+
+  test('--json on a large capture is written in pieces, and the pieces make the same report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-'));
+    try {
+      const file = join(dir, 'big.pcap');
+      const n = writeBenchCapture(file, 2500);
+      const lines: string[] = [];
+      const pieces: string[] = [];
+      const code = await main(['analyze', '--json', file], (s) => lines.push(s), (s) => pieces.push(s));
+      expect(code).toBe(0);
+      expect(lines).toEqual([]);
+      // The report, the message list in thousands, the end: nothing held whole.
+      expect(pieces.length).toBeGreaterThanOrEqual(5);
+      expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(pieces.join('').length / 2);
+      const { trace, findings, capture } = analyzeCapture(file);
+      expect(pieces.join('')).toBe(JSON.stringify(toJson(file, trace, findings, capture)) + '\n');
+      expect(JSON.parse(pieces.join('')).messages).toHaveLength(n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a bad option value is a usage error (exit 2)', async () => {
