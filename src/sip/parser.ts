@@ -27,6 +27,7 @@ export interface ParseResult {
   incomplete?: boolean;
 }
 
+const NO_BODY = Buffer.alloc(0);
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -175,7 +176,8 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
     }
   }
   const end = bodyStart + bodyLen;
-  const body = bytes.subarray(bodyStart, end);
+  // Most messages have no body: they share one empty buffer instead of keeping a view each.
+  const body = end > bodyStart ? bytes.subarray(bodyStart, end) : NO_BODY;
   let trailing: Buffer | undefined;
   let consumed = end;
   if (framing === 'datagram' && end < bytes.length) {

@@ -13,7 +13,11 @@ export class PartyNames {
     for (const [k, v] of Object.entries(map)) this.add(k, v);
   }
 
+  /** Names already worked out, by ip and port: a capture has few endpoints and many messages. */
+  private known = new Map<string, Map<number, string>>();
+
   add(address: string, name: string): this {
+    this.known.clear();
     const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
     if (m) this.exact.set(`${m[1].toLowerCase()}|${m[2]}`, name);
     else this.byIp.set(address.replace(/^\[|\]$/g, '').toLowerCase(), name);
@@ -21,8 +25,15 @@ export class PartyNames {
   }
 
   nameOf(ep: Endpoint): string {
-    const ip = ep.ip.toLowerCase();
-    return this.exact.get(`${ip}|${ep.port}`) ?? this.byIp.get(ip) ?? endpointText(ep);
+    let byPort = this.known.get(ep.ip);
+    if (!byPort) this.known.set(ep.ip, (byPort = new Map()));
+    let name = byPort.get(ep.port);
+    if (name === undefined) {
+      const ip = ep.ip.toLowerCase();
+      name = this.exact.get(`${ip}|${ep.port}`) ?? this.byIp.get(ip) ?? endpointText(ep);
+      byPort.set(ep.port, name);
+    }
+    return name;
   }
 }
 
