@@ -12,7 +12,7 @@ import type { SessionExpires } from './headers/scalars.js';
 import { parseVia, type Via } from './headers/via.js';
 import type { NameAddr } from './name-addr.js';
 import { recall, remember } from './parse-memo.js';
-import { closingQuote, splitOutside } from './split.js';
+import { closingQuote, isWs, splitOutside, trimPiece } from './split.js';
 import { parseUri, type Uri } from './uri.js';
 
 export interface StartLine {
@@ -160,8 +160,34 @@ export abstract class SipMessage {
     const f = this.parsedYet('via');
     if (f !== null) return (this.knownTopVia = (f && this.vias[0]) ?? null) ?? undefined;
     // Grouping a large capture needs only the top Via of each message: parse that one element, not the stack.
+    const whole = this.wholeTopViaField();
+    if (whole) return (this.knownTopVia = whole);
     if (this.quickTopVia === undefined) this.quickTopVia = this.readTopVia() ?? null;
     return this.quickTopVia ?? undefined;
+  }
+
+  /**
+   * When the first Via field holds one element only, its parse is the field's parse through the grammar:
+   * kept on the field (and shared by text, parse-memo.ts) when clean, so validation does not parse it again.
+   * Anything else (a list, quotes, '<', trailing whitespace, a problem) is left to the reads below.
+   */
+  private wholeTopViaField(): Via | undefined {
+    const f = this.firstField('via')!;
+    const v = f.rawValue;
+    if (v.indexOf(',') >= 0 || v.indexOf('"') >= 0 || v.indexOf('<') >= 0 || v.length === 0 || isWs(v.charCodeAt(v.length - 1))) return undefined;
+    const known = recall('via', v) as Via[] | undefined;
+    let list = known;
+    if (!list) {
+      const via = parseVia(trimPiece(v, 0, v.length).text, f.valueOffset, scratch);
+      const clean = scratch.length === 0;
+      scratch.length = 0;
+      if (!clean || !via) return undefined;
+      list = [via];
+      remember('via', v, list);
+    }
+    f.parsedValues = list;
+    f.parsedClean = true;
+    return list[0];
   }
 
   private readTopVia(): Via | undefined {
