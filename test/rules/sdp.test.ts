@@ -1,4 +1,5 @@
 import { flow, sdp } from '../support/flow.js';
+import { runRules } from '../../src/rules/index.js';
 import { pair } from '../support/rules.js';
 
 const offer = (media?: string[], extra?: string[]) => sdp({ owner: 'alice', media, extra });
@@ -27,4 +28,9 @@ describe('OA rules', () => {
     ['an empty ACK', () => exchange(offer(AUDIO), answer(AUDIO))]);
   pair('OA-11', ['a 200 rejecting every stream', () => exchange(offer(AUDIO), answer(['m=audio 0 RTP/AVP 0'])), 1], ['a 200 accepting audio', () => exchange(offer(AUDIO), answer(['m=audio 5000 RTP/AVP 0']))]);
   pair('OA-12', ['SDP without s=', () => flow().invite('alice', 'bob', { body: offer(AUDIO).replace('s=-\r\n', '') }).trace(), 0], ['complete SDP', () => flow().invite('alice', 'bob', { body: offer(AUDIO) }).trace()]);
+
+  test('OA-03 names a payload type that is not a number as it is, even one that names an object member', () => {
+    const found = runRules(exchange(offer(['m=audio 4000 RTP/AVP 0']), answer(['m=audio 5000 RTP/AVP 0 constructor'])), { only: ['OA-03'] });
+    expect(found.map((f) => f.message)).toEqual([expect.stringContaining('lists constructor (ptconstructor), not in the offer')]);
+  });
 });
