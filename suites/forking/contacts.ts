@@ -63,7 +63,8 @@ const UAS_TAG = 'tag=[pid]SIPpTag01[call_number]';
 /**
  * A contact that answers 200 the moment the INVITE arrives. When another contact does the same, the proxy's
  * CANCEL for this branch crosses the 200 on the wire; it is answered 200 and changes nothing (RFC 3261 §9.2:
- * the INVITE already has its final response).
+ * the INVITE already has its final response). The CANCEL may even come after the ACK of that 200 (seen with
+ * a proxy slow on its timers): it is answered the same way, and the BYE that follows still gets its 200.
  */
 export function answeringAtOnce(lab: Lab, party: ContactParty): Promise<StartedSipp> {
   const contact = `Contact: <sip:${bobOf(lab).user}@[local_ip]:[local_port];transport=[transport]>`;
@@ -76,7 +77,12 @@ export function answeringAtOnce(lab: Lab, party: ContactParty): Promise<StartedS
   s.send(lines('SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', `[last_To:];${UAS_TAG}`, '[last_Call-ID:]', '[last_CSeq:]', 'Content-Length: 0'));
   s.recv({ request: 'ACK' });
   s.label('confirmed');
+  s.recv({ request: 'CANCEL', optional: true, next: 'late-cancel' });
+  s.recv({ request: 'BYE', next: 'bye' });
+  s.label('late-cancel');
+  s.send(lines('SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', `[last_To:];${UAS_TAG}`, '[last_Call-ID:]', '[last_CSeq:]', 'Content-Length: 0'));
   s.recv({ request: 'BYE' });
+  s.label('bye');
   s.send(lines('SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', '[last_To:]', '[last_Call-ID:]', '[last_CSeq:]', contact, 'Content-Length: 0'));
   return lab.sipp(s, { party, label: `answer-at-once-${party}` }).withService(bobOf(lab).user).start();
 }
