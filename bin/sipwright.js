@@ -37,9 +37,11 @@ if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > stat
 if (!existsSync(entry) || statSync(entry).mtimeMs < Math.max(...['src', 'drivers', 'bench'].map((d) => (existsSync(join(root, d)) ? newestSource(join(root, d)) : 0)))) {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], 'compiling');
 }
-// `sipwright analyze big.pcap | head` closes the pipe early: that ends the output, it is not a crash.
+// `sipwright analyze big.pcap | head` closes the pipe early: that ends the output, it is not a crash. The
+// verdict was not all written, so the status is a tool's killed by SIGPIPE (128 + 13), as `yes | head` gives.
+const EXIT_BROKEN_PIPE = 141;
 process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
   throw e;
 });
 const { main } = await import(pathToFileURL(entry).href);

@@ -1,5 +1,5 @@
 /** The sipwright command as a user runs it: output and exit codes (0 ok, 1 findings/invalid, 2 unreadable). */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +129,22 @@ describe('sipwright analyze', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('a reader that closes the pipe early stops the output quietly, with the SIGPIPE status 141', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-'));
+    try {
+      const file = join(dir, 'big.pcap');
+      writeBenchCapture(file, 2500); // about half a megabyte of JSON: more than a pipe holds
+      const child = spawn(process.execPath, ['bin/sipwright.js', 'analyze', '--json', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect({ code, err }).toEqual({ code: 141, err: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   test('a bad option value is a usage error (exit 2)', async () => {
     expect((await run('analyze', '--t1', 'abc', join(PCAPS, 'publish-single.pcap'))).code).toBe(2);
