@@ -82,25 +82,18 @@ export function parseMessage(bytes: Buffer, options: ParseOptions = {}): ParseRe
     if (pendingColon < 0) {
       // Kept as an opaque field (named by its first word, with no value) so re-serialization stays exact;
       // its folded continuation lines, if any, stay with it.
-      let lineEnd = head.indexOf('\n', pendingStart);
-      if (lineEnd < 0 || lineEnd >= end) lineEnd = end;
-      else if (lineEnd > pendingStart && head.charCodeAt(lineEnd - 1) === CR) lineEnd--;
-      const lineLen = lineEnd - pendingStart;
-      const word = head.slice(pendingStart, lineEnd).search(/[ \t:]/);
-      fields.push(new HeaderField(head, pendingStart, end, word > 0 ? word : lineLen, lineLen, lineLen, base + pendingStart, true));
+      fields.push(new HeaderField(head, pendingStart, end, base + pendingStart, true));
       pendingStart = -1;
       return;
     }
-    let vEnd = end;
-    if (vEnd > pendingStart && head.charCodeAt(vEnd - 1) === LF) vEnd--;
-    if (vEnd > pendingStart && head.charCodeAt(vEnd - 1) === CR) vEnd--;
     let nameEnd = pendingColon;
     while (nameEnd > pendingStart && (head.charCodeAt(nameEnd - 1) === 0x20 || head.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
     const name = head.slice(pendingStart, nameEnd);
     if (!isAll(name, TOKEN)) {
       diags.push(diag('bad-header-name', 'error', 'RFC 3261 §25.1 (header-name)', `header name "${name}" is not a token`, base + pendingStart));
     }
-    fields.push(new HeaderField(head, pendingStart, end, nameEnd - pendingStart, pendingColon - pendingStart + 1, vEnd - pendingStart, base + pendingStart, false, headerKey(name)));
+    // The field finds its colon again as the first ':' from its start: pendingColon is that one.
+    fields.push(new HeaderField(head, pendingStart, end, base + pendingStart, false, headerKey(name)));
     pendingStart = -1;
   };
   let nextColon = -2;

@@ -222,6 +222,10 @@ function makeMessage(index: number, message: AnySipMessage, time: number, src: E
     method: message.kind === 'request' ? message.method : undefined,
     status: message.kind === 'response' ? message.status : undefined,
     label: labelOf(message),
+    // Set by grouping; named here so every message has them in-object from the start, not in a property
+    // array added later (one more object per message, and slower reads).
+    transaction: undefined,
+    dialog: undefined,
     retransmission: false,
   };
 }
