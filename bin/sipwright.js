@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // `analyze` keeps nearly every object it parses until the end, so V8's young generation (16 MB semi-spaces by
-// default) fills and copies the same survivors again and again. 32 MB semi-spaces halve the scavenges: about
-// 12% faster on the 200k-message bench capture (64 MB was no better). The size is fixed when V8 starts
+// default) fills and copies the same survivors again and again. 32 MB semi-spaces halve the scavenges: 5 to 12%
+// faster on the 200k-message bench capture (README, Speed). The size is fixed when V8 starts
 // (v8.setFlagsFromString is too late for it), so analyze runs in a child node started with it.
 const YOUNG_GENERATION = ['--max-semi-space-size=32', '--min-semi-space-size=32'];
 if (process.argv[2] === 'analyze' && !process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
