@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extractSip } from '../capture/extract.js';
 import type { CaptureResult } from '../capture/types.js';
-import { runRules, type Finding } from '../rules/index.js';
+import { runRules, selectRules, type Finding } from '../rules/index.js';
 import { renderHtmlLadder } from '../trace/ladder-html.js';
 import { renderTextLadder } from '../trace/ladder-text.js';
 import { endpointText } from '../trace/parties.js';
@@ -44,6 +44,12 @@ export function parsePartyMap(pairs: string[] = []): Record<string, string> {
 }
 
 export function analyzeCapture(file: string, options: AnalyzeOptions = {}): { trace: Trace; findings: Finding[]; capture: CaptureResult } {
+  // Before reading the file: a mistyped rule id fails at once, not after a large capture has been parsed.
+  try {
+    selectRules(options.rules);
+  } catch (e) {
+    throw new CliError(`--rules: ${(e as Error).message}`);
+  }
   const capture = readCapture(file);
   const trace = Trace.fromCapture(capture, { parties: parsePartyMap(options.party) });
   const findings = runRules(trace, { only: options.rules, context: options.t1 ? { t1: options.t1 } : undefined });

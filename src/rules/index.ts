@@ -1,13 +1,6 @@
 /**
  * The rule catalogue (docs/rules-catalogue.md): every implemented rule, and running them over a trace.
- *
- * Not implemented, and why:
- * - IDN-01..08: STIR/SHAKEN Identity, left for its own issue.
- * - TMR-15: the timer defaults themselves; they are RuleContext (t1, t2, t4) that TMR-01..14 scale by.
- * - PRX-10: needs the URI schemes an element supports, which a capture does not show.
- * - PRX-11: needs the option tags an element supports; the 420 it must send is checked by UAS-05.
- * - OB-05, OB-06, OB-07: CRLF and STUN keep-alives are not SIP messages, so the trace does not carry them
- *   (the capture layer drops them before parsing).
+ * The catalogue ids that have no rule, and why, are in NOT_IMPLEMENTED below.
  */
 import { partitionTrace } from '../trace/partition.js';
 import type { Trace } from '../trace/trace.js';
@@ -46,8 +39,37 @@ export const ALL_RULES: Rule[] = [
   ...REGISTRATION_RULES, ...PRACK_RULES, ...SESSION_TIMER_RULES, ...REFER_RULES, ...EVENT_RULES, ...MESSAGE_PUBLISH_RULES, ...SDP_RULES,
 ].map(guarded);
 
+/** Catalogue ids with no rule, and why. */
+const NOT_IMPLEMENTED: Array<[RegExp, string]> = [
+  [/^IDN-/, 'STIR/SHAKEN Identity is left for its own issue'],
+  [/^TMR-15$/, 'the timer defaults are RuleContext values (--t1), which TMR-01..14 scale by'],
+  [/^PRX-10$/, 'it needs the URI schemes an element supports, which a capture does not show'],
+  [/^PRX-11$/, 'it needs the option tags an element supports (the 420 it must send is checked by UAS-05)'],
+  [/^OB-0[567]$/, 'CRLF and STUN keep-alives are not SIP messages, so a trace does not carry them'],
+];
+
+/**
+ * The rules `only` names, by id ("SYN-06") or by prefix ("REL-"), in either case; all when absent. A name that
+ * selects no rule is an error: a mistyped id would otherwise run nothing and report a clean capture.
+ */
+export function selectRules(only?: readonly string[]): Rule[] {
+  if (!only) return ALL_RULES;
+  const given = only.map((o) => o.trim()).filter((o) => o !== '');
+  const names = given.map((o) => o.toUpperCase());
+  if (names.length === 0) throw new Error('no rule ids given: name ids such as SYN-06 or prefixes such as REL-');
+  const selects = (r: Rule, o: string) => r.id === o || (o.endsWith('-') && r.id.startsWith(o));
+  for (const [i, o] of names.entries()) {
+    if (ALL_RULES.some((r) => selects(r, o))) continue;
+    const why = NOT_IMPLEMENTED.find(([re]) => re.test(o));
+    if (why) throw new Error(`rule ${o} is in the catalogue but not implemented: ${why[1]}`);
+    const families = [...new Set(ALL_RULES.map((r) => r.id.replace(/\d+$/, '')))].filter((f) => f.endsWith('-')).join(' ');
+    throw new Error(`no rule has the id or prefix "${given[i]}": ids look like SYN-06, and a prefix ending in "-" names a family (${families})`);
+  }
+  return ALL_RULES.filter((r) => names.some((o) => selects(r, o)));
+}
+
 export interface RunRulesOptions {
-  /** Rule ids (or prefixes such as "REL-") to run; all when absent. */
+  /** Rule ids (or prefixes such as "REL-") to run; all when absent. One that names no rule throws. */
   only?: string[];
   context?: Partial<RuleContext>;
   /**
@@ -62,7 +84,7 @@ export const PART_SIZE = 1000;
 
 export function runRules(trace: Trace, options: RunRulesOptions = {}): Finding[] {
   const ctx = { ...DEFAULT_CONTEXT, ...options.context };
-  const rules = options.only ? ALL_RULES.filter((r) => options.only!.some((o) => r.id === o || (o.endsWith('-') && r.id.startsWith(o)))) : ALL_RULES;
+  const rules = selectRules(options.only);
   const size = options.partSize ?? PART_SIZE;
   const parts = size > 0 && trace.whole === trace && trace.messages.length > size ? partitionTrace(trace, size) : [];
   const found: Finding[][] = rules.map(() => []);

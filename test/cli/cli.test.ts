@@ -151,6 +151,37 @@ describe('sipwright analyze', () => {
     expect((await run('analyze', '--party', 'nonsense', join(PCAPS, 'publish-single.pcap'))).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
   });
+
+  test('--rules runs only the rules named, by id or family prefix, in either case', async () => {
+    // The fuzzed capture breaks SYN-* rules and others: a selection must keep exactly its own findings.
+    const file = join(PCAPS, 'neg-fuzzed-aaa.pcap');
+    const rulesOf = async (...argv: string[]) => {
+      const r = await run('analyze', '--json', ...argv, file);
+      return new Set((JSON.parse(r.out) as { findings: Array<{ rule: string }> }).findings.map((f) => f.rule));
+    };
+    const all = await rulesOf();
+    expect([...all].some((id) => id.startsWith('SYN-'))).toBe(true);
+    expect([...all].some((id) => !id.startsWith('SYN-'))).toBe(true);
+    expect([...await rulesOf('--rules', 'syn-')]).toEqual([...all].filter((id) => id.startsWith('SYN-')));
+    const one = [...all].find((id) => id.startsWith('SYN-'))!;
+    expect([...await rulesOf('--rules', ` ${one.toLowerCase()}`)]).toEqual([one]);
+  });
+
+  test('a --rules name that selects no rule is a usage error naming it, before the capture is read', async () => {
+    // A mistyped id used to run no rule at all and report the capture clean (exit 0).
+    const typo = await run('analyze', '--rules', 'REL-01,SYN06', join(PCAPS, 'neg-fuzzed-aaa.pcap'));
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('no rule has the id or prefix "SYN06"');
+    expect(typo.err).toContain('REL-');
+    // Checked first: the missing file is not what is reported.
+    const first = await run('analyze', '--rules', 'NOPE', '/nonexistent/x.pcap');
+    expect(first.code).toBe(2);
+    expect(first.err).toContain('"NOPE"');
+    const idn = await run('analyze', '--rules', 'IDN-01', join(PCAPS, 'publish-single.pcap'));
+    expect(idn.code).toBe(2);
+    expect(idn.err).toMatch(/IDN-01 is in the catalogue but not implemented/);
+    expect((await run('analyze', '--rules', ',', join(PCAPS, 'publish-single.pcap'))).err).toMatch(/no rule ids given/);
+  });
 });
 
 describe('sipwright run over TLS', () => {

@@ -1,5 +1,5 @@
 /** runRules on a capture where one rule fires on every message: no finding may be lost to the size. */
-import { runRules } from '../../src/rules/index.js';
+import { ALL_RULES, runRules, selectRules } from '../../src/rules/index.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { Trace } from '../../src/trace/trace.js';
 import { endpointOf, flow } from '../support/flow.js';
@@ -15,3 +15,17 @@ test('a rule with a finding on each of 150,000 messages reports all of them', ()
   expect(found).toHaveLength(n);
   expect(found[n - 1]).toMatchObject({ rule: 'UAC-06', messages: [n - 1] });
 }, 60_000);
+
+test('selectRules: ids and family prefixes in any case; a name that selects nothing throws', () => {
+  expect(selectRules()).toBe(ALL_RULES);
+  expect(selectRules(['uac-06']).map((r) => r.id)).toEqual(['UAC-06']);
+  const rel = selectRules(['REL-']).map((r) => r.id);
+  expect(rel.length).toBeGreaterThan(5);
+  expect(rel.every((id) => id.startsWith('REL-'))).toBe(true);
+  expect(() => selectRules(['UAC-6'])).toThrow('no rule has the id or prefix "UAC-6"');
+  expect(() => selectRules(['UAC-06', 'bogus'])).toThrow('"bogus"');
+  expect(() => selectRules(['TMR-15'])).toThrow(/TMR-15 is in the catalogue but not implemented/);
+  expect(() => selectRules([])).toThrow('no rule ids given');
+  const trace = Trace.fromMessages([]);
+  expect(() => runRules(trace, { only: ['NOPE'] })).toThrow('"NOPE"');
+});
