@@ -11,8 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { writeBenchCapture } from './make-capture.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+// An option given without its value (last, or followed by another option) takes the default.
+const opt = (name: string, dflt: string) => { const i = args.indexOf(name); const v = i >= 0 ? args[i + 1] : undefined; return v === undefined || v.startsWith('--') ? dflt : v; };
 const messages = Number(opt('--messages', '200000'));
+if (!Number.isInteger(messages) || messages < 1) {
+  console.error(`bench: --messages must be a whole number of messages, at least 1 (got "${opt('--messages', '')}")`);
+  process.exit(2);
+}
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function timed(cmd: string, argv: string[]): Promise<{ seconds: number; stdout: string; code: number | null }> {
