@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../support/poll.js';
 
 const BIN = join(process.cwd(), 'bin', 'sipwright.js');
 
@@ -14,14 +15,9 @@ function childrenOf(pid: number): number[] {
   return existsSync(f) ? readFileSync(f, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
 }
 
-async function until<T>(what: string, probe: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The process exists and is not a zombie waiting to be reaped. */
+function running(pid: number): boolean {
+  return existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
 }
 
 test('analyze runs in a child node with 32 MB semi-spaces, and SIGTERM to the command ends that child', async () => {
@@ -32,14 +28,16 @@ test('analyze runs in a child node with 32 MB semi-spaces, and SIGTERM to the co
   const launcher = spawn(process.execPath, [BIN, 'analyze', '--json', fifo], { stdio: 'ignore' });
   let child = 0;
   try {
-    child = await until('the analyze child', () => childrenOf(launcher.pid!).find((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('analyze')));
+    child = (await until(() => childrenOf(launcher.pid!).find((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('analyze')), (c) => c !== undefined, 10_000, 50)) ?? 0;
+    expect(child).toBeGreaterThan(0);
     const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
     expect(argv).toContain('--max-semi-space-size=32');
     expect(argv).toContain('--min-semi-space-size=32');
     const ended = new Promise<NodeJS.Signals | null>((r) => launcher.on('exit', (_c, s) => r(s)));
     launcher.kill('SIGTERM');
     expect(await ended).toBe('SIGTERM');
-    await until('the child to end', () => (existsSync(`/proc/${child}`) && !readFileSync(`/proc/${child}/stat`, 'utf8').includes(') Z') ? undefined : true), 5000);
+    // The launcher passed the signal on: the child ends too.
+    expect(await until(() => running(child), (alive) => !alive, 5000, 50)).toBe(false);
   } finally {
     launcher.kill('SIGKILL');
     // A child the launcher failed to end must not outlive the test.

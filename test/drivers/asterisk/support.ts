@@ -59,12 +59,4 @@ export async function captured<T>(block: AddressBlock, dir: string, parties: Rec
   }
 }
 
-/** Polls `probe` until it returns something truthy (or the time is up: then the last value). */
-export async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from '../../support/poll.js';
