@@ -1,7 +1,8 @@
 /**
  * Speed of `sipwright analyze --json` against tshark on the same capture, as a ratio measured in the same run.
  *   npm run bench -- [--messages 200000] [--keep FILE] [--skip-tshark]
- * Prints both message counts (they must agree) and the ratio. The goal is ≥ 20× tshark.
+ * Prints both message counts (they must agree) and the ratio. The goal is ≥ 20× tshark. Also times the floor
+ * (bench/floor.ts), the least work the analysis could do, as the bound on that ratio in this runtime.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -74,6 +75,20 @@ async function main(): Promise<void> {
     const ratio = ts.seconds / ours.seconds;
     console.log(`counts ${ts.count === report!.messages.length ? 'agree' : 'DIFFER'}; tshark's time / sipwright's = ${ratio.toFixed(2)} (sipwright ${ratio >= 1 ? `${ratio.toFixed(1)}× faster` : `${(1 / ratio).toFixed(1)}× slower`}; the goal is ≥ 20)`);
     if (ts.count !== report!.messages.length) process.exitCode = 1;
+
+    // The floor (bench/floor.ts) does only what every design must: read, find each message's keys, group, write
+    // the list. Its ratio bounds what any analysis in this runtime can reach on this machine.
+    const floorRuns: number[] = [];
+    let floorCount = 0;
+    for (let i = 0; i < 3; i++) {
+      const r = await timed(process.execPath, [join(root, 'dist', 'bench', 'floor-run.js'), file]);
+      if (r.code !== 0) throw new Error(`bench/floor exited ${r.code}`);
+      floorCount = (JSON.parse(r.stdout) as { messages: unknown[] }).messages.length;
+      floorRuns.push(r.seconds);
+    }
+    const floor = [...floorRuns].sort((a, b) => a - b)[1];
+    console.log(`floor (reader, 5 fields, grouping, JSON; no grammar, no rules): ${floorCount} messages, ${floor.toFixed(2)} s (median of ${floorRuns.map((x) => x.toFixed(2)).join(', ')} s)`);
+    console.log(`tshark's time / the floor's = ${(ts.seconds / floor).toFixed(1)}: the most any design of analyze in Node could reach here; sipwright takes ${(ours.seconds / floor).toFixed(1)}× the floor`);
 
     // The ratio holds only while tshark's time grows with the capture, not faster: a capture that trips a
     // slow path of one of its dissectors measures that path. (The bench capture once did: every call answered
