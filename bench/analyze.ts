@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     }
     const floor = [...floorRuns].sort((a, b) => a - b)[1];
     console.log(`floor (reader, 5 fields, grouping, JSON; no grammar, no rules): ${floorCount} messages, ${floor.toFixed(2)} s (median of ${floorRuns.map((x) => x.toFixed(2)).join(', ')} s)`);
-    console.log(`tshark's time / the floor's = ${(ts.seconds / floor).toFixed(1)}: the most any design of analyze in Node could reach here; sipwright takes ${(ours.seconds / floor).toFixed(1)}× the floor`);
+    console.log(`tshark's time / the floor's = ${(ts.seconds / floor).toFixed(1)}: about the most any design of analyze in Node could reach here; sipwright takes ${(ours.seconds / floor).toFixed(1)}× the floor`);
 
     // The ratio holds only while tshark's time grows with the capture, not faster: a capture that trips a
     // slow path of one of its dissectors measures that path. (The bench capture once did: every call answered
