@@ -8,6 +8,7 @@ import { renderTextLadder } from '../trace/ladder-text.js';
 import { endpointText } from '../trace/parties.js';
 import { Trace } from '../trace/trace.js';
 import { CliError, EXIT } from './exit-codes.js';
+import type { ProgressLine } from './progress-line.js';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -43,16 +44,28 @@ export function parsePartyMap(pairs: string[] = []): Record<string, string> {
   return out;
 }
 
-export function analyzeCapture(file: string, options: AnalyzeOptions = {}): { trace: Trace; findings: Finding[]; capture: CaptureResult } {
+/** @param progress  a line to keep up to date while a large capture is read (the CLI's, on a terminal) */
+export function analyzeCapture(file: string, options: AnalyzeOptions = {}, progress?: ProgressLine): { trace: Trace; findings: Finding[]; capture: CaptureResult } {
   // Before reading the file: a mistyped rule id fails at once, not after a large capture has been parsed.
+  let ruleCount: number;
   try {
-    selectRules(options.rules);
+    ruleCount = selectRules(options.rules).length;
   } catch (e) {
     throw new CliError(`--rules: ${(e as Error).message}`);
   }
+  const parties = parsePartyMap(options.party);
+  progress?.update(`reading ${file}`, true);
   const capture = readCapture(file);
-  const trace = Trace.fromCapture(capture, { parties: parsePartyMap(options.party) });
-  const findings = runRules(trace, { only: options.rules, context: options.t1 ? { t1: options.t1 } : undefined });
+  const trace = Trace.fromCapture(capture, { parties, progress: progress && ((n, all) => {
+    // The last call comes as parsing ends and grouping starts.
+    if (n === all) progress.update(`grouping ${all.toLocaleString('en-US')} messages into transactions and dialogs`, true);
+    else progress.count('parsing messages', n, all);
+  }) });
+  const findings = runRules(trace, {
+    only: options.rules,
+    context: options.t1 ? { t1: options.t1 } : undefined,
+    progress: progress && ((n, all) => progress.share(`checking ${ruleCount} rules`, n, all)),
+  });
   return { trace, findings, capture };
 }
 
@@ -60,8 +73,15 @@ export function analyzeCapture(file: string, options: AnalyzeOptions = {}): { tr
  * @param out    prints a line
  * @param write  prints text as it is (no newline added): with it, --json is written piece by piece
  */
-export function analyzeCommand(file: string, options: AnalyzeOptions, out: (s: string) => void, write?: (s: string) => void): number {
-  const { trace, findings, capture } = analyzeCapture(file, options);
+export function analyzeCommand(file: string, options: AnalyzeOptions, out: (s: string) => void, write?: (s: string) => void, progress?: ProgressLine): number {
+  let analysis: ReturnType<typeof analyzeCapture>;
+  try {
+    analysis = analyzeCapture(file, options, progress);
+  } finally {
+    // Erased before anything is printed, and when the capture turns out unreadable, so no half line is left.
+    progress?.done();
+  }
+  const { trace, findings, capture } = analysis;
   const must = findings.filter((f) => f.level === 'MUST');
   if (options.html) {
     const mark = markMap(findings);

@@ -65,7 +65,12 @@ export async function main(
     .option('--rules <ids>', 'only these rule ids or prefixes, comma-separated (e.g. REL-,SYN-06)', (v) => v.split(','))
     .option('--t1 <seconds>', 'T1 used by timer rules (default 0.5)', positiveNumber)
     .option('--no-ladder', 'findings only, no ladder')
-    .action(async (file: string, opts) => { code = (await analyze()).analyzeCommand(file, opts, out, write); });
+    .action(async (file: string, opts) => {
+      const { analyzeCommand } = await analyze();
+      // Progress only for a person at a terminal running the command itself, never into a caller's `out`.
+      const progress = out === lineToStdout ? (await import('./progress-line.js')).ProgressLine.forStderr('sipwright analyze') : undefined;
+      code = analyzeCommand(file, opts, out, write, progress);
+    });
 
   program
     .command('check-message')

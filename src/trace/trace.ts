@@ -15,7 +15,12 @@ import { groupTransactions, type Transaction } from './transactions.js';
 export interface TraceOptions {
   /** Address → party name ("127.0.3.1:5060" or "127.0.3.1" → "alice"). */
   parties?: Record<string, string> | PartyNames;
+  /** Called now and then while the payloads are parsed, and once at the end: (parsed so far, all). */
+  progress?: (parsed: number, total: number) => void;
 }
+
+/** Payloads parsed between two progress calls: often enough for a line a person watches, rarely enough to cost nothing. */
+const PROGRESS_EVERY = 4096;
 
 /** A payload the parser could not turn into a message. */
 export interface Unparsed {
@@ -91,7 +96,10 @@ export class Trace {
     const names = options.parties instanceof PartyNames ? options.parties : new PartyNames(options.parties);
     const messages: TraceMessage[] = [];
     const unparsed: Unparsed[] = [];
-    for (const p of payloads) {
+    const progress = options.progress;
+    for (let i = 0; i < payloads.length; i++) {
+      const p = payloads[i];
+      if (progress && i % PROGRESS_EVERY === 0) progress(i, payloads.length);
       // The capture layer already framed stream messages, so every payload is parsed as a whole unit.
       const r = parseMessage(p.bytes, { framing: 'datagram' });
       if (!r.message) {
@@ -100,6 +108,7 @@ export class Trace {
       }
       messages.push(makeMessage(messages.length, r.message, p.time, p.src, p.dst, p.transport, names, p.frame));
     }
+    progress?.(payloads.length, payloads.length);
     return new Trace(messages, unparsed, findings);
   }
 

@@ -1,6 +1,7 @@
 /** runRules on a capture where one rule fires on every message: no finding may be lost to the size. */
 import { ALL_RULES, runRules, selectRules } from '../../src/rules/index.js';
 import { parseMessage } from '../../src/sip/parser.js';
+import { partitionTrace } from '../../src/trace/partition.js';
 import { Trace } from '../../src/trace/trace.js';
 import { endpointOf, flow } from '../support/flow.js';
 
@@ -28,4 +29,20 @@ test('selectRules: ids and family prefixes in any case; a name that selects noth
   expect(() => selectRules([])).toThrow('no rule ids given');
   const trace = Trace.fromMessages([]);
   expect(() => runRules(trace, { only: ['NOPE'] })).toThrow('"NOPE"');
+});
+
+test('progress: steps counted up to the last, read whole or in parts, and the findings are the same', () => {
+  const calls = Array.from({ length: 12 }, (_, i) => flow().invite('alice', 'bob', { maxForwards: 10, callId: `c${i}`, branch: `z9hG4bK${i}` }).trace().messages[0].message);
+  const trace = Trace.fromMessages(calls.map((message, i) => ({ message, time: i * 0.001, src: endpointOf('alice'), dst: endpointOf('bob') })));
+  for (const partSize of [0, 3]) {
+    const seen: Array<[number, number]> = [];
+    const found = runRules(trace, { partSize, progress: (done, total) => seen.push([done, total]) });
+    expect(found).toEqual(runRules(trace, { partSize }));
+    const total = seen[0][1];
+    // Whole: one step per rule. In parts: one per part, then one per rule that reads across calls.
+    expect(total).toBe(partSize === 0 ? ALL_RULES.length : partitionTrace(trace, partSize).length + ALL_RULES.filter((r) => r.acrossCalls).length);
+    if (partSize) expect(partitionTrace(trace, partSize).length).toBeGreaterThan(1);
+    expect(seen.map(([d]) => d)).toEqual(Array.from({ length: total + 1 }, (_, i) => i));
+    expect(seen.every(([, t]) => t === total)).toBe(true);
+  }
 });

@@ -114,3 +114,13 @@ describe('RFC 2543 fallback', () => {
     expect(t.transactions[0].responses.map((r) => r.status)).toEqual([486]);
   });
 });
+
+test('fromPayloads reports its progress, ending with every payload parsed, unparsable ones included', () => {
+  const read = extractSip(readFileSync(join(process.cwd(), 'test/vectors/pcaps/neg-fuzzed-aaa.pcap'))).payloads;
+  const payloads = [...read, { ...read[0], bytes: Buffer.from('garbage') }];
+  const seen: Array<[number, number]> = [];
+  const trace = Trace.fromPayloads(payloads, { progress: (done, total) => seen.push([done, total]) });
+  expect(trace.unparsed).toHaveLength(1);
+  expect(seen[0]).toEqual([0, payloads.length]);
+  expect(seen.at(-1)).toEqual([payloads.length, payloads.length]);
+});
