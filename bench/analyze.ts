@@ -21,14 +21,24 @@ if (!Number.isInteger(messages) || messages < 1) {
 }
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * Runs a command and times it. Its stderr is kept, not shown: analyze's progress line on a terminal and
+ * tshark's warning about root would mix into the bench's lines. It is printed when the command fails.
+ */
 function timed(cmd: string, argv: string[]): Promise<{ seconds: number; stdout: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
+    const errs: Buffer[] = [];
     p.stdout.on('data', (c: Buffer) => chunks.push(c));
+    p.stderr.on('data', (c: Buffer) => errs.push(c));
     p.on('error', reject);
-    p.on('close', (code) => resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, stdout: Buffer.concat(chunks).toString('utf8'), code }));
+    p.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0 && code !== 1) process.stderr.write(Buffer.concat(errs));
+      resolve({ seconds, stdout: Buffer.concat(chunks).toString('utf8'), code });
+    });
   });
 }
 
