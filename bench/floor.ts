@@ -6,12 +6,14 @@
  * dialogs by those keys, and writes the same message list as `analyze --json`. It checks no grammar and runs no
  * rule, and it takes each payload as one message (the bench capture has one per datagram or TCP segment run).
  *
- * bench/analyze times it next to tshark: tshark's time / the floor's is the most any design of the full
- * analysis could reach here, since the analysis does all of this and more.
+ * bench/analyze times it next to tshark: tshark's time / the floor's is about the most any design of the full
+ * analysis could reach here, since the analysis does all of this and more. It writes its JSON strings with
+ * analyze's own helpers, so the two differ only in the work the floor leaves out.
  */
 import { readFileSync } from 'node:fs';
 import { extractSip } from '../src/capture/extract.js';
-import type { Endpoint } from '../src/capture/types.js';
+import { endpointText as addr } from '../src/trace/parties.js';
+import { jsonNumber as num, jsonString as str } from '../src/util/json-text.js';
 
 interface Fields { method?: string; status?: number; callId?: string; cseq?: string; via?: string; from?: string; to?: string }
 
@@ -59,10 +61,6 @@ function param(value: string | undefined, name: string): string {
   return value.slice(from, semi < 0 ? undefined : semi);
 }
 
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/; // eslint-disable-line no-control-regex
-const str = (s: string) => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
-const addr = (e: Endpoint) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
-
 /** Requests whose tags make no dialog (RFC 3261 §12; RFC 3428 for MESSAGE, RFC 3903 for PUBLISH). */
 const OUTSIDE_DIALOGS = new Set(['REGISTER', 'OPTIONS', 'MESSAGE', 'PUBLISH']);
 
@@ -83,8 +81,8 @@ export function writeFloorJson(file: string, write: (s: string) => void): { tran
       const dialogKey = `${m.callId}\0${fromTag < toTag ? `${fromTag}\0${toTag}` : `${toTag}\0${fromTag}`}`;
       if (!dialogs.has(dialogKey)) dialogs.set(dialogKey, dialogs.size);
     }
-    chunk += `${index ? ',' : ''}{"index":${index},"frame":${p.frame},"time":${p.time},"src":"${addr(p.src)}","dst":"${addr(p.dst)}","transport":"${p.transport}"`
-      + (m.method !== undefined ? `,"method":${str(m.method)}` : `,"status":${m.status}`)
+    chunk += `${index ? ',' : ''}{"index":${index},"frame":${p.frame},"time":${num(p.time)},"src":${str(addr(p.src))},"dst":${str(addr(p.dst))},"transport":"${p.transport}"`
+      + (m.method !== undefined ? `,"method":${str(m.method)}` : `,"status":${num(m.status!)}`)
       + (m.callId !== undefined ? `,"callId":${str(m.callId)}` : '') + (m.cseq !== undefined ? `,"cseq":${str(m.cseq)}` : '') + '}';
     if (chunk.length > 1 << 16) {
       write(chunk);

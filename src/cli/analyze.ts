@@ -9,6 +9,7 @@ import { endpointText } from '../trace/parties.js';
 import { Trace } from '../trace/trace.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { ProgressLine } from './progress-line.js';
+import { jsonNumber, jsonString } from '../util/json-text.js';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -184,16 +185,3 @@ function messageJson(m: Trace['messages'][number]): string {
     + (m.method !== undefined ? `,"method":${jsonString(m.method)}` : m.status !== undefined ? `,"status":${jsonNumber(m.status)}` : '')
     + (callId !== undefined ? `,"callId":${jsonString(callId)}` : '') + (cseq !== undefined ? `,"cseq":${jsonString(cseq)}` : '') + '}';
 }
-
-/** JSON.stringify of a number. */
-function jsonNumber(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
-}
-
-/** JSON.stringify of a string: quoted as it is when nothing in it needs escaping, which is nearly always. */
-function jsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
-
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
