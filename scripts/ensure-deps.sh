@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules/typescript ] || [ ! -d node_modules/jest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "sipwright: installing npm packages…" >&2
-  # npm install, not npm ci: the lock file holds only this platform's optional swc binaries, which npm ci rejects.
-  npm install --no-audit --no-fund --loglevel=error >&2
+  # npm ci: the lock file holds every platform's optional swc binary, so it installs exactly what is locked.
+  npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
 # Debian packages: SIPp, Kamailio and tcpdump for the suites' own tests, Java for allure generate, tshark as
