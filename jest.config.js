@@ -1,5 +1,8 @@
 // Native ESM jest: sources use NodeNext-style ".js" import suffixes, which the mapper strips for ts files.
-export default {
+// Two projects: `unit` (pure code, seconds, nothing started) and `integration` (real Kamailio, Asterisk, SIPp,
+// tcpdump, tshark, Chromium, child sipwright runs). `npm test` runs both; `npm run test:unit` or
+// `npm run test:integration` (jest --selectProjects) runs one.
+const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
@@ -9,6 +12,27 @@ export default {
     }],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
+};
+
+/** Test files that start endpoints, captures or other programs. */
+const INTEGRATION = [
+  '<rootDir>/test/suites/',
+  '<rootDir>/test/drivers/',
+  '<rootDir>/test/runtime/',
+  '<rootDir>/test/ua-live/',
+  '<rootDir>/test/bench/',
+  '<rootDir>/test/lab/background.test.ts',
+  '<rootDir>/test/lab/worker-targets.test.ts',
+  '<rootDir>/test/report/report-run.test.ts',
+  '<rootDir>/test/capture/live.test.ts',
+  '<rootDir>/test/capture/tshark-parity.test.ts',
+  '<rootDir>/test/cli/',
+];
+
+export default {
   testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', ...INTEGRATION] },
+    { ...common, displayName: 'integration', testMatch: INTEGRATION.map((p) => (p.endsWith('/') ? `${p}**/*.test.ts` : p)) },
+  ],
 };
