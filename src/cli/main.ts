@@ -92,6 +92,7 @@ export async function main(
     .option('--json <file>', 'write the JSON summary here (default: <report>/summary.json)')
     .option('--lab-config <file>', 'embedded lab settings (T1, domain, accounts, registrar limits)')
     .option('--workers <n>', 'parallel jest workers (default: jest\'s choice)')
+    .option('--grep <pattern>', 'only the tests whose full name matches this regular expression (jest\'s test-name pattern); the others are reported as skipped')
     .option('--no-allure', 'skip allure generate (JUnit and JSON are still written)')
     .action(async (opts) => {
       if (opts.transport && !['udp', 'tcp', 'tls'].includes(opts.transport)) {

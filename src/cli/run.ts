@@ -32,6 +32,8 @@ export interface RunOptions {
   json?: string;
   labConfig?: string;
   workers?: string;
+  /** Only the tests whose full name matches (jest --testNamePattern). */
+  grep?: string;
   allure?: boolean;
 }
 
@@ -123,6 +125,13 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   if (o.transport === 'tls' || tlsPlan) {
     throw new CliError(`${tlsPlan ? `target ${tlsPlan.name} declares transport tls` : '--transport tls'}: ${TLS_VERDICTS}`, EXIT.USAGE);
   }
+  if (o.grep !== undefined) {
+    try {
+      new RegExp(o.grep);
+    } catch (e) {
+      throw new CliError(`--grep: "${o.grep}" is not a regular expression: ${(e as Error).message}`, EXIT.USAGE);
+    }
+  }
   const reportDir = resolve(o.report ?? 'reports');
   const summaryJson = o.json ? resolve(o.json) : join(reportDir, 'summary.json');
   const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: o.workers });
@@ -156,7 +165,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   const jestBin = join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
   if (!existsSync(jestBin)) throw new CliError('jest is not installed: run `npm install` in ' + PROJECT_ROOT, EXIT.ENVIRONMENT);
   const code = await new Promise<number>((done) => {
-    const child = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent'], {
+    const child = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent', ...(o.grep !== undefined ? ['--testNamePattern', o.grep] : [])], {
       cwd: PROJECT_ROOT,
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
