@@ -11,6 +11,7 @@ import type { LadderArrow, LadderInput } from './ladder-types.js';
 import { PartyNames, endpointText } from './parties.js';
 import { labelOf, type TraceMessage } from './trace-message.js';
 import { groupTransactions, type Transaction } from './transactions.js';
+import { TraceQueryError } from './query-error.js';
 
 export interface TraceOptions {
   /** Address → party name ("127.0.3.1:5060" or "127.0.3.1" → "alice"). */
@@ -35,6 +36,8 @@ export interface MessageQuery {
   method?: string | string[];
   /** Exact status, or a class such as "2xx". */
   status?: number | string;
+  /** The method in CSeq: with `status`, "the 200 to the INVITE" is `{ status: 200, cseqMethod: 'INVITE' }`. */
+  cseqMethod?: string;
   /** Party names (either end when `party`). */
   from?: string;
   to?: string;
@@ -127,9 +130,11 @@ export class Trace {
   find(q: MessageQuery = {}): TraceMessage[] {
     const methods = q.method === undefined ? undefined : (Array.isArray(q.method) ? q.method : [q.method]).map((x) => x.toUpperCase());
     const inDialog = q.dialog === undefined ? undefined : new Set(q.dialog.messages);
+    const cseqMethod = q.cseqMethod?.toUpperCase();
     return this.messages.filter((m) => {
       if (methods && (!m.method || !methods.includes(m.method.toUpperCase()))) return false;
       if (q.status !== undefined && !statusMatches(m.status, q.status)) return false;
+      if (cseqMethod !== undefined && m.message.cseq?.method.toUpperCase() !== cseqMethod) return false;
       if (q.from !== undefined && m.from !== q.from) return false;
       if (q.to !== undefined && m.to !== q.to) return false;
       if (q.party !== undefined && m.from !== q.party && m.to !== q.party) return false;
@@ -146,6 +151,17 @@ export class Trace {
 
   first(q: MessageQuery = {}): TraceMessage | undefined {
     return this.find(q)[0];
+  }
+
+  /**
+   * The one message a person would name ("the 200 to alice's INVITE"): first copies only, unless the query
+   * says `retransmissions: true`. No match, or more than one, throws with the query and the ladder (matches
+   * marked), so a test needs no `!` and a failure shows what the wire held.
+   */
+  one(q: MessageQuery): TraceMessage {
+    const matches = this.find({ retransmissions: false, ...q });
+    if (matches.length === 1) return matches[0];
+    throw new TraceQueryError(this, q, matches);
   }
 
   last(q: MessageQuery = {}): TraceMessage | undefined {

@@ -52,6 +52,16 @@ describe('forked early dialogs through a record-routing proxy (ipv6-frag capture
     expect(t.find({ method: 'BYE', after: firstPrack }).map((m) => m.from)).toEqual(['uac', 'proxy']);
   });
 
+  test('one() names the one message a query means, and fails with the query and the ladder otherwise', () => {
+    // The 200 to the uas's INVITE was retransmitted: one() counts first copies, so it is still one message.
+    const ok = t.one({ status: 200, cseqMethod: 'INVITE', from: 'uas' });
+    expect(ok.index).toBeLessThan(24);
+    expect(t.one({ status: 200, cseqMethod: 'invite', from: 'uas', retransmissions: true, where: (m) => m.retransmission }).index).toBe(24);
+    expect(() => t.one({ method: 'BYE', from: 'nobody' })).toThrow(/trace\.one\(\{ method: "BYE", from: "nobody" \}\): no message matches, expected exactly one[\s\S]*Ladder \(32 messages\)/);
+    expect(() => t.one({ cseqMethod: 'PRACK', status: 200 })).toThrow(/4 messages match \(#\d+ 200 OK/);
+    expect(t.find({ cseqMethod: 'PRACK', status: 200 })).toHaveLength(4);
+  });
+
   test('the ladder names parties and lists every message', () => {
     const text = renderTextLadder(t.ladder());
     expect(text).toContain('uac');
