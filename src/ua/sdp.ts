@@ -1,0 +1,98 @@
+/**
+ * Session descriptions the user agents send, written with sdp-transform from a typed description. The
+ * addresses and the media port are SIPp keywords, filled in by SIPp when the message goes out, so one
+ * description serves any party on any address.
+ */
+import * as sdpTransform from 'sdp-transform';
+
+export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+export const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+
+/** Static RTP payload types (RFC 3551) a lab UA offers; the name is what a test writes. */
+export const CODECS = { PCMU: 0, GSM: 3, PCMA: 8, G722: 9 } as const;
+export type Codec = keyof typeof CODECS;
+
+export interface SdpCrypto {
+  suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
+  /** base64 key||salt (30 bytes); made per run, never committed. */
+  key: string;
+}
+
+export interface SdpSpec {
+  /** Offered (or answered) codecs, in preference order. Default PCMU. */
+  codecs?: Codec[];
+  /** a=<direction>; absent means sendrecv (RFC 3264 §5.1) and is written out as sendrecv. */
+  direction?: Direction;
+  /**
+   * The o= version of this description. A party's next description of the same session must carry the next
+   * number (RFC 3264 §8); the user agents count for themselves, a test sets it only to break that on purpose.
+   */
+  version?: number;
+  /** o= session id (a party keeps it for the whole session). */
+  sessionId?: number;
+  /** o= user name. */
+  username?: string;
+  /** SRTP (RFC 4568): RTP/SAVP with one a=crypto line. */
+  crypto?: SdpCrypto;
+}
+
+/** The o= version the user agents start from: large, so a frozen or reset version shows at once. */
+export const FIRST_VERSION = 2353687637;
+
+/** What an answerer that is not itself holding puts against an offered direction (RFC 3264 §6.1). */
+export function answerTo(offer: Direction): Direction {
+  return ({ sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' } as const)[offer];
+}
+
+/** The SDP body as lines (no trailing empty line), SIPp keywords in place of addresses and port. */
+export function sdpLines(spec: SdpSpec = {}): string[] {
+  const codecs = spec.codecs?.length ? spec.codecs : (['PCMU'] as Codec[]);
+  for (const c of codecs) if (!(c in CODECS)) throw new Error(`SDP: unknown codec "${c}" (known: ${Object.keys(CODECS).join(', ')})`);
+  const session: sdpTransform.SessionDescription = {
+    version: 0,
+    origin: {
+      username: spec.username ?? 'sipwright',
+      sessionId: spec.sessionId ?? 53655765,
+      sessionVersion: spec.version ?? FIRST_VERSION,
+      netType: 'IN',
+      ipVer: 4,
+      address: '[local_ip]',
+    },
+    name: '-',
+    connection: { version: 4, ip: '[media_ip]' },
+    timing: { start: 0, stop: 0 },
+    media: [
+      {
+        type: 'audio',
+        port: PORT_PLACEHOLDER,
+        protocol: spec.crypto ? 'RTP/SAVP' : 'RTP/AVP',
+        payloads: codecs.map((c) => CODECS[c]).join(' '),
+        rtp: codecs.map((c) => ({ payload: CODECS[c], codec: c, rate: 8000 })),
+        fmtp: [],
+        direction: spec.direction ?? 'sendrecv',
+        ...(spec.crypto ? { crypto: [{ id: 1, suite: spec.crypto.suite, config: `inline:${spec.crypto.key}` }] } : {}),
+      },
+    ],
+  };
+  return sdpTransform.write(session)
+    .split('\r\n')
+    .filter((l) => l !== '')
+    .map(withKeywords);
+}
+
+/**
+ * sdp-transform formats numbers as numbers, so the IP version and the port are written as placeholders and
+ * swapped for SIPp's keywords ([local_ip_type] is 4 or 6, [media_port] the port SIPp's media socket has).
+ */
+const PORT_PLACEHOLDER = 9;
+function withKeywords(line: string): string {
+  if (line.startsWith('o=') || line.startsWith('c=')) return line.replace(/IN IP4 \[(local_ip|media_ip)\]$/, (_, kw: string) => `IN IP[${kw}_type] [${kw}]`);
+  if (line.startsWith('m=')) return line.replace(/^m=(\w+) 9 /, (_, media: string) => `m=${media} [media_port] `);
+  return line;
+}
+
+/** The direction a description states, media level first (RFC 3264 §5.1: none means sendrecv). */
+export function directionOf(body: string): Direction {
+  const s = sdpTransform.parse(body);
+  return (s.media[0]?.direction ?? s.direction ?? 'sendrecv') as Direction;
+}
