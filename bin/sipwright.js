@@ -60,10 +60,18 @@ if (process.argv[2] === 'analyze' && !process.execArgv.some((a) => a.startsWith(
   }
   // `sipwright analyze big.pcap | head` closes the pipe early: that ends the output, it is not a crash. The
   // verdict was not all written, so the status is a tool's killed by SIGPIPE (128 + 13), as `yes | head` gives.
+  // A run is different: its reader goes away with it (`sipwright run | tee log` stopped by Ctrl-C or a cancelled
+  // CI job, a closed terminal: EIO), and what it still has to do, stop its endpoints and write the report of the
+  // tests that finished, needs no output. An unhandled error here would end the process before that.
   const EXIT_BROKEN_PIPE = 141;
+  const outputGone = (e) => e.code === 'EPIPE' || e.code === 'EIO' || e.code === 'ERR_STREAM_DESTROYED';
+  const keepsGoing = process.argv[2] === 'run';
   process.stdout.on('error', (e) => {
-    if (e.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
-    throw e;
+    if (!outputGone(e)) throw e;
+    if (!keepsGoing) process.exit(EXIT_BROKEN_PIPE);
+  });
+  process.stderr.on('error', (e) => {
+    if (!outputGone(e)) throw e;
   });
   const { main } = await import(pathToFileURL(entry).href);
   process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 /**
- * `sipwright run`: the suites against a target, through jest (as a child, so Ctrl-C reaches every worker and
- * its endpoints), with progress per test, a summary, the JSON summary, JUnit and the Allure report.
+ * `sipwright run`: the suites against a target, through jest (as a child in a process group of its own, see
+ * runJest), with progress per test, a summary, the JSON summary, JUnit and the Allure report.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,11 +13,14 @@ import type { LabConfig } from '../lab/schema.js';
 import { ConfigError, loadLabConfig, secretsOf, selectTargets, type TargetPlan, type TargetSelection } from '../lab/target.js';
 import { reapStaleContainers } from '../runtime/container.js';
 import { buildMissing } from '../runtime/images/build.js';
-import { reapStale } from '../runtime/process-registry.js';
+import { dieOf, interceptSignals, onExitOrSignal, signalExitCode, type TerminatingSignal } from '../runtime/exit-cleanup.js';
+import { executableName, groupMembers, killGroup, reapStale, stopGroupTree, waitForGroupEndSync } from '../runtime/process-registry.js';
 import { BuildError } from '../runtime/images/steps.js';
 import { probeTarget } from '../lab/probe.js';
 import { generateAllureReport } from '../report/allure-generate.js';
 import { finishAllureResults } from '../report/finish-results.js';
+import { writeInterruptedReport, type InterruptedReport } from '../report/interrupted-report.js';
+import { formatTestLine, formatTotals } from '../report/progress-format.js';
 import { prepareReportDir } from '../report/report-dir.js';
 import { suitesJestConfig } from '../report/jest-suites-config.js';
 import { SECRETS_ENV } from '../report/secrets-env.js';
@@ -164,31 +167,26 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   if (o.transport) env.SIPWRIGHT_TRANSPORT = o.transport;
   const jestBin = join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
   if (!existsSync(jestBin)) throw new CliError('jest is not installed: run `npm install` in ' + PROJECT_ROOT, EXIT.ENVIRONMENT);
-  const code = await new Promise<number>((done) => {
-    const child = spawn(process.execPath, ['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent', ...(o.grep !== undefined ? ['--testNamePattern', o.grep] : [])], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    // Ctrl-C reaches jest through the terminal; wait for it to clean up rather than dying first.
-    const ignore = () => {};
-    process.on('SIGINT', ignore);
-    child.on('close', (c, signal) => {
-      process.off('SIGINT', ignore);
-      done(c ?? (signal ? 130 : 1));
-    });
-  });
-
-  // A worker killed outright (jest's answer to a second Ctrl-C, or a crash) never ran its cleanup, and a
-  // container it was starting may have been created after its SIGINT handler looked: its owner is dead now.
-  for (const c of reapStaleContainers()) err(`sipwright: removed ${c.name || c.id}, left by a jest worker that did not stop it`);
-  for (const e of reapStale()) err(`sipwright: stopped ${e.name} (pid ${e.pgid}), left by a jest worker that did not stop it`);
-
+  const jest = runJest(['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent', ...(o.grep !== undefined ? ['--testNamePattern', o.grep] : [])], env, err);
+  const code = await jest.exited;
+  // A worker killed outright (a crash, or the run stopped by a signal) never ran its cleanup, and a container
+  // it was starting may have been created after its last look: its owner is dead now.
+  const by = jest.interruption.signal ? `the tests stopped by ${jest.interruption.signal}` : 'a jest worker that did not stop it';
+  reapLeftovers(by, err);
+  if (jest.interruption.signal) {
+    // A container create the daemon was still serving when its worker died shows up a moment later.
+    await sleep(1000, jest.interruption.hurry.signal);
+    reapLeftovers(by, err);
+  }
   const secrets = plans.flatMap(secretsOf);
+  const stoppedBy = jest.interruption.signal;
+  reportUnfinished(writeInterruptedReport({
+    rootDir: PROJECT_ROOT, reportDir, summaryPath: summaryJson, suitesDir: 'suites', junit: junitOptions(config), secrets, signal: stoppedBy,
+  }), stoppedBy, out, err);
   let generated = false;
   if (o.allure !== false) {
     try {
-      const path = await generateAllureReport(reportDir, { secrets, rootDir: PROJECT_ROOT });
+      const path = await generateAllureReport(reportDir, { secrets, rootDir: PROJECT_ROOT, abort: jest.interruption.hurry.signal });
       generated = true;
       out(`sipwright: Allure report in ${path} (open with: npx allure open ${path})`);
     } catch (e) {
@@ -198,6 +196,123 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   // Without a generated report, the results and artifacts on disk still get their secrets masked.
   if (!generated) finishAllureResults(reportDir, { rootDir: PROJECT_ROOT, secrets });
   out(`sipwright: JSON summary ${summaryJson}, JUnit ${join(reportDir, 'junit.xml')}`);
-  if (code === 130) return 130;
+  jest.release();
+  if (stoppedBy) {
+    dieOf(stoppedBy);
+    return signalExitCode(stoppedBy);
+  }
   return code === 0 ? EXIT.OK : EXIT.FAILED;
 }
+
+/** A pause that a second signal cuts short. */
+const sleep = (ms: number, abort: AbortSignal) =>
+  new Promise<void>((done) => {
+    if (abort.aborted) return done();
+    const timer = setTimeout(done, ms);
+    abort.addEventListener('abort', () => { clearTimeout(timer); done(); }, { once: true });
+  });
+
+/** The jest-junit options of the run's jest config, for a JUnit file written without jest. */
+function junitOptions(config: { reporters: (string | [string, Record<string, unknown>])[] }): Record<string, unknown> {
+  const entry = config.reporters.find((r) => Array.isArray(r) && r[0] === 'jest-junit');
+  return Array.isArray(entry) ? entry[1] : {};
+}
+
+function reapLeftovers(by: string, err: (s: string) => void): void {
+  for (const c of reapStaleContainers()) err(`sipwright: removed ${c.name || c.id}, left by ${by}`);
+  for (const e of reapStale()) err(`sipwright: stopped ${e.name} (pid ${e.pgid}), left by ${by}`);
+}
+
+/** What a person reading the output of a stopped run needs: what the report holds, and what was cut short. */
+function reportUnfinished(r: InterruptedReport, signal: string | undefined, out: (s: string) => void, err: (s: string) => void): void {
+  if (!r.summary) {
+    if (r.junitWritten) err('sipwright: jest ended before it wrote junit.xml; written from the results it had reported');
+    return;
+  }
+  const { totals, interrupted } = r.summary;
+  for (const t of r.unprinted) out(formatTestLine(t, Boolean(process.stdout.isTTY) && !process.env.NO_COLOR));
+  err(`sipwright: ${signal ? `stopped by ${signal}` : 'jest ended before it reported the run'}; the report holds the ${totals.total} test${totals.total === 1 ? '' : 's'} that finished`);
+  for (const u of interrupted?.unfinished ?? []) err(`sipwright:   cut short: ${u.fullName} (${u.file})`);
+  out(formatTotals(totals));
+}
+
+/** The supervised jest child: its exit code, and whether (and how hard) the run was asked to stop. */
+interface JestRun {
+  exited: Promise<number>;
+  interruption: { signal?: TerminatingSignal; hurry: AbortController };
+  /** Gives the signals back to their default handling (dying) once the run is over. */
+  release: () => void;
+}
+
+/** dockerd, when a worker had to start it, is meant to outlive the run (src/env/docker.ts). */
+const isDockerDaemon = (pid: number) => executableName(pid) === 'dockerd';
+
+/**
+ * Jest in a process group (and session) of its own: a signal to the run's group, which is what `timeout`, a
+ * cancelled CI job, `docker stop` and a closing terminal send, and a signal to this process alone both reach
+ * this process and only this one. The first stops jest's group and every endpoint it started (the endpoints
+ * live in groups of their own, where no signal to jest reaches them), and lets the report of the tests that
+ * finished be written before the run dies of the signal; a second one stops whatever is left at once.
+ */
+function runJest(args: string[], env: NodeJS.ProcessEnv, err: (s: string) => void): JestRun {
+  const interruption: JestRun['interruption'] = { hurry: new AbortController() };
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  const pgid = child.pid;
+  let running = pgid !== undefined;
+  const stopJest = (signal: NodeJS.Signals) => {
+    if (running) stopGroupTree(pgid!, signal, isDockerDaemon);
+  };
+  // However this process ends otherwise (an uncaught error, process.exit), jest's group and what it started go
+  // with it. No report then: only what must not be left.
+  const withdraw = onExitOrSignal(() => {
+    if (!running) return;
+    stopJest('SIGKILL');
+    waitForGroupEndSync(pgid!, 2000);
+    reapStaleContainers();
+    reapStale();
+  });
+  const release = interceptSignals((signal, count) => {
+    if (count === 1) {
+      interruption.signal = signal;
+      err(`sipwright: ${signal}: ${running ? 'stopping the tests and the endpoints they started' : 'finishing the report'} (${signal} again to stop at once)…`);
+      stopJest(signal);
+      // Nothing in jest handles these signals today; should something start to, it gets a bounded while.
+      setTimeout(() => stopJest('SIGKILL'), STOP_GRACE_MS).unref();
+    } else {
+      interruption.hurry.abort();
+      stopJest('SIGKILL');
+    }
+  });
+  // Ctrl-Z stopped jest together with this process while they shared the terminal's group: it still does.
+  const pause = () => {
+    if (running) killGroup(pgid!, 'SIGSTOP');
+    process.kill(process.pid, 'SIGSTOP');
+  };
+  const resume = () => {
+    if (running) killGroup(pgid!, 'SIGCONT');
+  };
+  process.on('SIGTSTP', pause);
+  process.on('SIGCONT', resume);
+  const exited = new Promise<number>((done) => {
+    child.on('error', (e) => {
+      err(`sipwright: could not start jest (${process.execPath}): ${e.message}`);
+      done(EXIT.ENVIRONMENT);
+    });
+    child.on('close', async (c) => {
+      // jest's workers can outlive it by a moment; the reaping after it counts on their being gone.
+      for (let waited = 0; running && groupMembers(pgid!).length > 0; waited += 50) {
+        if (waited >= STOP_GRACE_MS) stopJest('SIGKILL');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      running = false;
+      withdraw();
+      process.off('SIGTSTP', pause);
+      process.off('SIGCONT', resume);
+      done(c ?? EXIT.FAILED);
+    });
+  });
+  return { exited, interruption, release };
+}
+
+/** How long jest's group gets to end after the signal is passed on, before SIGKILL. */
+const STOP_GRACE_MS = 3000;

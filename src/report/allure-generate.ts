@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CliError, EXIT } from '../cli/exit-codes.js';
+import { onExitOrSignal } from '../runtime/exit-cleanup.js';
 import { allureReportDir, allureResultsDir } from './report-dir.js';
 import { finishAllureResults } from './finish-results.js';
 import { secretsFromEnv } from './secrets-env.js';
@@ -18,6 +19,8 @@ export interface AllureGenerateOptions {
   rootDir?: string;
   /** Java to use; default JAVA_HOME/bin/java, else `java` on PATH (the launcher script's own rule). */
   env?: NodeJS.ProcessEnv;
+  /** Stops the generation (a second Ctrl-C): the generator is killed and the promise rejects. */
+  abort?: AbortSignal;
 }
 
 /** The allure-commandline launcher script inside node_modules. */
@@ -59,13 +62,30 @@ export async function generateAllureReport(reportDir: string, options: AllureGen
   checkJava(env);
   finishAllureResults(reportDir, { rootDir: options.rootDir ?? process.cwd(), secrets: options.secrets ?? secretsFromEnv(env) });
 
+  if (options.abort?.aborted) throw new Error('allure generate was not started: the run was stopped');
   const { code, output } = await new Promise<{ code: number | null; output: string }>((done, fail) => {
-    const child = spawn(bin, ['generate', results, '-o', out, '--clean'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a group of its own: a signal to the run's process group must not kill the report of the tests that
+    // finished halfway; the run decides (it lets the report finish, or aborts it on a second signal).
+    const child = spawn(bin, ['generate', results, '-o', out, '--clean'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const kill = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const withdraw = child.pid === undefined ? () => false : onExitOrSignal(kill);
+    options.abort?.addEventListener('abort', kill, { once: true });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('error', fail);
-    child.on('close', (c) => done({ code: c, output }));
+    child.on('close', (c) => {
+      withdraw();
+      options.abort?.removeEventListener('abort', kill);
+      if (options.abort?.aborted) fail(new Error('allure generate was stopped: the run was stopped'));
+      else done({ code: c, output });
+    });
   });
   if (code !== 0 || !existsSync(join(out, 'index.html'))) {
     throw new Error(`allure generate failed (exit ${code}):\n${output.trim()}`);

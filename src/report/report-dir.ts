@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { JOURNAL_FILE } from './results-journal.js';
 
 /** The env var through which `sipwright run --report DIR` reaches jest's workers and the reporters. */
 export const REPORT_DIR_ENV = 'SIPWRIGHT_REPORT_DIR';
@@ -21,11 +22,11 @@ export const allureResultsDir = (report: string): string => resolve(report, 'all
 export const allureReportDir = (report: string): string => resolve(report, 'allure-report');
 
 /**
- * Empties what one run writes (results, artifacts, junit.xml, summary.json) so a run never reports a
- * previous run's tests. allure-report is left: `allure generate --clean` replaces it.
+ * Empties what one run writes (results, artifacts, junit.xml, summary.json, the results journal) so a run
+ * never reports a previous run's tests. allure-report is left: `allure generate --clean` replaces it.
  */
 export function prepareReportDir(report: string): void {
-  for (const name of ['allure-results', 'artifacts', 'junit.xml', 'summary.json']) {
+  for (const name of ['allure-results', 'artifacts', 'junit.xml', 'summary.json', JOURNAL_FILE]) {
     rmSync(resolve(report, name), { recursive: true, force: true });
   }
   mkdirSync(allureResultsDir(report), { recursive: true });

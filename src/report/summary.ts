@@ -46,6 +46,11 @@ export interface RunSummary {
   /** Also false when a test file failed to run or jest itself failed. */
   success: boolean;
   tests: SummaryTest[];
+  /**
+   * Set when the run ended before every test ran (a signal, or jest crashing): `tests` then holds only the
+   * tests that finished, and `unfinished` those cut short.
+   */
+  interrupted?: { reason: string; signal?: string; unfinished: Array<{ file: string; fullName: string }> };
 }
 
 export interface SummaryOptions {

@@ -1,11 +1,12 @@
 /**
  * A record on disk of every process group sipwright starts, so that a run which crashed (or a jest worker
  * killed with SIGKILL) has its leftovers removed at the next start. Exit handlers cover the normal cases;
- * this covers the rest.
+ * this covers the rest. For a run stopped by a signal, the process groups as the kernel sees them (/proc):
+ * stopGroupTree() stops jest's group and the endpoints it started, recorded yet or not.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export interface RegistryEntry {
   pgid: number;
@@ -41,13 +42,25 @@ export function processStartTime(pid: number): string {
   }
 }
 
-/** Field 3 of /proc/PID/stat: R, S, D, Z (zombie) …; '' when the process is gone. */
+/** Field 3 of /proc/PID/stat: R, S, D, T (stopped), Z (zombie) …; '' when the process is gone. */
 function processState(pid: number): string {
+  return procStat(pid)?.state ?? '';
+}
+
+interface ProcStat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgid: number;
+}
+
+function procStat(pid: number): ProcStat | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '';
+    const [state = '', ppid = '0', pgid = '0'] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, state, ppid: Number(ppid), pgid: Number(pgid) };
   } catch {
-    return '';
+    return undefined;
   }
 }
 
@@ -71,7 +84,8 @@ export function unregister(pgid: number): void {
   rmSync(join(registryDir(), `${pgid}.json`), { force: true });
 }
 
-function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+/** Sends `signal` to process group `pgid`; false when the group is gone. */
+export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
@@ -114,4 +128,73 @@ export function liveEntries(): RegistryEntry[] {
     }
   }
   return out;
+}
+
+/** Every process on the machine that is not a zombie (a zombie runs nothing and holds nothing). */
+function liveProcesses(): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const p = procStat(Number(name));
+    if (p && p.state !== 'Z' && p.state !== 'X') out.push(p);
+  }
+  return out;
+}
+
+/** The pids of process group `pgid` that still run (zombies left out: on this kind of machine nobody reaps them). */
+export function groupMembers(pgid: number): number[] {
+  return liveProcesses().filter((p) => p.pgid === pgid).map((p) => p.pid);
+}
+
+/** The program a process runs (basename of /proc/PID/exe); '' when it is gone or not ours to read. */
+export function executableName(pid: number): string {
+  try {
+    return basename(readlinkSync(`/proc/${pid}/exe`));
+  } catch {
+    return '';
+  }
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Stops process group `pgid` and every process its members started into groups of their own (detached
+ * spawns: the endpoints, Kamailio with all it forked), which a signal to the group does not reach. The group
+ * is frozen first (SIGSTOP), so nothing new starts while its children are listed: an endpoint spawned but not
+ * yet recorded in the registry (its owner killed between the two) is found as a child all the same. Then
+ * `signal` goes to the group, and SIGKILL to each detached child's group but those `spare` keeps (a daemon
+ * started to outlive the run). Synchronous, for exit handlers too. Returns the detached children it killed.
+ */
+export function stopGroupTree(pgid: number, signal: NodeJS.Signals, spare: (pid: number) => boolean = () => false): number[] {
+  if (!killGroup(pgid, 'SIGSTOP')) return [];
+  // SIGSTOP lands asynchronously on another CPU: wait (briefly) until no member can still fork.
+  for (let i = 0; i < 50; i++) {
+    const running = liveProcesses().filter((p) => p.pgid === pgid && p.state !== 'T' && p.state !== 't');
+    if (running.length === 0) break;
+    sleepSync(2);
+  }
+  const all = liveProcesses();
+  const members = new Set(all.filter((p) => p.pgid === pgid).map((p) => p.pid));
+  const detached = all.filter((p) => members.has(p.ppid) && p.pgid !== pgid && !spare(p.pid)).map((p) => p.pid);
+  killGroup(pgid, signal);
+  // A stopped process acts on a signal only once continued (SIGKILL aside).
+  killGroup(pgid, 'SIGCONT');
+  for (const pid of detached) if (!killGroup(pid, 'SIGKILL')) killPid(pid);
+  return detached;
+}
+
+/** Waits (blocking: it also runs from an exit handler) until group `pgid` has no live member; false on timeout. */
+export function waitForGroupEndSync(pgid: number, timeoutMs: number): boolean {
+  for (const deadline = Date.now() + timeoutMs; groupMembers(pgid).length > 0; sleepSync(10)) {
+    if (Date.now() > deadline) return false;
+  }
+  return true;
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
