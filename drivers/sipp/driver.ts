@@ -209,7 +209,7 @@ export class Sipp {
     if (this.source.kind === 'file') return readFileSync(this.source.path, 'utf8');
     // retrans only means something over UDP; over TCP SIPp must not retransmit.
     const defaultRetrans = this.o.transport === 'udp' ? this.o.t1Ms : undefined;
-    return this.source.builder.toXml({ defaultRetrans });
+    return this.source.builder.toXml({ defaultRetrans, globals: Object.keys(this.o.globals) });
   }
 
   private async launch(waitReady: boolean): Promise<StartedSipp> {

@@ -70,6 +70,8 @@ export interface NopOptions extends Branching {
 export interface XmlOptions {
   /** T1 for every request sent without its own `retrans` (ACK excepted): how `Sipp.withT1()` reaches builder scenarios. */
   defaultRetrans?: number;
+  /** Variables set on SIPp's command line (-set, Sipp.withGlobals): assigned, though no action does it. */
+  globals?: readonly string[];
 }
 
 type Step =
@@ -109,6 +111,17 @@ export class ScenarioBuilder {
     return this;
   }
 
+  /**
+   * Messages any of which may come next, in SIPp's way: every one optional but the last. SIPp arms a recv's
+   * timeout only while that recv is the step it waits at, and moves past an optional one when an earlier
+   * message of the list arrives, so `wait` is given to each of them: the wait holds wherever SIPp is in the list.
+   */
+  oneOf(recvs: RecvOptions[], wait?: { timeout: number; ontimeout?: string }): this {
+    if (recvs.length === 0) throw new ScenarioError(`step ${this.steps.length + 1}: oneOf needs at least one message`);
+    recvs.forEach((r, i) => this.recv({ ...r, optional: i < recvs.length - 1 ? r.optional ?? true : r.optional, ...(wait ? { timeout: wait.timeout, ...(wait.ontimeout ? { ontimeout: wait.ontimeout } : {}) } : {}) }));
+    return this;
+  }
+
   pause(ms: number, opts: PauseOptions = {}): this {
     if (!(Number.isFinite(ms) && ms >= 0)) throw new ScenarioError(`pause of ${ms} ms`);
     this.steps.push({ kind: 'pause', ms: Math.round(ms), opts });
@@ -145,7 +158,7 @@ export class ScenarioBuilder {
   }
 
   toXml(options: XmlOptions = {}): string {
-    this.validate();
+    this.validate(options.globals ?? []);
     const out: string[] = [
       '<?xml version="1.0" encoding="UTF-8" ?>',
       '<!DOCTYPE scenario SYSTEM "sipp.dtd">',
@@ -153,7 +166,7 @@ export class ScenarioBuilder {
       `<scenario name="${this.name}">`,
     ];
     const assigned = new Set<string>();
-    for (const [i, step] of this.steps.entries()) {
+    for (const [i, step] of this.withJumpsFolded().entries()) {
       try {
         out.push(this.renderStep(step, options));
       } catch (e) {
@@ -236,10 +249,29 @@ export class ScenarioBuilder {
     }
   }
 
-  private validate(): void {
+  /**
+   * A send or recv followed by a plain jump (a nop with only `next`) takes the jump itself. SIPp may leave a
+   * call at the step after a send until its scheduler comes back to it, and a message arriving then is
+   * matched from that step on: a nop there is not a recv, so the message is "unexpected" and the call
+   * aborted (seen with a 200 that came back within a millisecond on loopback). Jumping from the send
+   * itself puts the call on the jump's target at once.
+   */
+  private withJumpsFolded(): Step[] {
+    const out = [...this.steps];
+    for (let i = 0; i + 1 < out.length; i++) {
+      const a = out[i];
+      const b = out[i + 1];
+      if ((a.kind !== 'send' && a.kind !== 'recv') || a.opts.next !== undefined || a.opts.test !== undefined) continue;
+      if (b.kind !== 'nop' || b.actions.length > 0 || b.opts.next === undefined || b.opts.test !== undefined || b.opts.condexec !== undefined || b.opts.chance !== undefined) continue;
+      out[i] = { ...a, opts: { ...a.opts, next: b.opts.next } } as Step;
+    }
+    return out;
+  }
+
+  private validate(globals: readonly string[]): void {
     if (!this.steps.some((s) => s.kind === 'send' || s.kind === 'recv')) throw new ScenarioError(`scenario "${this.name}" has no send or recv`);
     const labels = new Set(this.steps.flatMap((s) => (s.kind === 'label' ? [s.id] : [])));
-    const assigned = new Set(this.steps.flatMap((s) => actionsOf(s).flatMap(assignedBy)));
+    const assigned = new Set([...globals, ...this.steps.flatMap((s) => actionsOf(s).flatMap(assignedBy))]);
     let challengeStored = false;
     for (const [i, s] of this.steps.entries()) {
       const where = `step ${i + 1} (${s.kind})`;
@@ -254,6 +286,12 @@ export class ScenarioBuilder {
         throw new ScenarioError(`${where}: ontimeout needs a timeout`);
       }
       if (s.kind === 'recv' && s.opts.auth) challengeStored = true;
+      if (s.kind === 'send') {
+        // SIPp refuses to start a scenario that uses a variable nothing assigns ("referenced 1 times").
+        for (const m of s.message.matchAll(/\[\$([A-Za-z0-9_.-]+)\]/g)) {
+          if (!assigned.has(m[1])) throw new ScenarioError(`${where}: the message uses [$${m[1]}], which no action assigns`);
+        }
+      }
       if (s.kind === 'send' && /\[authentication\b/.test(s.message)) {
         if (/\[authentication[^\]]*password=/.test(s.message)) {
           throw new ScenarioError(`${where}: a password in the scenario would reach reports; pass it with Sipp.withAuth(user, password) instead`);

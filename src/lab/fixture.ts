@@ -8,6 +8,7 @@
  *     lab.test('401 then 200 — RFC 3261 §22.2', async () => { … expect(await lab.trace()).toHaveFlow([…]) });
  *   });
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import '../expect/index.js';
 import type { StartedKamailio } from '../../drivers/kamailio/index.js';
@@ -24,10 +25,11 @@ import { startTarget, type StartedTarget } from './started-target.js';
 import { loadLabConfig, secretsOf, selectTargets, type TargetPlan } from './target.js';
 import { startPeer } from './peer.js';
 import { TestRun } from './test-run.js';
+import { extractSip } from '../capture/extract.js';
+import { Trace } from '../trace/trace.js';
+import { UserAgent, type Credentials } from '../ua/index.js';
 
 export interface LabOptions {
-  /** The suite's folder name under suites/ (report grouping, artifact paths). */
-  suite: string;
   /** Roles the target must play for any test of the file to run. */
   roles: Role[];
   /** The target's name in ladders; defaults to its first required role ("registrar"). */
@@ -40,7 +42,10 @@ export interface LabOptions {
 }
 
 export interface LabTestOptions {
-  /** RFC sections the test checks, e.g. "RFC 3261 §10.3": Allure links. */
+  /**
+   * The RFC sections the test checks, e.g. "RFC 3261 §10.3": written once, here. They end the test's title
+   * (" — RFC 3261 §10.3, §10.2.8") and become Allure links.
+   */
   rfc?: string | string[];
   /** Further roles this test needs. */
   roles?: Role[];
@@ -102,6 +107,18 @@ export class Lab {
   get peer(): StartedKamailio {
     if (!this.startedPeer) throw new Error('no peer proxy: give describeLab a peerParty, and use lab.peer inside a lab.test');
     return this.startedPeer;
+  }
+
+  /** The suite: the folder the test file is in, under suites/ (report grouping, artifact paths). */
+  get suite(): string {
+    return suiteOf(this.testFile);
+  }
+
+  /** The other domain the target routes, and where the lab runs its proxy (files with a peerParty, inside a test). */
+  get peerDomain(): { domain: string; host: string; hostPort: string } {
+    const peer = this.target.peer;
+    if (!peer) throw new Error(`target ${this.plan.name} declares no other domain (proxy.peer in the target file)`);
+    return peer;
   }
 
   get targetParty(): string {
@@ -171,6 +188,46 @@ export class Lab {
       .withLogDir(dir);
   }
 
+  /**
+   * A user agent at the party's address (src/ua): with an account it registers, calls as that AoR and answers
+   * challenges. `port` when one party runs two user agents at once (a phone that registers while another of
+   * its SIPps waits for OPTIONS).
+   */
+  ua(name: string, account?: Credentials, o: { port?: number } = {}): UserAgent {
+    const lab = this;
+    return new UserAgent(
+      {
+        sipp: (s, x) => lab.sipp(s, x),
+        address: (party) => lab.party(party),
+        get domain() {
+          return lab.target.domain;
+        },
+        t1Ms: this.plan.t1Ms,
+        transport: (process.env.SIPWRIGHT_TRANSPORT ?? this.plan.transport) === 'tcp' ? 'tcp' : 'udp',
+        onCleanup: (fn, key) => lab.run.onCleanup(fn, key),
+        track: (running) => lab.run.track(running),
+      },
+      name,
+      account,
+      o.port,
+    );
+  }
+
+  /**
+   * Resolves true once `seen` holds for the capture so far, false when `timeoutMs` pass first. The test's
+   * capture is written packet by packet, so it can be read while it grows. This paces a test (act once a
+   * message has arrived), never decides it: the verdict comes from lab.trace().
+   */
+  async onWire(seen: (trace: Trace) => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const trace = Trace.fromCapture(extractSip(readFileSync(this.run.pcap)), { parties: this.partyNames() });
+      if (seen(trace)) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Stops the capture, parses it, checks the rules and keeps the evidence. Same trace on later calls. */
   trace() {
     return this.run.trace();
@@ -205,6 +262,7 @@ export class Lab {
   test(name: string, a: LabTestOptions | TestFn, b?: TestFn): void {
     const opts: LabTestOptions = typeof a === 'function' ? {} : a;
     const fn = (typeof a === 'function' ? a : b)!;
+    name = titleWithRfc(name, opts.rfc);
     const fullName = [...this.path, name].join(' ');
     const missing = missingRoles(this.plan, [...this.options.roles, ...(opts.roles ?? [])]);
     const req = opts.requires?.(this.plan);
@@ -216,7 +274,7 @@ export class Lab {
           ? `target ${this.plan.name} declares no other domain to route to (proxy.peer in the target file: a domain it sends to an address of this machine, where sipwright runs that domain's proxy)`
           : undefined);
     if (skipReason) {
-      writeMeta(this.env.reportDir, { suite: this.options.suite, file: this.testFile, fullName, target: this.plan.name, rules: [], findings: 0, skipReason });
+      writeMeta(this.env.reportDir, { suite: this.suite, file: this.testFile, fullName, target: this.plan.name, rules: [], findings: 0, skipReason });
       test.skip(name, () => {});
       return;
     }
@@ -226,7 +284,7 @@ export class Lab {
         test(
           name,
           async () => {
-            await labelTest({ suite: this.options.suite, target: this.plan.name, rfc: opts.rfc });
+            await labelTest({ suite: this.suite, target: this.plan.name, rfc: opts.rfc });
             await this.backgrounds.settle(fullName);
           },
           opts.timeoutMs,
@@ -237,7 +295,7 @@ export class Lab {
     test(
       name,
       async () => {
-        await labelTest({ suite: this.options.suite, target: this.plan.name, rfc: opts.rfc });
+        await labelTest({ suite: this.suite, target: this.plan.name, rfc: opts.rfc });
         let failure: unknown;
         try {
           await fn(this);
@@ -312,6 +370,33 @@ export class Lab {
   }
 }
 
+/**
+ * "INVITE crosses the proxy" with rfc ['RFC 3261 §16.6', 'RFC 3261 §16.7', 'RFC 3262 §3'] becomes
+ * "INVITE crosses the proxy — RFC 3261 §16.6, §16.7, RFC 3262 §3". A title that names its RFC itself would
+ * say it twice, and the two would drift: refused.
+ */
+export function titleWithRfc(name: string, rfc: string | string[] | undefined): string {
+  if (/ — RFC \d/.test(name)) throw new Error(`test "${name}": the RFC sections go in the rfc option only; the title's suffix is built from them`);
+  const list = rfc === undefined ? [] : Array.isArray(rfc) ? rfc : [rfc];
+  if (list.length === 0) return name;
+  const parts: string[] = [];
+  let current = '';
+  for (const r of list) {
+    const m = /^(RFC \d+) (.+)$/.exec(r.trim());
+    if (!m) throw new Error(`test "${name}": rfc "${r}" is not of the form "RFC 3261 §10.3"`);
+    parts.push(m[1] === current ? m[2] : `${m[1]} ${m[2]}`);
+    current = m[1];
+  }
+  return `${name} — ${parts.join(', ')}`;
+}
+
+/** The suite of a test file: the folder right under a `suites` (or `…-suites`) folder, else the file's own folder. */
+export function suiteOf(file: string): string {
+  const parts = file.split(/[\\/]/);
+  for (let i = parts.length - 2; i >= 1; i--) if (/(^|-)suites$/.test(parts[i - 1])) return parts[i];
+  return parts[parts.length - 2] ?? '';
+}
+
 /** The current test file, as jest reports it (absolute path). */
 function testFile(): string {
   return expect.getState().testPath ?? '';
@@ -331,7 +416,7 @@ export function describeLab(title: string, options: LabOptions, body: (lab: Lab)
     // Not one embedded target plays these roles: the file still reports why nothing ran.
     describe(title, () => {
       const skipReason = `no embedded target plays the role${options.roles.length > 1 ? 's' : ''} ${options.roles.join(', ')}; name a target that does with --target`;
-      writeMeta(env.reportDir, { suite: options.suite, file: testFile(), fullName: `${title} (no target)`, target: '', rules: [], findings: 0, skipReason });
+      writeMeta(env.reportDir, { suite: suiteOf(testFile()), file: testFile(), fullName: `${title} (no target)`, target: '', rules: [], findings: 0, skipReason });
       test.skip('(no target)', () => {});
     });
     return;

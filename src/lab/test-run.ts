@@ -35,9 +35,11 @@ export class TestRun {
   private sippSeq = 0;
   private readonly sippDirs: string[] = [];
   private readonly cleanups: Array<() => Promise<unknown>> = [];
+  private readonly cleanupKeys = new Set<string>();
+  private readonly running: Array<{ stop(): Promise<unknown> }> = [];
 
   private constructor(private readonly lab: Lab, readonly fullName: string) {
-    this.dir = artifactDir(lab.env.reportDir, lab.options.suite, fullName);
+    this.dir = artifactDir(lab.env.reportDir, lab.suite, fullName);
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
     this.pcap = join(this.dir, 'capture.pcap');
@@ -67,10 +69,28 @@ export class TestRun {
 
   /**
    * Work to do after the capture has stopped (so it is not part of the evidence): undoing state the test
-   * left on the target, such as bindings. Runs pass or fail; a cleanup error fails the test.
+   * left on the target, such as bindings. Runs pass or fail; a cleanup error fails the test. `key` names
+   * what it undoes, so asking twice does it once.
    */
-  onCleanup(fn: () => Promise<unknown>): void {
+  onCleanup(fn: () => Promise<unknown>, key?: string): void {
+    // The same undoing asked twice (two user agents of one AoR) is done once.
+    if (key !== undefined) {
+      if (this.cleanupKeys.has(key)) return;
+      this.cleanupKeys.add(key);
+    }
     this.cleanups.push(fn);
+  }
+
+  /**
+   * A user agent the test started in the background. One still running when the test ends (a test that
+   * failed before settling it) is stopped then, so it does not hold its address for the next test.
+   */
+  track(running: { stop(): Promise<unknown> }): void {
+    this.running.push(running);
+  }
+
+  private async stopRunning(): Promise<void> {
+    for (const r of this.running.splice(0)) await r.stop().catch(() => undefined);
   }
 
   /** Adds a file to the test's evidence (attached when the test ends). */
@@ -122,6 +142,7 @@ export class TestRun {
   async abandon(): Promise<void> {
     if (this.finished) return;
     this.finished = Promise.resolve();
+    await this.stopRunning();
     await this.capture?.stop().catch(() => undefined);
     for (const fn of this.cleanups) await fn().catch(() => undefined);
   }
@@ -132,6 +153,7 @@ export class TestRun {
   }
 
   private async doFinish(): Promise<void> {
+    await this.stopRunning();
     let traceError: Error | undefined;
     let trace: Trace | undefined;
     try {
@@ -159,7 +181,7 @@ export class TestRun {
       this.extra.push({ name: `${this.lab.options.peerParty} log (${this.lab.target.peer.domain})`, path, contentType: 'text/plain' });
     }
     writeMeta(this.lab.env.reportDir, {
-      suite: this.lab.options.suite,
+      suite: this.lab.suite,
       file: this.lab.testFile,
       fullName: this.fullName,
       target: this.lab.plan.name,

@@ -104,7 +104,8 @@ export async function labelTest(labels: TestLabels): Promise<void> {
 
 /** `RFC 3261 §17.1.1` (also `rfc3261 section 17.1.1`, `RFC 3261`) → a link to the section on rfc-editor.org. */
 export function rfcLink(ref: string): { rfc: number; section?: string; name: string; url: string } | undefined {
-  const m = /^\s*rfc\s*(\d+)(?:\s*(?:§|section|sec\.?)\s*([0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*))?\s*$/i.exec(ref);
+  // A qualifier after the section ("§10.3 step 8", "§16.7 steps 5-6") narrows it for the reader; the link is the section's.
+  const m = /^\s*rfc\s*(\d+)(?:\s*(?:§|section|sec\.?)\s*([0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*))?(?:\s+(?:steps?|items?|para(?:graph)?s?)\s+[0-9a-z.\- ]+)?\s*$/i.exec(ref);
   if (!m) return undefined;
   const rfc = Number(m[1]);
   const section = m[2];

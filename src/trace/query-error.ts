@@ -22,11 +22,11 @@ export function describeQuery(q: MessageQuery): string {
 }
 
 export class TraceQueryError extends Error {
-  constructor(readonly trace: Trace, readonly query: MessageQuery, readonly matches: TraceMessage[]) {
+  constructor(readonly trace: Trace, readonly query: MessageQuery, readonly matches: TraceMessage[], expected: 'exactly one' | 'at least one' = 'exactly one') {
     const mark = new Map<number, string>(matches.map((m, i) => [m.index, `match ${i + 1}`]));
     const ladder = renderTextLadder(trace.ladder({ mark }), { width: 110, color: false });
     const found = matches.length === 0 ? 'no message matches' : `${matches.length} messages match (${matches.map((m) => `#${m.index} ${m.label} ${m.from} -> ${m.to}`).join(', ')})`;
-    super(`trace.one(${describeQuery(query)}): ${found}, expected exactly one${query.retransmissions ? '' : ' (retransmissions left out)'}\n\nLadder (${trace.messages.length} messages):\n${ladder}`);
+    super(`trace.${expected === 'exactly one' ? 'one' : 'earliest/latest'}(${describeQuery(query)}): ${found}, expected ${expected}${query.retransmissions ? '' : ' (retransmissions left out)'}\n\nLadder (${trace.messages.length} messages):\n${ladder}`);
     this.name = 'TraceQueryError';
   }
 }

@@ -164,6 +164,23 @@ export class Trace {
     throw new TraceQueryError(this, q, matches);
   }
 
+  /**
+   * The first of the messages a query matches (first copies, unless `retransmissions: true`), where several
+   * may (alice's first INVITE and its retry after a 422). None throws as one() does.
+   */
+  earliest(q: MessageQuery): TraceMessage {
+    const matches = this.find({ retransmissions: false, ...q });
+    if (matches.length > 0) return matches[0];
+    throw new TraceQueryError(this, q, matches, 'at least one');
+  }
+
+  /** The last of the messages a query matches (first copies, as earliest()); none throws. */
+  latest(q: MessageQuery): TraceMessage {
+    const matches = this.find({ retransmissions: false, ...q });
+    if (matches.length > 0) return matches[matches.length - 1];
+    throw new TraceQueryError(this, q, matches, 'at least one');
+  }
+
   last(q: MessageQuery = {}): TraceMessage | undefined {
     const all = this.find(q);
     return all[all.length - 1];

@@ -220,14 +220,16 @@ export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
       const update = c.label('update');
       const other = c.label('other');
       s.label(state);
-      if (k < REOFFERS) {
-        s.recv({ request: 'INVITE', optional: true, next: reinvite, actions: directionActions });
-        s.recv({ request: 'UPDATE', optional: true, next: update, actions: [hasBody] });
-      }
       const lateCancel = c.label('late_cancel');
-      for (const method of ['INFO', 'MESSAGE', 'OPTIONS', 'NOTIFY']) s.recv({ request: method, optional: true, next: other });
-      s.recv({ request: 'CANCEL', optional: true, next: lateCancel });
-      s.recv({ request: 'BYE', next: bye, timeout: o.hangupAfterMs ?? o.byeWithinMs ?? 20_000, ...(o.hangupAfterMs !== undefined ? { ontimeout: hangup } : {}) });
+      s.oneOf(
+        [
+          ...(k < REOFFERS ? [{ request: 'INVITE', next: reinvite, actions: directionActions }, { request: 'UPDATE', next: update, actions: [hasBody] }] : []),
+          ...['INFO', 'MESSAGE', 'OPTIONS', 'NOTIFY'].map((method) => ({ request: method, next: other })),
+          { request: 'CANCEL', next: lateCancel },
+          { request: 'BYE', next: bye },
+        ],
+        { timeout: o.hangupAfterMs ?? o.byeWithinMs ?? 20_000, ontimeout: o.hangupAfterMs !== undefined ? hangup : undefined },
+      );
       s.label(other);
       s.send(responseToLast('200 OK', { extra: [contact] }));
       s.nop([], { next: state });
@@ -241,7 +243,8 @@ export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
         const answers = new Map<Direction, string>(DIRECTIONS.map((d) => [d, c.label(`answer_${d}`)]));
         for (const d of DIRECTIONS.filter((x) => x !== 'sendrecv')) s.nop([], { next: answers.get(d)!, test: `is_${d}` });
         s.nop([], { next: answers.get('sendrecv')! });
-        const body = versions.offer();
+        // State k answers the (k+1)th offer of the dialog: the description after the ones already sent, and k more.
+        const body = versions.nth(versions.issued + k);
         for (const d of DIRECTIONS) {
           s.label(answers.get(d)!);
           s.send(responseToLast('200 OK', { extra: [contact, ALLOW], body: sdpBody(withDirection(body, answerTo(d))) }), { retrans: c.t1Ms });
@@ -254,7 +257,7 @@ export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
         s.send(responseToLast('200 OK', { extra: [contact, ALLOW] }));
         s.nop([], { next: state });
         s.label(updateSdp);
-        s.send(responseToLast('200 OK', { extra: [contact, ALLOW], body: sdpBody(versions.offer()) }));
+        s.send(responseToLast('200 OK', { extra: [contact, ALLOW], body: sdpBody(versions.nth(versions.issued + k)) }));
         s.nop([], { next });
       }
     }

@@ -5,13 +5,13 @@
  *
  *   alice.call(bob).reinvite({ direction: 'sendonly' }).reinvite({ direction: 'sendrecv' }).bye()
  */
-import { scenario, type Action, type ScenarioBuilder } from '../../drivers/sipp/index.js';
+import { scenario, type Action, type RecvOptions, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { uacDialog, inDialogRequest, type DialogRef } from './dialog.js';
 import { FIRST_VERSION, sdpLines, type Direction, type SdpSpec } from './sdp.js';
 import { KEEP_MIN_SE, KEEP_REFRESH_SE, lacksInterval, offerHeaders, REFRESH_OK_HEADERS, type TimerOffer } from './session-timer.js';
 import { CALL_ID, contactLine, fromLine, MAX_FORWARDS, message, responseToLast, sdpBody, VIA, type Identity } from './sip-text.js';
-import { FAILURES } from './statuses.js';
-import { KEEP_RESPONSE_CSEQ, labels, transaction, type Compile } from './transaction.js';
+import { INVITE_FAILURES } from './statuses.js';
+import { labels, transaction, type Compile } from './transaction.js';
 
 export interface CallOptions {
   /** The offer in the INVITE; `false` sends none. Later offers count the o= version up from it. */
@@ -82,6 +82,14 @@ export class Versions {
   repeat(): string[] {
     return sdpLines(this.last);
   }
+  /** The description `n` versions after the first, with `spec`'s changes (a branch that knows its place). */
+  nth(n: number, spec: SdpSpec = {}): string[] {
+    return sdpLines({ ...this.base, ...spec, version: (this.base.version ?? FIRST_VERSION) + n });
+  }
+  /** How many descriptions have been made so far. */
+  get issued(): number {
+    return this.next;
+  }
 }
 
 /**
@@ -105,14 +113,18 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
   const c: Compile = { s, label: labels(), canAuth: spec.canAuth, t1Ms: spec.t1Ms };
   const o = spec.options;
   const end = 'end';
+  const answerWait = o.answerWithinMs ?? 20_000;
   const from = fromLine(spec.identity);
   const contact = contactLine(spec.identity.user);
   const versions = new Versions(o.sdp || {});
   const offer = o.sdp === false ? undefined : sdpBody(versions.offer());
   const optionTags = [...(o.reliable ? ['100rel'] : []), ...(o.sessionTimer ? ['timer'] : [])];
-  const allow = o.reliable || o.sessionTimer || spec.steps.some((x) => x.kind === 'update' || x.kind === 'refer')
-    ? [`Allow: INVITE, ACK, CANCEL, BYE${o.reliable ? ', PRACK' : ''}, UPDATE${o.sessionTimer ? ', OPTIONS' : ''}${spec.steps.some((x) => x.kind === 'refer') ? ', REFER, NOTIFY' : ''}`]
+  const refers = spec.steps.some((x) => x.kind === 'refer');
+  const allow = o.reliable || o.sessionTimer || refers || spec.steps.some((x) => x.kind === 'update')
+    ? [`Allow: INVITE, ACK, CANCEL, BYE${o.reliable ? ', PRACK' : ''}, UPDATE${o.sessionTimer ? ', OPTIONS' : ''}${refers ? ', REFER, NOTIFY' : ''}`]
     : [];
+  const asked = o.sessionTimer ? offerHeaders(o.sessionTimer) : [];
+  const raised = o.sessionTimer ? offerHeaders({ se: '[$minse]', minSE: '[$minse]', refresher: o.sessionTimer.refresher }) : [];
 
   const invite = (auth: boolean, timer: string[]) =>
     message(
@@ -125,181 +137,119 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       offer,
     );
   // The ACK of a non-2xx final response: hop by hop, on the INVITE's branch and CSeq (RFC 3261 §17.1.1.3).
-  const ackOfFailure = message([`ACK ${spec.uri} SIP/2.0`, '[last_Via:]', MAX_FORWARDS, from, '[last_To:]', CALL_ID, 'CSeq: [$resp_cseq] ACK']);
-
-  /** One INVITE attempt; a challenge or a 422 leads to another, so each path has its own SIPp transaction. */
-  const attempt = (depth: number, st: { authed: boolean; after422: boolean; timer: string[] }) => {
-    const txn = `inv${depth}`;
-    const challenged = c.label('challenged');
-    const tooBrief = c.label('too_brief');
-    s.send(invite(st.authed, st.timer), { start_txn: txn, retrans: c.t1Ms });
-    s.recv({ response: 100, optional: true, response_txn: txn });
-    const mayChallenge = c.canAuth && (!st.authed || st.after422) && depth < 4;
-    if (mayChallenge) for (const code of [401, 407]) s.recv({ response: code, optional: true, auth: true, response_txn: txn, next: challenged, actions: [KEEP_RESPONSE_CSEQ] });
-    const may422 = !!o.sessionTimer && depth < 3;
-    if (may422) s.recv({ response: 422, optional: true, response_txn: txn, next: tooBrief, actions: [KEEP_MIN_SE, KEEP_RESPONSE_CSEQ] });
-    afterInvite(txn, st.authed);
-    if (mayChallenge) {
-      s.label(challenged);
-      s.send(ackOfFailure, { ack_txn: txn });
-      attempt(depth + 1, { authed: true, after422: false, timer: st.timer });
-    }
-    if (may422) {
-      s.label(tooBrief);
-      s.send(ackOfFailure, { ack_txn: txn });
-      attempt(depth + 1, { authed: st.authed, after422: true, timer: offerHeaders({ se: '[$minse]', minSE: '[$minse]', refresher: o.sessionTimer!.refresher }) });
-    }
+  const ackOfFailure = message([`ACK ${spec.uri} SIP/2.0`, '[last_Via:]', MAX_FORWARDS, from, '[last_To:]', CALL_ID, 'CSeq: [last_cseq_number] ACK']);
+  const keepCseq: Action = { ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'CSeq:', assign_to: 'icseq', check_it: true } };
+  const keepTopVia: Action = { ereg: { regexp: '.*', search_in: 'hdr', header: 'Via:', assign_to: 'inv_topvia', check_it: true } };
+  const keepRespCseq: Action = { ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'CSeq:', assign_to: 'resp_cseq', check_it: true } };
+  /** A boolean for `test` from a numeric flag, made just before the branch reads it. */
+  const isSet = (flag: string): Action => ({ test: { assign_to: `${flag}_on`, variable: flag, compare: 'equal', value: 1 } });
+  const branchIf = (flag: string, label: string) => {
+    s.nop([isSet(flag)]);
+    s.nop([], { next: label, test: `${flag}_on` });
   };
 
-  /** Everything after the INVITE's 100, on the transaction `txn`. */
-  const afterInvite = (txn: string, authed: boolean) => {
-    let dialog: DialogRef = uacDialog(from, spec.uri);
-    const keepCseq: Action = { ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'CSeq:', assign_to: 'icseq', check_it: true } };
-    const keepTopVia: Action = { ereg: { regexp: '.*', search_in: 'hdr', header: 'Via:', assign_to: 'inv_topvia', check_it: true } };
-    const rejected = c.label('rejected');
-    const confirmed = c.label('confirmed');
-    let provisionalTaken = false;
-    let answered = false;
-    let cancelled = false;
-
-    const takeAnswer = () => {
-      // Provisionals (and copies of one already PRACKed) may come before the final response.
-      s.recv({ response: 180, optional: true, response_txn: txn, actions: [keepCseq, keepTopVia] });
-      s.recv({ response: 183, optional: true, response_txn: txn, actions: [keepCseq, keepTopVia] });
-      for (const code of FAILURES) s.recv({ response: code, optional: true, response_txn: txn, next: rejected, actions: [KEEP_RESPONSE_CSEQ] });
-      const timed = o.sessionTimer ? lacksInterval('untimed', 'granted') : [];
-      const keepFirst: Action[] = o.forkedAnswers === 'keep-first'
-        ? [
-            { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to1', check_it: true } },
-            { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact1', check_it: true } },
-          ]
-        : [];
-      s.recv({ response: 200, rrs: true, response_txn: txn, actions: [keepCseq, ...timed, ...keepFirst], timeout: o.answerWithinMs ?? 20_000 });
-      if (o.forkedAnswers === 'keep-first') {
-        dialog = { target: '[$contact1]', from, to: 'To:[$to1]' };
-        s.send(inDialogRequest('ACK', dialog, { cseq: '[$icseq]' }), { ack_txn: txn });
-        const firstOnly = c.label('first_only');
-        s.recv({
-          response: 200,
-          response_txn: txn,
-          timeout: Math.max(2000, 16 * c.t1Ms),
-          ontimeout: firstOnly,
-          actions: [
-            { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to2', check_it: true } },
-            { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact2', check_it: true } },
-          ],
-        });
-        const second: DialogRef = { target: '[$contact2]', from, to: 'To:[$to2]' };
-        s.send(inDialogRequest('ACK', second, { cseq: '[$icseq]' }), { ack_txn: txn });
-        transaction(c, { text: (auth) => inDialogRequest('BYE', second, { extra: [contact, ...(auth ? ['[authentication]'] : [])] }), accept: 'any' });
-        s.label(firstOnly);
-      } else {
-        // The ACK of the 2xx carries the INVITE's credentials (RFC 3261 §13.2.2.4).
-        s.send(inDialogRequest('ACK', dialog, { cseq: '[$icseq]', extra: authed ? ['[authentication]'] : [] }), { ack_txn: txn });
-      }
-      s.label(confirmed);
-      answered = true;
+  // The INVITE, and what answers it first. A challenge (401/407) or a 422 sends it again, with credentials or
+  // the 422's Min-SE, and the call goes on where it was: the rest of the call is compiled once, and the
+  // branches below decide at run time (flags `hascred`, `retried`). `wait` is where the first wait ends.
+  const wait = 'invite_answered';
+  const challenged = 'invite_challenged';
+  const tooBrief = 'invite_too_brief';
+  const rejected = 'rejected';
+  // The flags start unset, which SIPp reads as 0.
+  s.send(invite(false, asked), { retrans: c.t1Ms });
+  let waitPlaced = false;
+  /** Pauses asked for before the first response: they go after it (a pause right after a send would miss it). */
+  const pendingPauses: number[] = [];
+  /** The first wait, again after each INVITE the branches below send (see waitAgain). */
+  let firstChain: { recvs: RecvOptions[]; wait: { timeout: number; ontimeout?: string } } | undefined;
+  /** The first wait after the INVITE also takes its 100, a challenge and a 422. */
+  const firstWait = (recvs: RecvOptions[], wait_: { timeout: number; ontimeout?: string }) => {
+    if (waitPlaced) return s.oneOf(recvs, wait_);
+    waitPlaced = true;
+    firstChain = {
+      recvs: [
+        { response: 100 },
+        ...(c.canAuth ? [401, 407].map((code) => ({ response: code, auth: true, next: challenged, actions: [keepRespCseq] })) : []),
+        ...(o.sessionTimer ? [{ response: 422, next: tooBrief, actions: [KEEP_MIN_SE, keepRespCseq] }] : []),
+        ...recvs,
+      ],
+      wait: wait_,
     };
+    s.oneOf(firstChain.recvs, wait_);
+    s.label(wait);
+    for (const ms of pendingPauses.splice(0)) s.pause(ms);
+  };
+  /**
+   * After an INVITE sent again, the same wait: a copy placed after that send, since SIPp stops retransmitting
+   * a request only when its answer is matched after it. What falls through the original goes on after it.
+   */
+  const waitAgain = () => {
+    if (!firstChain) throw new Error(`call ${spec.name}: the INVITE is sent again before anything waits for its answer`);
+    const recvs = firstChain.recvs.map((r, i, all) => (i === all.length - 1 && r.next === undefined ? { ...r, next: wait } : r));
+    s.oneOf(recvs, firstChain.wait);
+  };
 
-    const early = earlySteps(spec.steps);
-    for (const [i, step] of spec.steps.entries()) {
-      if (cancelled) break;
-      if (!answered && i >= early) takeAnswer();
-      switch (step.kind) {
-        case 'prack':
-          if (step.dialogs === 2) {
-            forkedPracks(txn, keepCseq, keepTopVia);
-            cancelled = true;
-            break;
-          }
-          prack(txn, dialog, step.afterMs, keepCseq, keepTopVia, confirmed);
-          provisionalTaken = true;
-          break;
-        case 'cancel':
-          if (!provisionalTaken) {
-            const rung = c.label('rung');
-            s.recv({ response: 180, optional: true, response_txn: txn, next: rung, actions: [keepCseq, keepTopVia] });
-            s.recv({ response: 183, response_txn: txn, actions: [keepCseq, keepTopVia], timeout: patience(c.t1Ms) });
-            s.label(rung);
-          }
-          if (step.afterMs) s.pause(step.afterMs);
-          cancel(txn);
-          cancelled = true;
-          break;
-        case 'ack':
-          break;
-        case 'update':
-          transaction(c, {
-            text: (auth) => inDialogRequest('UPDATE', dialog, { extra: [contact, ...allow, ...(auth ? ['[authentication]'] : [])], body: sdpBody(versions.offer(step.sdp)) }),
-            accept: [200],
-            timeoutMs: patience(c.t1Ms),
-            onTimeout: end,
-          });
-          break;
-        case 'reinvite':
-          transaction(c, {
-            text: (auth) => inDialogRequest('INVITE', dialog, { extra: [contact, ...(auth ? ['[authentication]'] : [])], body: sdpBody(versions.offer(step.sdp)) }),
-            accept: [200],
-            onFinal: [keepCseq],
-            ackOfChallenge: inDialogRequest('ACK', { ...dialog, target: '[next_url]' }, { cseq: '[$resp_cseq]' }),
-          });
-          s.send(inDialogRequest('ACK', dialog, { cseq: '[$icseq]' }));
-          break;
-        case 'pause':
-          s.pause(step.ms);
-          break;
-        case 'bye':
-          if (step.afterMs) s.pause(step.afterMs);
-          transaction(c, { text: (auth) => inDialogRequest('BYE', dialog, { extra: auth ? ['[authentication]'] : [] }), accept: step.anyAnswer ? 'any' : [200] });
-          break;
-        case 'awaitBye': {
-          hangUpIfUntimed(dialog);
-          s.recv({ request: 'BYE', timeout: step.timeoutMs ?? 10_000 });
-          s.send(responseToLast('200 OK', { extra: [contact] }));
-          break;
-        }
-        case 'awaitRefresh': {
-          const update = c.label('update');
-          const after = c.label('refreshed');
-          hangUpIfUntimed(dialog);
-          s.recv({ request: 'UPDATE', optional: true, actions: [KEEP_REFRESH_SE], next: update });
-          s.recv({ request: 'INVITE', timeout: step.timeoutMs, ontimeout: after, actions: [KEEP_REFRESH_SE] });
-          // The same session, described again: the same o= version (RFC 3264 §8).
-          s.send(responseToLast('200 OK', { extra: [contact, ...REFRESH_OK_HEADERS], body: sdpBody(versions.repeat()) }), { retrans: c.t1Ms });
-          s.recv({ request: 'ACK', next: after });
-          s.label(update);
-          s.send(responseToLast('200 OK', { extra: [contact, ...REFRESH_OK_HEADERS] }));
-          s.label(after);
-          break;
-        }
-        case 'message':
-          transaction(c, {
-            text: (auth) => inDialogRequest('MESSAGE', dialog, { extra: auth ? ['[authentication]'] : [], body: { type: step.contentType ?? 'text/plain', lines: [step.text] } }),
-            accept: [200, 202],
-          });
-          break;
-        case 'refer':
-          refer(dialog, step);
-          break;
-      }
+  let dialog: DialogRef = uacDialog(from, spec.uri);
+  const confirmed = c.label('confirmed');
+  let answered = false;
+  let cancelled = false;
+  let provisionalTaken = false;
+
+  const takeAnswer = () => {
+    const timed = o.sessionTimer ? lacksInterval('untimed', 'granted') : [];
+    const keepFirst: Action[] = o.forkedAnswers === 'keep-first'
+      ? [
+          { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to1', check_it: true } },
+          { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact1', check_it: true } },
+        ]
+      : [];
+    firstWait(
+      [
+        // Provisionals (and copies of one already PRACKed) may come before the final response.
+        { response: 180, actions: [keepCseq, keepTopVia] },
+        { response: 183, actions: [keepCseq, keepTopVia] },
+        ...INVITE_FAILURES.map((code) => ({ response: code, next: rejected })),
+        { response: 200, rrs: true, actions: [...timed, ...keepFirst] },
+      ],
+      { timeout: answerWait },
+    );
+    if (o.forkedAnswers === 'keep-first') {
+      dialog = { target: '[$contact1]', from, to: 'To:[$to1]' };
+      s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
+      const firstOnly = c.label('first_only');
+      s.recv({
+        response: 200,
+        timeout: Math.max(2000, 16 * c.t1Ms),
+        ontimeout: firstOnly,
+        actions: [
+          { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to2', check_it: true } },
+          { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact2', check_it: true } },
+        ],
+      });
+      const second: DialogRef = { target: '[$contact2]', from, to: 'To:[$to2]' };
+      s.send(inDialogRequest('ACK', second, { cseq: '[last_cseq_number]' }));
+      transaction(c, { text: (auth) => inDialogRequest('BYE', second, { extra: [contact, ...(auth ? ['[authentication]'] : [])] }), accept: 'any' });
+      s.label(firstOnly);
+    } else if (c.canAuth) {
+      // The ACK of the 2xx carries the INVITE's credentials, when it had any (RFC 3261 §13.2.2.4).
+      const withCredentials = c.label('ack_credentials');
+      branchIf('hascred', withCredentials);
+      s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
+      s.nop([], { next: confirmed });
+      s.label(withCredentials);
+      s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]', extra: ['[authentication]'] }));
+    } else {
+      s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
     }
-    if (!answered && !cancelled) takeAnswer();
-    // A PRACK's 2xx race (prack() below) jumps to `confirmed`; a call cancelled before its answer has none.
-    if (!answered) s.label(confirmed);
-    s.nop([], { next: end });
-
-    // A failure final response: ACKed; then the call ends, well when a rejection was expected.
-    s.label(rejected);
-    s.send(ackOfFailure, { ack_txn: txn });
-    if ((o.expect ?? 'answer') === 'answer') failCall();
-    s.nop([], { next: end });
+    s.label(confirmed);
+    answered = true;
   };
 
   /** Where nothing more will come: SIPp counts a call whose recv timed out as failed (exit code 1). */
   const failCall = () => s.recv({ response: 699, timeout: 1 });
 
   /** Answered without a session timer, a call that exists to wait for one ends at once, so the test fails in seconds. */
-  const hangUpIfUntimed = (dialog: DialogRef) => {
+  const hangUpIfUntimed = () => {
     if (!o.sessionTimer) return;
     const untimed = c.label('untimed');
     const timed = c.label('timed');
@@ -311,22 +261,26 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     s.label(timed);
   };
 
-  /** The reliable provisional PRACKed in its early dialog (RFC 3262 §4), then the flow goes on before the answer. */
-  const prack = (txn: string, dialog: DialogRef, afterMs: number | undefined, keepCseq: Action, keepTopVia: Action, confirmed: string) => {
+  /** The reliable provisional PRACKed in its early dialog (RFC 3262 §4); then the flow goes on before the answer. */
+  const prack = (afterMs: number | undefined) => {
     const rseq: Action = { ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'RSeq:', assign_to: 'rseq', check_it: true } };
     const provisional = c.label('provisional');
     const answeredFirst = c.label('answered_first');
     const goOn = c.label('pracked');
-    s.recv({ response: 180, optional: true, rrs: true, response_txn: txn, actions: [rseq, keepCseq, keepTopVia], next: provisional });
-    s.recv({ response: 183, rrs: true, response_txn: txn, actions: [rseq, keepCseq, keepTopVia], timeout: patience(c.t1Ms), ontimeout: end });
+    firstWait(
+      [
+        { response: 180, rrs: true, actions: [rseq, keepCseq, keepTopVia], next: provisional },
+        { response: 183, rrs: true, actions: [rseq, keepCseq, keepTopVia] },
+      ],
+      { timeout: patience(c.t1Ms), ontimeout: end },
+    );
     s.label(provisional);
     if (afterMs) s.pause(afterMs);
     s.send(inDialogRequest('PRACK', dialog, { extra: ['RAck: [$rseq] [$icseq] INVITE'] }), { retrans: c.t1Ms, start_txn: 'prack' });
     // A UAS holding its 2xx until the PRACK may send it before the PRACK's own 200 (PJSIP does): ACK it first.
-    s.recv({ response: 200, optional: true, rrs: true, response_txn: txn, next: answeredFirst });
-    s.recv({ response: 200, response_txn: 'prack', timeout: patience(c.t1Ms), ontimeout: end, next: goOn });
+    s.oneOf([{ response: 200, response_txn: 'prack', next: goOn }, { response: 200, rrs: true, next: answeredFirst }], { timeout: patience(c.t1Ms), ontimeout: end });
     s.label(answeredFirst);
-    s.send(inDialogRequest('ACK', dialog, { cseq: '[$icseq]' }), { ack_txn: txn });
+    s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
     s.recv({ response: 200, response_txn: 'prack', timeout: patience(c.t1Ms), ontimeout: end, next: confirmed });
     s.label(goOn);
   };
@@ -336,7 +290,7 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
    * dialog (its To tag, its Contact, its RSeq), then the call is CANCELled and the 487 ACKed. A retransmitted
    * provisional of the first branch, taken while waiting for the second, is recognised by its To and passed.
    */
-  const forkedPracks = (txn: string, keepCseq: Action, keepTopVia: Action) => {
+  const forkedPracks = () => {
     const early = (n: number): Action[] => [
       { ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'RSeq:', assign_to: `rseq${n}`, check_it: true } },
       { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: `to${n}`, check_it: true } },
@@ -344,32 +298,32 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     ];
     const giveUp = c.label('give_up');
     const second = c.label('second');
-    s.recv({ response: 183, rrs: true, response_txn: txn, timeout: patience(c.t1Ms), ontimeout: end, actions: [...early(1), keepCseq, keepTopVia] });
+    firstWait([{ response: 183, rrs: true, actions: [...early(1), keepCseq, keepTopVia] }], { timeout: patience(c.t1Ms), ontimeout: end });
     s.send(inDialogRequest('PRACK', { target: '[$target1]', from, to: 'To:[$to1]' }, { extra: ['RAck: [$rseq1] [$icseq] INVITE'] }), { retrans: c.t1Ms, start_txn: 'prack1' });
     s.recv({ response: 200, response_txn: 'prack1', timeout: patience(c.t1Ms), ontimeout: giveUp });
     s.label(second);
     s.recv({
       response: 183,
-      response_txn: txn,
       timeout: patience(c.t1Ms),
       ontimeout: giveUp,
       actions: [...early(2), { strcmp: { assign_to: 'to_cmp', variable: 'to2', variable2: 'to1' } }, { test: { assign_to: 'same_branch', variable: 'to_cmp', compare: 'equal', value: 0 } }],
       next: second,
       test: 'same_branch',
     });
-    s.send(inDialogRequest('PRACK', { target: '[$target2]', from, to: 'To:[$to2]' }, { extra: ['RAck: [$rseq2] [$icseq] INVITE'] }), { retrans: c.t1Ms, start_txn: 'prack2' });
+    // Each early dialog numbers its own requests from the INVITE's CSeq (RFC 3261 §12.1.2): the same as the first PRACK's.
+    s.send(inDialogRequest('PRACK', { target: '[$target2]', from, to: 'To:[$to2]' }, { cseq: '[cseq-1]', extra: ['RAck: [$rseq2] [$icseq] INVITE'] }), { retrans: c.t1Ms, start_txn: 'prack2' });
     s.recv({ response: 200, response_txn: 'prack2', timeout: patience(c.t1Ms), ontimeout: giveUp });
     // Also where a PRACK went unanswered: the call is given up, and the branches still have to be CANCELled.
     s.label(giveUp);
-    cancel(txn);
+    cancel();
   };
 
   /** CANCEL on the INVITE's branch (RFC 3261 §9.1), its 200, the INVITE's 487 and that 487's ACK. */
-  const cancel = (txn: string) => {
+  const cancel = () => {
     s.send(message([`CANCEL ${spec.uri} SIP/2.0`, 'Via:[$inv_topvia]', MAX_FORWARDS, from, `To: <${spec.uri}>`, CALL_ID, 'CSeq: [$icseq] CANCEL']), { retrans: c.t1Ms, start_txn: 'cancel' });
     s.recv({ response: 200, response_txn: 'cancel', timeout: patience(c.t1Ms), ontimeout: end });
-    s.recv({ response: 487, response_txn: txn, timeout: Math.max(2000, 16 * c.t1Ms), ontimeout: end });
-    s.send(message([`ACK ${spec.uri} SIP/2.0`, 'Via:[$inv_topvia]', MAX_FORWARDS, from, '[last_To:]', CALL_ID, 'CSeq: [$icseq] ACK']), { ack_txn: txn });
+    s.recv({ response: 487, timeout: Math.max(2000, 16 * c.t1Ms), ontimeout: end });
+    s.send(message([`ACK ${spec.uri} SIP/2.0`, 'Via:[$inv_topvia]', MAX_FORWARDS, from, '[last_To:]', CALL_ID, 'CSeq: [$icseq] ACK']));
     s.nop([], { next: end });
   };
 
@@ -377,7 +331,7 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
    * REFER in the dialog (RFC 3515): 202, then the implicit subscription's NOTIFYs, each answered 200, until
    * one says `Subscription-State: terminated`.
    */
-  const refer = (dialog: DialogRef, step: Extract<CallStep, { kind: 'refer' }>) => {
+  const refer = (step: Extract<CallStep, { kind: 'refer' }>) => {
     const referTo = step.replaces ? `<${step.referTo}?Replaces=${encodeURIComponent(step.replaces)}>` : `<${step.referTo}>`;
     transaction(c, {
       text: (auth) => inDialogRequest('REFER', dialog, { extra: [`Refer-To: ${referTo}`, `Referred-By: <sip:${spec.identity.user}@${spec.identity.domain}>`, contact, ...(auth ? ['[authentication]'] : [])] }),
@@ -392,13 +346,163 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       ontimeout: notified,
       actions: [{ ereg: { regexp: 'terminated', search_in: 'hdr', header: 'Subscription-State:', assign_to: 'sub_over' } }],
     });
+    // Decided before the answer goes out: nothing may stand between a send and what comes next (withJumpsFolded).
+    const last = c.label('last_notify');
+    s.nop([], { next: last, test: 'sub_over' });
+    s.send(responseToLast('200 OK', { extra: [contact] }), { next: notify });
+    s.label(last);
     s.send(responseToLast('200 OK', { extra: [contact] }));
-    s.nop([], { next: notified, test: 'sub_over' });
-    s.nop([], { next: notify });
     s.label(notified);
   };
 
-  attempt(0, { authed: false, after422: false, timer: o.sessionTimer ? offerHeaders(o.sessionTimer) : [] });
+  const early = earlySteps(spec.steps);
+  for (const [i, step] of spec.steps.entries()) {
+    if (cancelled) break;
+    if (!answered && i >= early) takeAnswer();
+    switch (step.kind) {
+      case 'prack':
+        if (step.dialogs === 2) {
+          if (spec.steps[i + 1]?.kind !== 'cancel') throw new Error(`call ${spec.name}: a forked call's two early dialogs are PRACKed and then the call is cancelled: write .prack({ dialogs: 2 }).cancel()`);
+          forkedPracks();
+          cancelled = true;
+          break;
+        }
+        prack(step.afterMs);
+        provisionalTaken = true;
+        break;
+      case 'cancel':
+        if (!provisionalTaken) {
+          const rung = c.label('rung');
+          firstWait([{ response: 180, next: rung, actions: [keepCseq, keepTopVia] }, { response: 183, actions: [keepCseq, keepTopVia] }], { timeout: answerWait });
+          s.label(rung);
+        }
+        if (step.afterMs) s.pause(step.afterMs);
+        cancel();
+        cancelled = true;
+        break;
+      case 'ack':
+        break;
+      case 'update': {
+        // One description for the request and its retry after a challenge.
+        const body = sdpBody(versions.offer(step.sdp));
+        transaction(c, {
+          text: (auth) => inDialogRequest('UPDATE', dialog, { extra: [contact, ...allow, ...(auth ? ['[authentication]'] : [])], body }),
+          accept: [200],
+          timeoutMs: patience(c.t1Ms),
+          onTimeout: end,
+        });
+        break;
+      }
+      case 'reinvite': {
+        const body = sdpBody(versions.offer(step.sdp));
+        transaction(c, {
+          text: (auth) => inDialogRequest('INVITE', dialog, { extra: [contact, ...(auth ? ['[authentication]'] : [])], body }),
+          accept: [200],
+          ackOfChallenge: inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }),
+        });
+        s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
+        break;
+      }
+      case 'pause':
+        if (waitPlaced) s.pause(step.ms);
+        else pendingPauses.push(step.ms);
+        break;
+      case 'bye':
+        if (step.afterMs) s.pause(step.afterMs);
+        transaction(c, { text: (auth) => inDialogRequest('BYE', dialog, { extra: auth ? ['[authentication]'] : [] }), accept: step.anyAnswer ? 'any' : [200] });
+        break;
+      case 'awaitBye':
+        hangUpIfUntimed();
+        s.recv({ request: 'BYE', timeout: step.timeoutMs ?? 10_000 });
+        s.send(responseToLast('200 OK', { extra: [contact] }));
+        break;
+      case 'awaitRefresh': {
+        const update = c.label('update');
+        const after = c.label('refreshed');
+        hangUpIfUntimed();
+        s.oneOf([{ request: 'UPDATE', actions: [KEEP_REFRESH_SE], next: update }, { request: 'INVITE', actions: [KEEP_REFRESH_SE] }], { timeout: step.timeoutMs, ontimeout: after });
+        // The same session, described again: the same o= version (RFC 3264 §8).
+        s.send(responseToLast('200 OK', { extra: [contact, ...REFRESH_OK_HEADERS], body: sdpBody(versions.repeat()) }), { retrans: c.t1Ms });
+        s.recv({ request: 'ACK', next: after });
+        s.label(update);
+        s.send(responseToLast('200 OK', { extra: [contact, ...REFRESH_OK_HEADERS] }));
+        s.label(after);
+        break;
+      }
+      case 'message':
+        transaction(c, {
+          text: (auth) => inDialogRequest('MESSAGE', dialog, { extra: auth ? ['[authentication]'] : [], body: { type: step.contentType ?? 'text/plain', lines: [step.text] } }),
+          accept: [200, 202],
+        });
+        break;
+      case 'refer':
+        refer(step);
+        break;
+    }
+  }
+  if (!answered && !cancelled) takeAnswer();
+  // A PRACK's 2xx race (prack() above) jumps to `confirmed`; a call cancelled before its answer has none.
+  if (!answered) s.label(confirmed);
+  s.nop([], { next: end });
+
+  // A failure final response: ACKed; then the call ends, well when a rejection was expected.
+  s.label(rejected);
+  s.send(ackOfFailure);
+  if ((o.expect ?? 'answer') === 'answer') failCall();
+  s.nop([], { next: end });
+
+  if (c.canAuth) {
+    // A challenge: answered once with credentials. Another one with the CSeq of the first is that first one
+    // again (the INVITE crossed its retransmission): ACKed again. Any other is the credentials refused.
+    const again = c.label('challenged_again');
+    const repeat = c.label('challenge_repeated');
+    const raisedWithCredentials = c.label('raised_credentials');
+    s.label(challenged);
+    branchIf('authed', again);
+    s.nop([{ assignstr: { assign_to: 'chal_cseq', value: '[$resp_cseq]' } }, { assign: { assign_to: 'authed', value: 1 } }, { assign: { assign_to: 'hascred', value: 1 } }]);
+    s.send(ackOfFailure);
+    if (o.sessionTimer) branchIf('retried', raisedWithCredentials);
+    s.send(invite(true, asked), { retrans: c.t1Ms });
+    waitAgain();
+    if (o.sessionTimer) {
+      s.label(raisedWithCredentials);
+      s.send(invite(true, raised), { retrans: c.t1Ms });
+      waitAgain();
+    }
+    s.label(again);
+    s.nop([{ strcmp: { assign_to: 'chal_cmp', variable: 'resp_cseq', variable2: 'chal_cseq' } }, { test: { assign_to: 'chal_same', variable: 'chal_cmp', compare: 'equal', value: 0 } }]);
+    s.nop([], { next: repeat, test: 'chal_same' });
+    s.nop([], { next: rejected });
+    s.label(repeat);
+    s.send(ackOfFailure);
+    waitAgain();
+  }
+  if (o.sessionTimer) {
+    // A 422: one retry with Session-Expires and Min-SE at its Min-SE (RFC 4028 §7.3), with the credentials
+    // it had; a new challenge for the retry is answered again. A 422 with the first one's CSeq is that one again.
+    const again = c.label('too_brief_again');
+    const repeat = c.label('too_brief_repeated');
+    const withCredentials = c.label('retry_credentials');
+    s.label(tooBrief);
+    branchIf('retried', again);
+    s.nop([{ assignstr: { assign_to: 'tb_cseq', value: '[$resp_cseq]' } }, { assign: { assign_to: 'retried', value: 1 } }, { assign: { assign_to: 'authed', value: 0 } }]);
+    s.send(ackOfFailure);
+    if (c.canAuth) branchIf('hascred', withCredentials);
+    s.send(invite(false, raised), { retrans: c.t1Ms });
+    waitAgain();
+    if (c.canAuth) {
+      s.label(withCredentials);
+      s.send(invite(true, raised), { retrans: c.t1Ms });
+      waitAgain();
+    }
+    s.label(again);
+    s.nop([{ strcmp: { assign_to: 'tb_cmp', variable: 'resp_cseq', variable2: 'tb_cseq' } }, { test: { assign_to: 'tb_same', variable: 'tb_cmp', compare: 'equal', value: 0 } }]);
+    s.nop([], { next: repeat, test: 'tb_same' });
+    s.nop([], { next: rejected });
+    s.label(repeat);
+    s.send(ackOfFailure);
+    waitAgain();
+  }
   s.label(end);
   return s;
 }

@@ -2,11 +2,11 @@
  * Requests outside a call, compiled to SIPp scenarios: MESSAGE (RFC 3428), SUBSCRIBE with the NOTIFYs it
  * brings (RFC 6665), PUBLISH (RFC 3903), and a user agent that takes such requests and answers them 200.
  */
-import { scenario, type ScenarioBuilder } from '../../drivers/sipp/index.js';
+import { scenario, type RecvOptions, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { inDialogRequest, uacDialog } from './dialog.js';
 import { CALL_ID, contactLine, fromLine, MAX_FORWARDS, message, responseToLast, VIA, type Body, type Identity } from './sip-text.js';
 import { FAILURES, SUCCESSES } from './statuses.js';
-import { KEEP_RESPONSE_CSEQ, labels, transaction, type Compile } from './transaction.js';
+import { labels, transaction, type Compile } from './transaction.js';
 
 interface Common {
   name: string;
@@ -70,23 +70,22 @@ export function compileSubscribe(o: Common & SubscribeOptions): ScenarioBuilder 
   const answerNotify = () => s.send(responseToLast('200 OK', { extra: [contact] }));
   const terminated = { ereg: { regexp: 'terminated', search_in: 'hdr' as const, header: 'Subscription-State:', assign_to: 'sub_over' } };
 
-  /** The SUBSCRIBE's transaction, a NOTIFY allowed before its final response. */
+  /**
+   * The SUBSCRIBE's transaction, a NOTIFY allowed before its final response. After answering that NOTIFY the
+   * wait goes on in a copy placed after the answer (SIPp stops retransmitting the SUBSCRIBE only when its 2xx
+   * is matched after the last message sent).
+   */
   const subscribe = (text: (auth: boolean) => string, withChallenge: boolean) => {
-    const waiting = c.label('waiting');
     const early = c.label('early_notify');
     const answered = c.label('answered');
     const challenged = c.label('challenged');
+    const finals: RecvOptions[] = [...FAILURES.map((code) => ({ response: code, next: end })), ...SUCCESSES.map((code) => ({ response: code, rrs: true, next: answered }))];
+    const challenge: RecvOptions[] = withChallenge && c.canAuth ? [401, 407].map((code) => ({ response: code, auth: true, next: challenged })) : [];
     s.send(text(!withChallenge), { retrans: c.t1Ms });
-    s.label(waiting);
-    s.recv({ response: 100, optional: true });
-    if (withChallenge && c.canAuth) for (const code of [401, 407]) s.recv({ response: code, optional: true, auth: true, next: challenged });
-    s.recv({ request: 'NOTIFY', optional: true, rrs: true, next: early, actions: [terminated] });
-    for (const code of FAILURES) s.recv({ response: code, optional: true, next: end, actions: [KEEP_RESPONSE_CSEQ] });
-    for (const code of SUCCESSES.slice(0, -1)) s.recv({ response: code, optional: true, rrs: true, next: answered });
-    s.recv({ response: SUCCESSES[SUCCESSES.length - 1], rrs: true, next: answered, timeout: notifyWait, ontimeout: end });
+    s.oneOf([{ response: 100 }, ...challenge, { request: 'NOTIFY', rrs: true, next: early, actions: [terminated] }, ...finals], { timeout: notifyWait, ontimeout: end });
     s.label(early);
     answerNotify();
-    s.nop([], { next: waiting });
+    s.oneOf([{ response: 100 }, ...challenge, ...finals], { timeout: notifyWait, ontimeout: end });
     if (withChallenge && c.canAuth) {
       s.label(challenged);
       subscribe(text, false);
@@ -97,9 +96,16 @@ export function compileSubscribe(o: Common & SubscribeOptions): ScenarioBuilder 
   subscribe(outOfDialog('SUBSCRIBE', o, extra(o.expires)), true);
   const notifications = (n: number) => {
     for (let i = 0; i < n; i++) {
+      // Decided before the answer goes out: nothing may stand between a send and what comes next.
+      const last = c.label('last_notify');
+      const more = c.label('more');
       s.recv({ request: 'NOTIFY', timeout: notifyWait, ontimeout: end, actions: [terminated] });
+      s.nop([], { next: last, test: 'sub_over' });
       answerNotify();
-      s.nop([], { next: end, test: 'sub_over' });
+      s.nop([], { next: more });
+      s.label(last);
+      s.send(responseToLast('200 OK', { extra: [contact] }), { next: end });
+      s.label(more);
     }
   };
   notifications(o.notifications ?? 1);

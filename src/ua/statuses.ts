@@ -12,3 +12,12 @@ export const FAILURES: readonly number[] = [
   500, 501, 502, 503, 504, 505, 513, 580,
   600, 603, 604, 606, 607, 608,
 ];
+
+/**
+ * The failures an INVITE may meet, for a call that compiles its rest once per INVITE attempt (challenge,
+ * 422): shorter than FAILURES, which would make such a scenario too large for SIPp (64 KiB).
+ */
+export const INVITE_FAILURES: readonly number[] = [
+  300, 301, 302, 380, 400, 403, 404, 405, 406, 408, 410, 413, 415, 416, 420, 421, 428, 433, 436, 437, 438,
+  480, 481, 482, 483, 484, 485, 486, 487, 488, 491, 493, 500, 501, 502, 503, 504, 513, 580, 600, 603, 604, 606, 607, 608,
+];

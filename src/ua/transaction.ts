@@ -4,7 +4,7 @@
  * dance again. The retry carries `[authentication]` (SIPp computes it from -au/-ap and the stored challenge)
  * and the next CSeq (`[cseq]` counts by itself).
  */
-import type { Action, ScenarioBuilder } from '../../drivers/sipp/index.js';
+import type { Action, RecvOptions, ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { FAILURES, SUCCESSES } from './statuses.js';
 
 /** What a compiler needs besides the builder: unique labels, whether the UA can authenticate, T1. */
@@ -21,9 +21,6 @@ export function labels(): (name: string) => string {
   let n = 0;
   return (name) => `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}_${++n}`;
 }
-
-/** The CSeq number of the response just received, for the ACK of a challenged INVITE. */
-export const KEEP_RESPONSE_CSEQ: Action = { ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'CSeq:', assign_to: 'resp_cseq', check_it: true } };
 
 export interface TransactionOptions {
   /** The request, with `[authentication]` when `auth` (the retry after a challenge). */
@@ -43,37 +40,48 @@ export interface TransactionOptions {
   retrans?: number;
 }
 
-/** Compiles the transaction; the flow continues after it once an accepted final response has come. */
+/**
+ * Compiles the transaction; the flow continues after it once an accepted final response has come. The
+ * retry after a challenge is followed by its own copy of the wait for the answer: SIPp stops retransmitting a
+ * request only when its answer is matched by a recv placed after that request's send.
+ */
 export function transaction(c: Compile, o: TransactionOptions): void {
   const done = c.label('done');
   const challenged = c.label('challenged');
+  // Set once the request went again with credentials (unset reads as 0): a further challenge is then an
+  // answer, not a question.
+  const answered = `${challenged}_answered`;
   const accept = o.accept === 'any' ? [...SUCCESSES, ...FAILURES] : [...(o.accept ?? [200])];
-  const failures = o.accept === 'any' ? [] : FAILURES.filter((f) => !accept.includes(f));
-
-  const finals = (afterChallenge: boolean) => {
-    c.s.recv({ response: 100, optional: true });
-    if (!afterChallenge && c.canAuth) {
-      for (const code of [401, 407]) c.s.recv({ response: code, optional: true, auth: true, next: challenged, actions: o.ackOfChallenge ? [KEEP_RESPONSE_CSEQ] : undefined });
-    }
-    if (o.onFailure) {
-      for (const code of failures) {
-        // Before credentials a 401/407 is a challenge (above); a second one after them is a failure.
-        if ((code === 401 || code === 407) && !afterChallenge && c.canAuth) continue;
-        c.s.recv({ response: code, optional: true, next: o.onFailure, actions: o.ackOfChallenge ? [KEEP_RESPONSE_CSEQ] : undefined });
-      }
-    }
-    const last = accept[accept.length - 1];
-    for (const code of accept.slice(0, -1)) c.s.recv({ response: code, optional: true, next: done, actions: o.onFinal });
-    c.s.recv({ response: last, actions: o.onFinal, next: done, ...(o.timeoutMs ? { timeout: o.timeoutMs, ...(o.onTimeout ? { ontimeout: o.onTimeout } : {}) } : {}) });
-  };
+  const failures = o.accept === 'any' || !o.onFailure ? [] : FAILURES.filter((f) => !accept.includes(f) && (!c.canAuth || (f !== 401 && f !== 407)));
+  const waitForAnswer = () =>
+    c.s.oneOf(
+      [
+        { response: 100 },
+        ...(c.canAuth ? [401, 407].map((code) => ({ response: code, auth: true, next: challenged })) : []),
+        ...failures.map((code) => ({ response: code, next: o.onFailure })),
+        ...accept.map((code) => ({ response: code, next: done, actions: o.onFinal })),
+      ],
+      o.timeoutMs ? { timeout: o.timeoutMs, ontimeout: o.onTimeout } : undefined,
+    );
 
   c.s.send(o.text(false), { retrans: o.retrans ?? c.t1Ms });
-  finals(false);
+  waitForAnswer();
   if (c.canAuth) {
+    const again = c.label('challenged_again');
     c.s.label(challenged);
+    c.s.nop([{ test: { assign_to: `${answered}_on`, variable: answered, compare: 'equal', value: 1 } }]);
+    c.s.nop([], { next: again, test: `${answered}_on` });
+    c.s.nop([{ assign: { assign_to: answered, value: 1 } }]);
     if (o.ackOfChallenge) c.s.send(o.ackOfChallenge);
     c.s.send(o.text(true), { retrans: o.retrans ?? c.t1Ms });
-    finals(true);
+    waitForAnswer();
+    // Challenged again: the credentials were refused. For a request that takes any answer, that is its answer.
+    c.s.label(again);
+    if (o.ackOfChallenge) c.s.send(o.ackOfChallenge);
+    if (o.accept === 'any') c.s.nop([], { next: done });
+    else if (o.onFailure) c.s.nop([], { next: o.onFailure });
+    // Nothing more will come: SIPp counts a call whose recv timed out as failed.
+    else c.s.recv({ response: 699, timeout: 1 });
   }
   c.s.label(done);
 }

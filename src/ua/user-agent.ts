@@ -44,8 +44,10 @@ export interface UaHost {
   readonly domain: string;
   readonly t1Ms: number;
   readonly transport: 'udp' | 'tcp';
-  /** Work to do once the test's capture has stopped (undoing registrations). */
-  onCleanup(fn: () => Promise<unknown>): void;
+  /** Work to do once the test's capture has stopped (undoing registrations); once per `key`. */
+  onCleanup(fn: () => Promise<unknown>, key?: string): void;
+  /** A user agent started in the background: stopped when the test ends, if it has not ended by itself. */
+  track(running: { stop(): Promise<unknown> }): void;
 }
 
 export interface RunOptions {
@@ -70,7 +72,9 @@ abstract class Plan {
   /** Starts it in the background; resolves once its socket is bound. */
   async start(o: RunOptions = {}): Promise<RunningUa> {
     const started = await this.ua.sipp(this.compile(), this.label, o.timeoutMs).withArgs(...this.extraArgs).start();
-    return new RunningUa(this.ua.name, started, this.ua.host.t1Ms);
+    const running = new RunningUa(this.ua.name, started, this.ua.host.t1Ms);
+    this.ua.host.track(running);
+    return running;
   }
 }
 
@@ -150,8 +154,6 @@ class CompiledPlan extends Plan {
 }
 
 export class UserAgent {
-  private cleanupRegistered = false;
-
   constructor(readonly host: UaHost, readonly name: string, readonly account?: Credentials, private readonly port = 5060) {}
 
   /** The address its SIPps bind. */
@@ -201,10 +203,10 @@ export class UserAgent {
 
   /**
    * A series of REGISTERs on one Call-ID (bindings added, refreshed, queried, removed), whatever the answers:
-   * the test reads them from the trace. The AoR's bindings are removed after the test.
+   * the test reads them from the trace; run() it. The AoR's bindings are removed after the test.
    */
-  registrations(steps: RegisterStep[], o: { label?: string } = {}): Promise<SippResult> {
-    return this.registrationPlan(steps, o.label ?? 'registrations').run();
+  registrations(steps: RegisterStep[], o: { label?: string } = {}): Plan {
+    return this.registrationPlan(steps, o.label ?? 'registrations');
   }
 
   /** Removes every binding of its AoR (Contact: *, Expires: 0). */
@@ -221,9 +223,8 @@ export class UserAgent {
   }
 
   private cleanUpAfterTest(at?: Registrar): void {
-    if (this.cleanupRegistered) return;
-    this.cleanupRegistered = true;
-    this.host.onCleanup(() => this.unregister({ at }));
+    const account = this.requireAccount('register');
+    this.host.onCleanup(() => this.unregister({ at }), `unregister ${account.user}@${at?.hostPort ?? 'target'}`);
   }
 
   /** Calls a user agent (its AoR), a user of the target's domain (or `domain`), or a URI. Add its steps, then run() it. */

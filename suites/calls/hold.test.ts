@@ -8,11 +8,10 @@
  */
 import { expect } from '@jest/globals';
 import * as sdpTransform from 'sdp-transform';
-import { describeLab, type Lab } from '../../src/lab/fixture.js';
+import { describeLab } from '../../src/lab/fixture.js';
 import type { TargetPlan } from '../../src/lab/target.js';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
-import { answerTo, heldCallee, holdingCaller, type Direction, type HoldDirection } from './hold.js';
-import { registerParty, settle } from './parties.js';
+import { answerTo, type Direction, type HoldDirection, type UserAgent } from '../../src/ua/index.js';
 
 const HOLDS: HoldDirection[] = ['sendonly', 'inactive'];
 
@@ -30,14 +29,12 @@ function sdpOf(m: TraceMessage): Sdp {
   return { direction, origin: { username: o.username, sessionId: String(o.sessionId), version: Number(o.sessionVersion), address: o.address } };
 }
 
-const isInvite = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
-
 /**
  * The three offer/answer exchanges as they were delivered: offers on the hop into the answerer, answers (the
  * 200s) on the hop into alice; one per INVITE transaction that got a 200 (a challenged INVITE is left out).
  */
 function exchanges(trace: Trace, offers: { from: string; to: string }, answers: { from: string; to: string }) {
-  const answered = trace.find({ status: 200, ...answers, retransmissions: false, where: isInvite });
+  const answered = trace.find({ status: 200, cseqMethod: 'INVITE', ...answers, retransmissions: false });
   const byCseq = new Map(trace.find({ method: 'INVITE', ...offers, retransmissions: false }).map((m) => [m.message.cseq!.seq, m]));
   const pairs = answered.map((a) => ({ offer: byCseq.get(a.message.cseq!.seq), answer: a }));
   expect(pairs.map((p) => ({ cseq: p.answer.message.cseq!.seq, offerSeen: !!p.offer }))).toEqual(pairs.map((p) => ({ cseq: p.answer.message.cseq!.seq, offerSeen: true })));
@@ -61,14 +58,19 @@ function expectHoldAndResume(trace: Trace, hold: HoldDirection, offers: { from: 
   expectVersionsRiseByOne(x.map((e) => e.answer), `alice received from ${answers.from}`);
 }
 
-describeLab('Hold and resume through the proxy (RFC 3264 §8.4)', { suite: 'calls', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
+/** alice's call, put on hold and resumed, each step `pauseMs` after the last. */
+function holdAndResume(alice: UserAgent, callee: UserAgent | string, hold: HoldDirection, pauseMs: number) {
+  return alice.call(callee).pause(pauseMs).reinvite({ direction: hold }).pause(pauseMs).reinvite({ direction: 'sendrecv' }).pause(pauseMs).bye().run();
+}
+
+describeLab('Hold and resume through the proxy (RFC 3264 §8.4)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   for (const hold of HOLDS) {
-    lab.test(`hold with ${hold} then resume with sendrecv: both re-INVITEs cross the proxy in the dialog, each answer fits its offer, and every new SDP's o= version is one higher — RFC 3264 §6.1, §8, §8.4, RFC 6337 §5.3`, { rfc: ['RFC 3264 §6.1', 'RFC 3264 §8', 'RFC 3264 §8.4', 'RFC 6337 §5.3'] }, async () => {
-      const bob = lab.account(1);
-      await registerParty(lab, 'bob', bob);
-      const uas = await lab.sipp(heldCallee({ user: bob.user, hold, t1Ms: lab.plan.t1Ms }), { party: 'bob', label: 'held-bob' }).withService(bob.user).start();
-      await lab.sipp(holdingCaller({ to: bob.user, domain: lab.target.domain, hold, pauseMs: 100 }), { label: `hold-${hold}` }).run();
-      await settle(lab, uas);
+    lab.test(`hold with ${hold} then resume with sendrecv: both re-INVITEs cross the proxy in the dialog, each answer fits its offer, and every new SDP's o= version is one higher`, { rfc: ['RFC 3264 §6.1', 'RFC 3264 §8', 'RFC 3264 §8.4', 'RFC 6337 §5.3'] }, async () => {
+      const bob = lab.ua('bob', lab.account(1));
+      await bob.register();
+      const answering = await bob.answer().start();
+      await holdAndResume(lab.ua('alice'), bob, hold, 100);
+      await answering.settle();
       const trace = await lab.trace();
       // The re-INVITEs are requests of the dialog (bob's tag in To), relayed to bob by loose routing.
       const reinvites = trace.find({ method: 'INVITE', from: 'proxy', to: 'bob', retransmissions: false }).slice(1);
@@ -80,17 +82,11 @@ describeLab('Hold and resume through the proxy (RFC 3264 §8.4)', { suite: 'call
 
 const declaresMoh = (t: TargetPlan) => (t.features.musicOnHold ? true : `target ${t.name} declares no music-on-hold extension (features.musicOnHold in the target file)`);
 
-/** alice, authenticating as the PBX's endpoint, calls its music-on-hold extension, holds and resumes. */
-async function aliceHoldsMusicOnHold(lab: Lab, hold: HoldDirection) {
-  const alice = lab.account(0);
-  const s = holdingCaller({ to: lab.plan.features.musicOnHold, domain: lab.target.domain, from: alice.user, fromDomain: lab.target.domain, auth: true, hold, pauseMs: 300 });
-  return lab.sipp(s, { label: `hold-${hold}` }).withAuth(alice.authUser ?? alice.user, alice.password).run();
-}
-
-describeLab('Hold and resume with a PBX (RFC 3264 §8.4)', { suite: 'calls', roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
+describeLab('Hold and resume with a PBX (RFC 3264 §8.4)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
   for (const hold of HOLDS) {
-    lab.test(`hold with ${hold} then resume: the PBX answers ${answerTo(hold)} then sendrecv, its o= version one higher each time — RFC 3264 §6.1, §8, §8.4, RFC 6337 §5.3`, { rfc: ['RFC 3264 §6.1', 'RFC 3264 §8', 'RFC 3264 §8.4', 'RFC 6337 §5.3'], requires: declaresMoh }, async () => {
-      const r = await aliceHoldsMusicOnHold(lab, hold);
+    lab.test(`hold with ${hold} then resume: the PBX answers ${answerTo(hold)} then sendrecv, its o= version one higher each time`, { rfc: ['RFC 3264 §6.1', 'RFC 3264 §8', 'RFC 3264 §8.4', 'RFC 6337 §5.3'], requires: declaresMoh }, async () => {
+      // alice, authenticating as the PBX's endpoint, calls its music-on-hold extension.
+      const r = await holdAndResume(lab.ua('alice', lab.account(0)), lab.plan.features.musicOnHold, hold, 300);
       const trace = await lab.trace();
       expect({ call: r.meaning, ok: r.ok }).toEqual({ call: r.meaning, ok: true });
       expectHoldAndResume(trace, hold, { from: 'alice', to: 'pbx' }, { from: 'pbx', to: 'alice' });

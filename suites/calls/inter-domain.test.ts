@@ -8,16 +8,16 @@ import { expect } from '@jest/globals';
 import { describeLab, type Lab } from '../../src/lab/fixture.js';
 import type { Via } from '../../src/sip/headers/via.js';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
-import { answering, calling, registerParty, settle } from './parties.js';
 
 /** bob registers with proxyB and answers; alice calls bob@<other domain> through the target; returns the trace. */
 async function aliceCallsBobAcrossDomains(lab: Lab): Promise<Trace> {
-  const bob = lab.account(1);
-  const peer = lab.target.peer!;
-  await registerParty(lab, 'bob', bob, { hostPort: peer.hostPort, domain: peer.domain });
-  const uas = await answering(lab, 'bob', bob);
-  await calling(lab, 'alice', bob.user, 50, peer.domain, lab.account(0));
-  await settle(lab, uas);
+  const peer = lab.peerDomain;
+  const alice = lab.ua('alice', lab.account(0));
+  const bob = lab.ua('bob', lab.account(1));
+  await bob.register({ at: peer });
+  const answering = await bob.answer().start();
+  await alice.call(bob, { domain: peer.domain }).bye({ afterMs: 50 }).run();
+  await answering.settle();
   return lab.trace();
 }
 
@@ -25,34 +25,32 @@ const uriOf = (m: TraceMessage | undefined) => (m?.message.kind === 'request' ? 
 /** A Via's identity: what a proxy may not change (it may add received/rport to the one it got the request from). */
 const viaKey = (v: Via) => `${v.transport} ${v.host}:${v.port ?? 5060};branch=${v.branch}`;
 const vias = (m: TraceMessage) => m.message.vias.map(viaKey);
-const isInvite = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
 const hostOf = (uriText: string) => /^<?sips?:(?:[^@>]*@)?([^;:>]+)/.exec(uriText)?.[1];
 
 /** The INVITE on each hop, and the 2xx on each hop (as sent back towards alice). */
 function hops(trace: Trace) {
-  const atA = trace.first({ method: 'INVITE', from: 'alice', to: 'proxyA' });
-  const atB = trace.first({ method: 'INVITE', from: 'proxyA', to: 'proxyB' });
-  const atBob = trace.first({ method: 'INVITE', from: 'proxyB', to: 'bob' });
-  expect({ aliceToA: !!atA, aToB: !!atB, bToBob: !!atBob }).toEqual({ aliceToA: true, aToB: true, bToBob: true });
-  const okFromBob = trace.first({ status: 200, from: 'bob', to: 'proxyB', where: isInvite })!;
-  const okToA = trace.first({ status: 200, from: 'proxyB', to: 'proxyA', where: isInvite })!;
-  const okToAlice = trace.first({ status: 200, from: 'proxyA', to: 'alice', where: isInvite })!;
-  expect({ okFromBob: !!okFromBob, okToA: !!okToA, okToAlice: !!okToAlice }).toEqual({ okFromBob: true, okToA: true, okToAlice: true });
-  return { atA: atA!, atB: atB!, atBob: atBob!, okFromBob, okToA, okToAlice };
+  return {
+    atA: trace.one({ method: 'INVITE', from: 'alice', to: 'proxyA' }),
+    atB: trace.one({ method: 'INVITE', from: 'proxyA', to: 'proxyB' }),
+    atBob: trace.one({ method: 'INVITE', from: 'proxyB', to: 'bob' }),
+    okFromBob: trace.one({ status: 200, cseqMethod: 'INVITE', from: 'bob', to: 'proxyB' }),
+    okToA: trace.one({ status: 200, cseqMethod: 'INVITE', from: 'proxyB', to: 'proxyA' }),
+    okToAlice: trace.one({ status: 200, cseqMethod: 'INVITE', from: 'proxyA', to: 'alice' }),
+  };
 }
 
-describeLab('Inter-domain call through two proxies (RFC 3261 §16)', { suite: 'calls', roles: ['registrar', 'proxy'], targetParty: 'proxyA', peerParty: 'proxyB' }, (lab) => {
-  lab.test('the Request-URI crosses proxyA unchanged and proxyB retargets it to bob\'s binding; each proxy pushes its Via and pops it off the responses — RFC 3261 §16.5, §16.6, §16.7', { rfc: ['RFC 3261 §16.5', 'RFC 3261 §16.6', 'RFC 3261 §16.7'] }, async () => {
+describeLab('Inter-domain call through two proxies (RFC 3261 §16)', { roles: ['registrar', 'proxy'], targetParty: 'proxyA', peerParty: 'proxyB' }, (lab) => {
+  lab.test('the Request-URI crosses proxyA unchanged and proxyB retargets it to bob\'s binding; each proxy pushes its Via and pops it off the responses', { rfc: ['RFC 3261 §16.5', 'RFC 3261 §16.6', 'RFC 3261 §16.7'] }, async () => {
     const trace = await aliceCallsBobAcrossDomains(lab);
     expect(trace).toHaveFlow(['alice -> proxyA INVITE', 'proxyA -> proxyB INVITE', 'proxyB -> bob INVITE', 'bob -> proxyB 200', 'proxyB -> proxyA 200', 'proxyA -> alice 200'], { subsequence: true });
     const { atA, atB, atBob, okFromBob, okToA, okToAlice } = hops(trace);
-    const peer = lab.target.peer!;
+    const peer = lab.peerDomain;
 
     // proxyA is not responsible for the domain: the target set is the Request-URI itself (§16.5).
     expect(uriOf(atA)).toBe(`sip:${lab.account(1).user}@${peer.domain}`);
     expect(uriOf(atB)).toBe(uriOf(atA));
     // proxyB is: it replaces the Request-URI with the registered Contact (§16.6 step 2).
-    const register = trace.last({ method: 'REGISTER', from: 'bob', to: 'proxyB' })!;
+    const register = trace.one({ method: 'REGISTER', from: 'bob', to: 'proxyB', where: (m) => m.message.has('Authorization') });
     expect(uriOf(atBob)).toBe(register.message.contacts[0]?.uri?.raw);
 
     // Each hop adds one Via on top, with its own address and a new branch, and keeps the rest (§16.6 step 8).
@@ -70,7 +68,7 @@ describeLab('Inter-domain call through two proxies (RFC 3261 §16)', { suite: 'c
     expect(vias(okToAlice)).toEqual(vias(atA));
   });
 
-  lab.test('both proxies record-route: bob sees proxyB\'s Record-Route above proxyA\'s, and the 2xx brings both back to alice — RFC 3261 §16.6 step 4, §12.1.1', { rfc: ['RFC 3261 §16.6', 'RFC 3261 §12.1.1'] }, async () => {
+  lab.test('both proxies record-route: bob sees proxyB\'s Record-Route above proxyA\'s, and the 2xx brings both back to alice', { rfc: ['RFC 3261 §16.6 step 4', 'RFC 3261 §12.1.1'] }, async () => {
     const trace = await aliceCallsBobAcrossDomains(lab);
     const { atA, atB, atBob, okFromBob, okToAlice } = hops(trace);
     const rr = (m: TraceMessage) => m.message.recordRoutes.map((r) => r.uriText);
@@ -78,7 +76,7 @@ describeLab('Inter-domain call through two proxies (RFC 3261 §16)', { suite: 'c
     // proxyA, the first to record-route, on its hop to proxyB.
     expect(rr(atB).map(hostOf)).toEqual([lab.target.host]);
     // proxyB adds its own above: the order is the path back (§16.6 step 4).
-    expect(rr(atBob).map(hostOf)).toEqual([lab.target.peer!.host, lab.target.host]);
+    expect(rr(atBob).map(hostOf)).toEqual([lab.peerDomain.host, lab.target.host]);
     expect(rr(atBob).slice(1)).toEqual(rr(atB));
     for (const uri of rr(atBob)) expect(uri).toMatch(/;lr\b/);
     // The callee copies the Record-Route set into its 2xx, and neither proxy alters it on the way back (§12.1.1).
@@ -86,25 +84,23 @@ describeLab('Inter-domain call through two proxies (RFC 3261 §16)', { suite: 'c
     expect(rr(okToAlice)).toEqual(rr(atBob));
   });
 
-  lab.test('ACK and BYE carry the route set proxyA, proxyB; each proxy removes its own Route and the Request-URI stays bob\'s Contact — RFC 3261 §12.2.1.1, §16.4, §16.12', { rfc: ['RFC 3261 §12.2.1.1', 'RFC 3261 §16.4', 'RFC 3261 §16.12'] }, async () => {
+  lab.test('ACK and BYE carry the route set proxyA, proxyB; each proxy removes its own Route and the Request-URI stays bob\'s Contact', { rfc: ['RFC 3261 §12.2.1.1', 'RFC 3261 §16.4', 'RFC 3261 §16.12'] }, async () => {
     const trace = await aliceCallsBobAcrossDomains(lab);
     const { okToAlice } = hops(trace);
     const routeSet = okToAlice.message.recordRoutes.map((r) => r.uriText).reverse();
     const contact = okToAlice.message.contacts[0]?.uri?.raw;
-    expect(routeSet.map(hostOf)).toEqual([lab.target.host, lab.target.peer!.host]);
+    expect(routeSet.map(hostOf)).toEqual([lab.target.host, lab.peerDomain.host]);
     const routes = (m: TraceMessage) => m.message.routes.map((r) => r.uriText);
     for (const method of ['ACK', 'BYE']) {
-      const fromAlice = trace.first({ method, from: 'alice', to: 'proxyA' });
-      const viaA = trace.first({ method, from: 'proxyA', to: 'proxyB' });
-      const viaB = trace.first({ method, from: 'proxyB', to: 'bob' });
-      expect({ method, hops: [!!fromAlice, !!viaA, !!viaB] }).toEqual({ method, hops: [true, true, true] });
+      const fromAlice = trace.one({ method, from: 'alice', to: 'proxyA' });
+      const viaA = trace.one({ method, from: 'proxyA', to: 'proxyB' });
+      const viaB = trace.one({ method, from: 'proxyB', to: 'bob' });
       // alice's route set is the Record-Route of the 2xx, reversed (§12.1.2), and her Request-URI bob's Contact.
-      expect({ method, route: routes(fromAlice!) }).toEqual({ method, route: routeSet });
-      expect({ method, route: routes(viaA!) }).toEqual({ method, route: routeSet.slice(1) });
-      expect({ method, route: routes(viaB!) }).toEqual({ method, route: [] });
-      for (const m of [fromAlice!, viaA!, viaB!]) expect({ method, hop: `${m.from} -> ${m.to}`, uri: uriOf(m) }).toEqual({ method, hop: `${m.from} -> ${m.to}`, uri: contact });
+      expect({ method, route: routes(fromAlice) }).toEqual({ method, route: routeSet });
+      expect({ method, route: routes(viaA) }).toEqual({ method, route: routeSet.slice(1) });
+      expect({ method, route: routes(viaB) }).toEqual({ method, route: [] });
+      for (const m of [fromAlice, viaA, viaB]) expect({ method, hop: `${m.from} -> ${m.to}`, uri: uriOf(m) }).toEqual({ method, hop: `${m.from} -> ${m.to}`, uri: contact });
     }
-    const bye = trace.first({ method: 'BYE', from: 'alice' })!;
-    expect(bye).toBeAnsweredWith(200);
+    expect(trace.one({ method: 'BYE', from: 'alice' })).toBeAnsweredWith(200);
   });
 });

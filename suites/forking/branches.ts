@@ -1,32 +1,35 @@
 /** Reading a forked call off the trace: the proxy's branch to each contact and what happened on it. */
-import { expect } from '@jest/globals';
+import { finalResponse } from '../../src/trace/transactions.js';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
-
-export const isInvite = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
 
 /** alice's INVITE (first copy). */
 export function aliceInvite(trace: Trace): TraceMessage {
-  const invite = trace.first({ method: 'INVITE', from: 'alice', retransmissions: false });
-  expect(invite).toBeDefined();
-  return invite!;
+  return trace.one({ method: 'INVITE', from: 'alice' });
 }
 
-/** The proxy's INVITE to a contact (first copy), or undefined when that contact was never tried. */
-export function branchTo(trace: Trace, party: string): TraceMessage | undefined {
-  return trace.first({ method: 'INVITE', from: 'proxy', to: party, retransmissions: false });
+/** The proxy's INVITE to a contact (first copy); fails with the ladder when that contact was never tried. */
+export function branchTo(trace: Trace, party: string): TraceMessage {
+  return trace.one({ method: 'INVITE', from: 'proxy', to: party });
+}
+
+/** The contacts the proxy sent an INVITE to, in wire order (first copies). */
+export function tried(trace: Trace): string[] {
+  return trace.find({ method: 'INVITE', from: 'proxy', retransmissions: false }).map((m) => m.to);
 }
 
 /** The branch parameter of a message's top Via. */
 export function branchOf(m: TraceMessage | undefined): string | undefined {
-  return m?.message.topVia?.params.get('branch');
+  return m?.message.branch;
 }
 
-/** The final response a contact sent on its branch, or undefined. */
-export function finalOn(branch: TraceMessage): TraceMessage | undefined {
-  return branch.transaction?.responses.find((r) => (r.status ?? 0) >= 200);
+/** The final response a contact sent on its branch; fails when there is none. */
+export function finalOn(branch: TraceMessage): TraceMessage {
+  const final = branch.transaction ? finalResponse(branch.transaction) : undefined;
+  if (!final) throw new Error(`#${branch.index} ${branch.label} ${branch.from} -> ${branch.to} got no final response`);
+  return final;
 }
 
 /** INVITE responses from the proxy to alice with this status class (first copies). */
 export function toAlice(trace: Trace, status: number | string): TraceMessage[] {
-  return trace.find({ from: 'proxy', to: 'alice', status, retransmissions: false, where: isInvite });
+  return trace.find({ from: 'proxy', to: 'alice', status, cseqMethod: 'INVITE', retransmissions: false });
 }

@@ -8,9 +8,8 @@
 import { expect } from '@jest/globals';
 import { describeLab, type Lab } from '../../src/lab/fixture.js';
 import type { TargetPlan } from '../../src/lab/target.js';
-import { aliceInvite, branchOf, branchTo, finalOn, toAlice } from './branches.js';
-import { calling, callingToBeRejected } from './callers.js';
-import { answering, bobOf, registerContacts, rejecting, ringingUntilCancelled, settle, silent } from './contacts.js';
+import { aliceInvite, branchOf, branchTo, finalOn, toAlice, tried } from './branches.js';
+import { alice, bob, contact, registerContacts } from './contacts.js';
 
 const SEQUENTIAL = ['Request-Disposition: sequential'];
 
@@ -24,49 +23,52 @@ function registerByQ(lab: Lab) {
   return registerContacts(lab, [{ party: 'bob-1', q: 1 }, { party: 'bob-2', q: 0.5 }, { party: 'bob-3', q: 0.1 }]);
 }
 
-/** The contacts the proxy sent an INVITE to, in wire order (first copies). */
-function tried(trace: Awaited<ReturnType<Lab['trace']>>): string[] {
-  return trace.find({ method: 'INVITE', from: 'proxy', retransmissions: false }).map((m) => m.to);
-}
 
-describeLab('Sequential forking by q-value (RFC 3261 §16.6, RFC 3841 §9.1)', { suite: 'forking', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
+describeLab('Sequential forking by q-value (RFC 3261 §16.6, RFC 3841 §9.1)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   const t1 = lab.plan.t1Ms;
 
-  lab.test('the highest-q contact is tried first, the next only after it fails, and the search stops at the answer — RFC 3261 §16.6, RFC 3841 §9.1', { rfc: ['RFC 3261 §16.6', 'RFC 3841 §9.1', 'RFC 3261 §17.1.1.3'], requires: sequentialForking }, async () => {
+  lab.test('the highest-q contact is tried first, the next only after it fails, and the search stops at the answer', { rfc: ['RFC 3261 §16.6', 'RFC 3841 §9.1', 'RFC 3261 §17.1.1.3'], requires: sequentialForking }, async () => {
     await registerByQ(lab);
-    const uas = [await rejecting(lab, 'bob-1', '486 Busy Here'), await answering(lab, 'bob-2', Math.max(100, t1)), await ringingUntilCancelled(lab, 'bob-3', bobOf(lab))];
-    await calling(lab, { headers: SEQUENTIAL });
-    for (const u of uas) await settle(lab, u);
+    const phones = [
+      await contact(lab, 'bob-1').answer({ ring: false, status: '486 Busy Here' }).start(),
+      await contact(lab, 'bob-2').answer({ answerAfterMs: Math.max(100, t1) }).start(),
+      await contact(lab, 'bob-3').answer({ noAnswer: true }).start(),
+    ];
+    await alice(lab).call(bob(lab), { headers: SEQUENTIAL }).bye({ afterMs: 50 }).run();
+    for (const p of phones) await p.settle();
     const trace = await lab.trace();
 
     expect(tried(trace)).toEqual(['bob-1', 'bob-2']);
-    const first = branchTo(trace, 'bob-1')!;
-    const second = branchTo(trace, 'bob-2')!;
+    const first = branchTo(trace, 'bob-1');
+    const second = branchTo(trace, 'bob-2');
     expect(first).toBeAnsweredWith(486);
-    const busyAnswer = finalOn(first)!;
     // The next branch starts only once the first has its final answer, which the proxy ACKs on its own hop.
-    expect(second.index).toBeGreaterThan(busyAnswer.index);
-    expect(first.transaction!.acks.filter((a) => a.from === 'proxy').length).toBeGreaterThanOrEqual(1);
+    expect(second.index).toBeGreaterThan(finalOn(first).index);
+    expect(first.transaction?.acks.filter((a) => a.from === 'proxy').length).toBeGreaterThanOrEqual(1);
     expect(branchOf(second)).not.toBe(branchOf(first));
     expect(second).toBeAnsweredWith(200);
     // alice hears the answer, never the busy contact.
-    expect(toAlice(trace, '2xx').map((m) => m.message.toTag)).toEqual([finalOn(second)!.message.toTag]);
+    expect(toAlice(trace, '2xx').map((m) => m.message.toTag)).toEqual([finalOn(second).message.toTag]);
     expect(toAlice(trace, '4xx')).toEqual([]);
   });
 
-  lab.test('a highest-q contact that never answers is given up at its Timer B (64·T1), then the next is tried — RFC 3261 §16.6, §17.1.1.2', { rfc: ['RFC 3261 §16.6', 'RFC 3261 §17.1.1.2', 'RFC 3261 §9.1'], requires: sequentialForking, timeoutMs: 64 * t1 + 40_000 }, async () => {
+  lab.test('a highest-q contact that never answers is given up at its Timer B (64·T1), then the next is tried', { rfc: ['RFC 3261 §16.6', 'RFC 3261 §17.1.1.2', 'RFC 3261 §9.1'], requires: sequentialForking, timeoutMs: 64 * t1 + 40_000 }, async () => {
     await registerByQ(lab);
-    const hung = await silent(lab, 'bob-1', 64 * t1 + Math.max(1000, 8 * t1));
+    const hangsMs = 64 * t1 + Math.max(1000, 8 * t1);
+    const hung = await contact(lab, 'bob-1').answer({ silentMs: hangsMs }).start({ timeoutMs: hangsMs + 10_000 });
     // bob-2's turn comes only after Timer B, so it waits that long too.
-    const uas = [await answering(lab, 'bob-2', Math.max(100, t1), 64 * t1 + 20_000), await ringingUntilCancelled(lab, 'bob-3', bobOf(lab))];
-    await calling(lab, { headers: SEQUENTIAL, timeoutMs: 64 * t1 + 20_000 });
-    for (const u of uas) await settle(lab, u);
-    await settle(lab, hung);
+    const phones = [
+      await contact(lab, 'bob-2').answer({ answerAfterMs: Math.max(100, t1) }).start({ timeoutMs: 64 * t1 + 20_000 }),
+      await contact(lab, 'bob-3').answer({ noAnswer: true }).start(),
+    ];
+    await alice(lab).call(bob(lab), { headers: SEQUENTIAL, answerWithinMs: 64 * t1 + 10_000 }).bye({ afterMs: 50 }).run({ timeoutMs: 64 * t1 + 20_000 });
+    for (const p of phones) await p.settle();
+    await hung.settle();
     const trace = await lab.trace();
 
     expect(tried(trace)).toEqual(['bob-1', 'bob-2']);
-    const first = branchTo(trace, 'bob-1')!;
-    const second = branchTo(trace, 'bob-2')!;
+    const first = branchTo(trace, 'bob-1');
+    const second = branchTo(trace, 'bob-2');
     const waited = +(second.time - first.time).toFixed(3);
     const timerB = (64 * t1) / 1000;
     expect({ waited, atTimerB: Math.abs(waited - timerB) <= timerB * 0.25 + 0.05 }).toEqual({ waited, atTimerB: true });
@@ -76,11 +78,15 @@ describeLab('Sequential forking by q-value (RFC 3261 §16.6, RFC 3841 §9.1)', {
     expect(toAlice(trace, '2xx').length).toBe(1);
   });
 
-  lab.test('a 6xx from the highest-q contact ends the search: no further contact is tried and alice gets the 6xx — RFC 3261 §16.7 step 5', { rfc: ['RFC 3261 §16.7', 'RFC 3841 §9.1'], requires: sequentialForking }, async () => {
+  lab.test('a 6xx from the highest-q contact ends the search: no further contact is tried and alice gets the 6xx', { rfc: ['RFC 3261 §16.7 step 5', 'RFC 3841 §9.1'], requires: sequentialForking }, async () => {
     await registerByQ(lab);
-    const uas = [await rejecting(lab, 'bob-1', '603 Decline'), await answering(lab, 'bob-2', Math.max(100, t1)), await ringingUntilCancelled(lab, 'bob-3', bobOf(lab))];
-    await callingToBeRejected(lab, Math.max(2000, 16 * t1), SEQUENTIAL);
-    for (const u of uas) await settle(lab, u);
+    const phones = [
+      await contact(lab, 'bob-1').answer({ ring: false, status: '603 Decline' }).start(),
+      await contact(lab, 'bob-2').answer({ answerAfterMs: Math.max(100, t1) }).start(),
+      await contact(lab, 'bob-3').answer({ noAnswer: true }).start(),
+    ];
+    await alice(lab).call(bob(lab), { headers: SEQUENTIAL, expect: 'reject', answerWithinMs: Math.max(2000, 16 * t1) }).run();
+    for (const p of phones) await p.settle();
     const trace = await lab.trace();
 
     expect(tried(trace)).toEqual(['bob-1']);

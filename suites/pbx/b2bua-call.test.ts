@@ -8,22 +8,15 @@ import { expect } from '@jest/globals';
 import * as sdpTransform from 'sdp-transform';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
-import { aliceCallsBobViaPbx } from './parties.js';
-
-const isInvite = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
+import { aliceCallsBobViaPbx } from './flows.js';
 
 /** The two legs' INVITEs that got through (the credentialed retry on alice's side) and the 2xx of each. */
 function legs(trace: Trace) {
-  const a = trace.find({ method: 'INVITE', from: 'alice', to: 'pbx' });
-  const aInvite = a[a.length - 1];
-  const bInvite = trace.first({ method: 'INVITE', from: 'pbx', to: 'bob' });
-  expect(aInvite).toBeDefined();
-  expect(bInvite).toBeDefined();
-  const aOk = trace.first({ status: 200, from: 'pbx', to: 'alice', where: isInvite });
-  const bOk = trace.first({ status: 200, from: 'bob', to: 'pbx', where: isInvite });
-  expect(aOk).toBeDefined();
-  expect(bOk).toBeDefined();
-  return { aInvite: aInvite!, bInvite: bInvite!, aOk: aOk!, bOk: bOk! };
+  const aInvite = trace.one({ method: 'INVITE', from: 'alice', to: 'pbx', where: (m) => m.message.has('Authorization') || m.message.has('Proxy-Authorization') });
+  const bInvite = trace.one({ method: 'INVITE', from: 'pbx', to: 'bob' });
+  const aOk = trace.one({ status: 200, from: 'pbx', to: 'alice', cseqMethod: 'INVITE' });
+  const bOk = trace.one({ status: 200, from: 'bob', to: 'pbx', cseqMethod: 'INVITE' });
+  return { aInvite, bInvite, aOk, bOk };
 }
 
 function sdpOf(m: TraceMessage) {
@@ -31,8 +24,8 @@ function sdpOf(m: TraceMessage) {
   return sdpTransform.parse(m.message.bodyText);
 }
 
-describeLab('A call through a PBX (B2BUA, RFC 3261 §6)', { suite: 'pbx', roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
-  lab.test('alice is challenged, retries with credentials, and the PBX calls bob on a leg of its own — RFC 3261 §22.2, §6', { rfc: ['RFC 3261 §22.2', 'RFC 3261 §6'] }, async () => {
+describeLab('A call through a PBX (B2BUA, RFC 3261 §6)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
+  lab.test('alice is challenged, retries with credentials, and the PBX calls bob on a leg of its own', { rfc: ['RFC 3261 §22.2', 'RFC 3261 §6'] }, async () => {
     const { result, trace } = await aliceCallsBobViaPbx(lab);
     expect(result.ok).toBe(true);
     expect(trace).toHaveFlow(['alice -> pbx INVITE', 'pbx -> alice 4xx', 'alice -> pbx ACK', 'alice -> pbx INVITE', 'pbx -> alice 200', 'alice -> pbx ACK', 'alice -> pbx BYE', 'pbx -> alice 200'], {
@@ -44,11 +37,10 @@ describeLab('A call through a PBX (B2BUA, RFC 3261 §6)', { suite: 'pbx', roles:
     const { aInvite, bInvite } = legs(trace);
     expect(bInvite.index).toBeGreaterThan(aInvite.index);
     expect(aInvite.message.has('Authorization') || aInvite.message.has('Proxy-Authorization')).toBe(true);
-    const challenge = trace.first({ from: 'pbx', to: 'alice', where: (m) => m.status === 401 || m.status === 407 });
-    expect(challenge).toBeDefined();
+    const challenge = trace.one({ from: 'pbx', to: 'alice', where: (m) => m.status === 401 || m.status === 407 });
   });
 
-  lab.test('two dialogs: each leg has its own Call-ID, tags and Via stack — RFC 3261 §12.1, RFC 7092 §3.1', { rfc: ['RFC 3261 §12.1', 'RFC 7092 §3.1'] }, async () => {
+  lab.test('two dialogs: each leg has its own Call-ID, tags and Via stack', { rfc: ['RFC 3261 §12.1', 'RFC 7092 §3.1'] }, async () => {
     const { trace } = await aliceCallsBobViaPbx(lab);
     const { aInvite, bInvite, aOk, bOk } = legs(trace);
     expect(bInvite.message.callId).not.toBe(aInvite.message.callId);
@@ -64,22 +56,20 @@ describeLab('A call through a PBX (B2BUA, RFC 3261 §6)', { suite: 'pbx', roles:
     expect(dialogOf(aOk)[0]).not.toBe(dialogOf(bOk)[0]);
   });
 
-  lab.test('each leg numbers its CSeq on its own: the PBX\'s BYE to bob follows its INVITE to bob, not alice\'s — RFC 3261 §12.2.1.1', { rfc: 'RFC 3261 §12.2.1.1' }, async () => {
+  lab.test('each leg numbers its CSeq on its own: the PBX\'s BYE to bob follows its INVITE to bob, not alice\'s', { rfc: 'RFC 3261 §12.2.1.1' }, async () => {
     const { trace } = await aliceCallsBobViaPbx(lab);
     const { aInvite, bInvite } = legs(trace);
-    const aBye = trace.first({ method: 'BYE', from: 'alice', to: 'pbx' });
-    const bBye = trace.first({ method: 'BYE', from: 'pbx', to: 'bob' });
-    expect(aBye).toBeDefined();
-    expect(bBye).toBeDefined();
-    expect(aBye!.message.cseq!.seq).toBeGreaterThan(aInvite.message.cseq!.seq);
-    expect(bBye!.message.cseq!.seq).toBeGreaterThan(bInvite.message.cseq!.seq);
-    expect(bBye!.message.callId).toBe(bInvite.message.callId);
+    const aBye = trace.one({ method: 'BYE', from: 'alice', to: 'pbx' });
+    const bBye = trace.one({ method: 'BYE', from: 'pbx', to: 'bob' });
+    expect(aBye.message.cseq?.seq).toBeGreaterThan(aInvite.message.cseq?.seq ?? NaN);
+    expect(bBye.message.cseq?.seq).toBeGreaterThan(bInvite.message.cseq?.seq ?? NaN);
+    expect(bBye.message.callId).toBe(bInvite.message.callId);
     // bob's leg does not carry alice's numbering over: its INVITE was not sent with alice's (credentialed) CSeq.
     const bAck = trace.first({ method: 'ACK', from: 'pbx', to: 'bob' });
-    expect(bAck?.message.cseq?.seq).toBe(bInvite.message.cseq!.seq);
+    expect(bAck?.message.cseq?.seq).toBe(bInvite.message.cseq?.seq);
   });
 
-  lab.test('the PBX writes each leg\'s SDP itself: its own origin and media address, a codec both sides offered — RFC 3264 §5, §6', { rfc: ['RFC 3264 §5', 'RFC 3264 §6'] }, async () => {
+  lab.test('the PBX writes each leg\'s SDP itself: its own origin and media address, a codec both sides offered', { rfc: ['RFC 3264 §5', 'RFC 3264 §6'] }, async () => {
     const { trace } = await aliceCallsBobViaPbx(lab);
     const { aInvite, bInvite, aOk, bOk } = legs(trace);
     const offerFromAlice = sdpOf(aInvite);
@@ -100,30 +90,26 @@ describeLab('A call through a PBX (B2BUA, RFC 3261 §6)', { suite: 'pbx', roles:
     expect(String(answerToAlice.media[0].payloads ?? '').split(' ').filter((p) => !offered.includes(p))).toEqual([]);
   });
 
-  lab.test('alice hangs up: the PBX ends bob\'s leg with its own BYE — RFC 3261 §15.1.1', { rfc: 'RFC 3261 §15.1.1' }, async () => {
+  lab.test('alice hangs up: the PBX ends bob\'s leg with its own BYE', { rfc: 'RFC 3261 §15.1.1' }, async () => {
     const { trace } = await aliceCallsBobViaPbx(lab, 'alice');
-    const aBye = trace.first({ method: 'BYE', from: 'alice', to: 'pbx' });
-    const bBye = trace.first({ method: 'BYE', from: 'pbx', to: 'bob' });
-    expect(aBye).toBeDefined();
-    expect(bBye).toBeDefined();
-    expect(bBye!.index).toBeGreaterThan(aBye!.index);
-    expect(trace.first({ status: 200, from: 'bob', to: 'pbx', where: (m) => m.message.cseq?.method === 'BYE' })).toBeDefined();
-    expect(trace.first({ status: 200, from: 'pbx', to: 'alice', where: (m) => m.message.cseq?.method === 'BYE' })).toBeDefined();
+    const aBye = trace.one({ method: 'BYE', from: 'alice', to: 'pbx' });
+    const bBye = trace.one({ method: 'BYE', from: 'pbx', to: 'bob' });
+    expect(bBye.index).toBeGreaterThan(aBye.index);
+    expect(trace).toHaveMessage({ status: 200, from: 'bob', to: 'pbx', cseqMethod: 'BYE' });
+    expect(trace).toHaveMessage({ status: 200, from: 'pbx', to: 'alice', cseqMethod: 'BYE' });
   });
 
-  lab.test('bob hangs up: the PBX ends alice\'s leg with its own BYE, which alice answers 200 — RFC 3261 §15.1.1, §15.1.2', { rfc: ['RFC 3261 §15.1.1', 'RFC 3261 §15.1.2'] }, async () => {
+  lab.test('bob hangs up: the PBX ends alice\'s leg with its own BYE, which alice answers 200', { rfc: ['RFC 3261 §15.1.1', 'RFC 3261 §15.1.2'] }, async () => {
     const { result, trace } = await aliceCallsBobViaPbx(lab, 'bob');
     expect(result.ok).toBe(true);
-    const bBye = trace.first({ method: 'BYE', from: 'bob', to: 'pbx' });
-    const aBye = trace.first({ method: 'BYE', from: 'pbx', to: 'alice' });
-    expect(bBye).toBeDefined();
-    expect(aBye).toBeDefined();
-    expect(aBye!.index).toBeGreaterThan(bBye!.index);
+    const bBye = trace.one({ method: 'BYE', from: 'bob', to: 'pbx' });
+    const aBye = trace.one({ method: 'BYE', from: 'pbx', to: 'alice' });
+    expect(aBye.index).toBeGreaterThan(bBye.index);
     // The PBX's BYE belongs to alice's dialog: her Call-ID, the tags swapped (the PBX's tag is now From).
     const aOk = legs(trace).aOk;
-    expect(aBye!.message.callId).toBe(aOk.message.callId);
-    expect(aBye!.message.fromTag).toBe(aOk.message.toTag);
-    expect(aBye!.message.toTag).toBe(aOk.message.fromTag);
-    expect(trace.first({ status: 200, from: 'alice', to: 'pbx', where: (m) => m.message.cseq?.method === 'BYE' })).toBeDefined();
+    expect(aBye.message.callId).toBe(aOk.message.callId);
+    expect(aBye.message.fromTag).toBe(aOk.message.toTag);
+    expect(aBye.message.toTag).toBe(aOk.message.fromTag);
+    expect(trace).toHaveMessage({ status: 200, from: 'alice', to: 'pbx', cseqMethod: 'BYE' });
   });
 });

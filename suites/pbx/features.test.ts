@@ -7,38 +7,32 @@ import { expect } from '@jest/globals';
 import * as sdpTransform from 'sdp-transform';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { TargetPlan } from '../../src/lab/target.js';
-import type { TraceMessage } from '../../src/trace/trace.js';
-import { pbxCall } from './parties.js';
 
 const declares = (feature: string) => (t: TargetPlan) => (t.features[feature] ? true : `target ${t.name} declares no ${feature} extension (features.${feature} in the target file)`);
-const isInvite = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
 
-describeLab('PBX features (echo, answer then hang up)', { suite: 'pbx', roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
-  lab.test('echo: the PBX answers with an SDP answer to the offer, and the call lasts until the caller\'s BYE — RFC 3261 §13.3.1.4, RFC 3264 §6', { rfc: ['RFC 3261 §13.3.1.4', 'RFC 3264 §6'], requires: declares('echo') }, async () => {
-    const alice = lab.account(0);
-    const r = await pbxCall(lab, alice, lab.plan.features.echo, { holdMs: 500 });
+describeLab('PBX features (echo, answer then hang up)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
+  lab.test('echo: the PBX answers with an SDP answer to the offer, and the call lasts until the caller\'s BYE', { rfc: ['RFC 3261 §13.3.1.4', 'RFC 3264 §6'], requires: declares('echo') }, async () => {
+    const r = await lab.ua('alice', lab.account(0)).call(lab.plan.features.echo).bye({ afterMs: 500 }).run();
     const trace = await lab.trace();
     expect(r.ok).toBe(true);
     expect(trace).toHaveFlow(['alice -> pbx INVITE', 'alice -> pbx INVITE', 'pbx -> alice 200', 'alice -> pbx ACK', 'alice -> pbx BYE', 'pbx -> alice 200'], { subsequence: true });
     // The PBX sent no BYE of its own: the echo stays up until the caller ends it.
     expect(trace.find({ method: 'BYE', from: 'pbx' })).toEqual([]);
-    const offers = trace.find({ method: 'INVITE', from: 'alice' });
-    const offer = sdpTransform.parse(offers[offers.length - 1].message.bodyText);
-    const ok = trace.first({ status: 200, from: 'pbx', where: isInvite })!;
+    const offer = sdpTransform.parse(trace.one({ method: 'INVITE', from: 'alice', where: (m) => m.message.has('Authorization') }).message.bodyText);
+    const ok = trace.one({ status: 200, from: 'pbx', cseqMethod: 'INVITE' });
     expect(ok).toHaveHeader('Content-Type', /application\/sdp/);
     const answer = sdpTransform.parse(ok.message.bodyText);
     expect(answer.media.map((m) => m.type)).toEqual(offer.media.map((m) => m.type));
     expect(answer.media[0].port).toBeGreaterThan(0);
   });
 
-  lab.test('answer then hang up: the PBX answers, then ends the call with its own BYE in the caller\'s dialog — RFC 3261 §15.1.1', { rfc: 'RFC 3261 §15.1.1', requires: declares('answerHangup') }, async () => {
-    const alice = lab.account(0);
-    const r = await pbxCall(lab, alice, lab.plan.features.answerHangup, { hangup: 'remote' });
+  lab.test('answer then hang up: the PBX answers, then ends the call with its own BYE in the caller\'s dialog', { rfc: 'RFC 3261 §15.1.1', requires: declares('answerHangup') }, async () => {
+    const r = await lab.ua('alice', lab.account(0)).call(lab.plan.features.answerHangup).awaitBye().run();
     const trace = await lab.trace();
     expect(r.ok).toBe(true);
     expect(trace).toHaveFlow(['alice -> pbx INVITE', 'pbx -> alice 200', 'alice -> pbx ACK', 'pbx -> alice BYE', 'alice -> pbx 200'], { subsequence: true });
-    const ok = trace.first({ status: 200, from: 'pbx', where: isInvite })!;
-    const bye = trace.first({ method: 'BYE', from: 'pbx' })!;
+    const ok = trace.one({ status: 200, from: 'pbx', cseqMethod: 'INVITE' });
+    const bye = trace.one({ method: 'BYE', from: 'pbx' });
     expect(bye.message.callId).toBe(ok.message.callId);
     // The PBX is the callee: its tag (the 200's To tag) is the BYE's From tag.
     expect(bye.message.fromTag).toBe(ok.message.toTag);

@@ -4,28 +4,25 @@
  * (`registrar.maxContacts`, `registrar.qualify`); what must hold on the wire follows from RFC 3261 §10.3 and §11.
  */
 import { expect } from '@jest/globals';
-import { registerScenario, scenario, withBody } from '../../drivers/sipp/index.js';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { TargetPlan } from '../../src/lab/target.js';
-import { bindingsOf, describeBindings } from '../registration/bindings.js';
-import { register } from '../registration/register-ua.js';
+import { bindingsOf, describeBindings } from '../../src/trace/bindings.js';
 
-const isRegister = (m: { message: { cseq?: { method: string } } }) => m.message.cseq?.method === 'REGISTER';
-
-describeLab('Registration model of a PBX (AOR, max contacts, qualify)', { suite: 'pbx', roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
+describeLab('Registration model of a PBX (AOR, max contacts, qualify)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
   lab.test(
-    'an AOR holds up to its max contacts; one more is refused or replaces an old one, and no 200 lists more — RFC 3261 §10.3 step 8',
-    { rfc: 'RFC 3261 §10.3', requires: (t: TargetPlan) => (t.registrar?.maxContacts ? true : `target ${t.name} declares no contact limit (registrar.maxContacts in the target file)`) },
+    'an AOR holds up to its max contacts; one more is refused or replaces an old one, and no 200 lists more',
+    { rfc: 'RFC 3261 §10.3 step 8', requires: (t: TargetPlan) => (t.registrar?.maxContacts ? true : `target ${t.name} declares no contact limit (registrar.maxContacts in the target file)`) },
     async () => {
       const me = lab.account(0);
-      const max = lab.plan.registrar!.maxContacts!;
-      const contact = (i: number) => `<sip:${me.user}-m${i}@[local_ip]:[local_port]>`;
-      await register(lab, me, [
+      const max = lab.plan.registrar?.maxContacts ?? 0;
+      const contact = (i: number) => ({ user: `${me.user}-m${i}` });
+      await lab.ua('alice', me).registrations([
         { contacts: Array.from({ length: max }, (_, i) => contact(i)), expires: 600 },
         { contacts: [contact(max)], expires: 600 },
-      ]);
+      ]).run();
       const trace = await lab.trace();
-      const finals = trace.find({ where: (m) => isRegister(m) && (m.status ?? 0) >= 200 && m.status !== 401 && m.status !== 407 });
+      // The final answers, challenges left out.
+      const finals = trace.find({ cseqMethod: 'REGISTER', retransmissions: false, where: (m) => (m.status ?? 0) >= 200 && m.status !== 401 && m.status !== 407 });
       expect(finals).toHaveLength(2);
       const [full, extra] = finals;
       // Up to the limit, every contact is bound.
@@ -46,37 +43,25 @@ describeLab('Registration model of a PBX (AOR, max contacts, qualify)', { suite:
   );
 
   lab.test(
-    'qualify: the PBX checks a binding with OPTIONS to the registered Contact, answered 200 — RFC 3261 §11',
+    'qualify: the PBX checks a binding with OPTIONS to the registered Contact, answered 200',
     { rfc: 'RFC 3261 §11', requires: (t: TargetPlan) => (t.registrar?.qualify ? true : `target ${t.name} declares no qualified account (registrar.qualify: { user, every } in the target file)`) },
     async () => {
-      const { user, every } = lab.plan.registrar!.qualify!;
+      const { user, every } = lab.plan.registrar?.qualify ?? { user: '', every: 0 };
       const account = lab.plan.accounts.find((a) => (a.authUser ?? a.user) === user);
       if (!account) throw new Error(`registrar.qualify names ${user}, which is not one of the target's accounts`);
-      // carol answers OPTIONS on her Contact address, and registers it from another port: Asterisk qualifies a
-      // binding as soon as it is made, before its 200 to the REGISTER.
-      const answer = scenario('answer-qualify');
-      answer.recv({ request: 'OPTIONS', timeout: (3 * every + 2) * 1000 });
-      answer.send(withBody(['SIP/2.0 200 OK', '[last_Via:]', '[last_From:]', '[last_To:];tag=[pid]SIPpTag09[call_number]', '[last_Call-ID:]', '[last_CSeq:]', `Contact: <sip:${account.user}@[local_ip]:[local_port]>`, 'Accept: application/sdp', 'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS'], false));
-      const answering = await lab.sipp(answer, { party: 'carol', label: 'answer-options' }).withTimeout((3 * every + 8) * 1000).start();
-      const contact = `<sip:${account.user}@${lab.party('carol')}:5060>`;
-      const reg = registerScenario({ user: account.user, domain: lab.target.domain, auth: 'optional', expires: 600, contacts: [contact], name: 'register-carol' });
-      const registeredOk = await lab.sipp(reg, { party: 'carol', port: 5062, label: 'register-carol' }).withAuth(user, account.password).run();
-      lab.run.onCleanup(async () => {
-        const clear = registerScenario({ user: account.user, domain: lab.target.domain, auth: 'optional', contacts: ['*'], expires: 0, name: 'unregister-carol' });
-        await lab.sipp(clear, { party: 'carol', port: 5062, label: 'unregister-carol' }).withAuth(user, account.password).run();
-      });
-      expect(registeredOk.ok).toBe(true);
-      const r = await answering.wait();
+      // carol answers OPTIONS on her Contact address (port 5060), and registers it from another port: Asterisk
+      // qualifies a binding as soon as it is made, before its 200 to the REGISTER.
+      const answering = await lab.ua('carol', account).accept('OPTIONS', { withinMs: (3 * every + 2) * 1000 }).start({ timeoutMs: (3 * every + 8) * 1000 });
+      await lab.ua('carol', account, { port: 5062 }).register({ contact: { host: lab.party('carol'), port: 5060 } });
+      const r = await answering.done();
       const trace = await lab.trace();
       expect(r.ok).toBe(true);
-      const registering = trace.last({ method: 'REGISTER', from: 'carol' });
-      expect(registering).toBeDefined();
-      const options = trace.first({ method: 'OPTIONS', from: 'pbx', to: 'carol', after: registering });
-      expect(options).toBeDefined();
+      const registering = trace.one({ method: 'REGISTER', from: 'carol', where: (m) => m.message.has('Authorization') && m.message.contacts.length > 0 });
+      const options = trace.earliest({ method: 'OPTIONS', from: 'pbx', to: 'carol', after: registering });
       // Sent to the binding: the Request-URI is the registered Contact.
-      expect(options!.message.kind === 'request' ? options!.message.uri?.raw : '').toBe(`sip:${account.user}@${lab.party('carol')}:5060`);
-      expect(options!.time - registering!.time).toBeLessThanOrEqual(every * 1.5 + 1);
-      expect(trace.first({ status: 200, from: 'carol', to: 'pbx', where: (m) => m.message.cseq?.method === 'OPTIONS' })).toBeDefined();
+      expect(options.message.kind === 'request' ? options.message.uri?.raw : '').toBe(`sip:${account.user}@${lab.party('carol')}:5060`);
+      expect(options.time - registering.time).toBeLessThanOrEqual(every * 1.5 + 1);
+      expect(trace).toHaveMessage({ status: 200, from: 'carol', to: 'pbx', cseqMethod: 'OPTIONS' });
       // What the PBX concluded, where it says so (the embedded Asterisk): the binding is reachable.
       const pbx = lab.target.asterisk;
       if (pbx) {

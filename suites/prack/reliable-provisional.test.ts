@@ -7,20 +7,19 @@
  */
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
-import { reliableCall, requireRejected } from './parties.js';
-import { PCMA } from './sdp.js';
-import { TAG_100REL, copiesOf, cseqOf, expectDoublingFromT1, inDialog, isInvite, reliableProvisional, sdpBody } from './wire.js';
+import { reliableCall, requireRejected } from './flows.js';
+import { PCMA } from './flows.js';
+import { TAG_100REL, copiesOf, expectDoublingFromT1, inDialog, reliableProvisional, sdpBody } from './wire.js';
 
-describeLab('Reliable provisional responses through the proxy (RFC 3262)', { suite: 'prack', roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
+describeLab('Reliable provisional responses through the proxy (RFC 3262)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   const hostRe = () => new RegExp(lab.target.host.replace(/\./g, '\\.'));
 
-  lab.test('a reliable 183 with RSeq and early SDP crosses the proxy, is PRACKed with RAck "RSeq CSeq INVITE" and the PRACK answered 200 — RFC 3262 §3, §4, §7', { rfc: ['RFC 3262 §3', 'RFC 3262 §4', 'RFC 3262 §7.1', 'RFC 3262 §7.2'] }, async () => {
+  lab.test('a reliable 183 with RSeq and early SDP crosses the proxy, is PRACKed with RAck "RSeq CSeq INVITE" and the PRACK answered 200', { rfc: ['RFC 3262 §3', 'RFC 3262 §4', 'RFC 3262 §7', 'RFC 3262 §7.1', 'RFC 3262 §7.2'] }, async () => {
     const trace = await reliableCall(lab, { via: 'proxy' });
-    const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
+    const invite = trace.one({ method: 'INVITE', from: 'alice' });
     expect(invite).toHaveHeader('Supported', TAG_100REL);
-    const forwarded = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' });
-    expect(forwarded).toBeDefined();
-    expect(forwarded!).toHaveHeader('Supported', TAG_100REL);
+    const forwarded = trace.one({ method: 'INVITE', from: 'proxy', to: 'bob' });
+    expect(forwarded).toHaveHeader('Supported', TAG_100REL);
 
     const atBob = reliableProvisional(trace, 'bob', 'proxy');
     const atAlice = reliableProvisional(trace, 'proxy', 'alice');
@@ -36,8 +35,8 @@ describeLab('Reliable provisional responses through the proxy (RFC 3262)', { sui
     expect(sdpBody(atAlice)).toBe(sdpBody(atBob));
 
     const prack = inDialog(trace, 'PRACK', 'alice', 'proxy', atAlice.message.toTag);
-    expect(prack.message.rack).toEqual({ rseq: atAlice.message.rseq, cseq: invite.message.cseq!.seq, method: 'INVITE' });
-    expect(prack.message.cseq!.seq).toBeGreaterThan(invite.message.cseq!.seq);
+    expect(prack.message.rack).toEqual({ rseq: atAlice.message.rseq, cseq: invite.message.cseq?.seq, method: 'INVITE' });
+    expect(prack.message.cseq?.seq).toBeGreaterThan(invite.message.cseq?.seq ?? NaN);
     // The 183 made an early dialog the proxy record-routed: the PRACK follows its route set.
     expect(prack).toHaveHeader('Route', hostRe());
     const relayed = inDialog(trace, 'PRACK', 'proxy', 'bob', atBob.message.toTag);
@@ -46,13 +45,12 @@ describeLab('Reliable provisional responses through the proxy (RFC 3262)', { sui
     expect(prack).toBeAnsweredWith(200);
 
     // The call goes on to its 200 only after the PRACK's (RFC 3262 §3: no 2xx before the 1xx with SDP is PRACKed).
-    const prackOk = trace.first({ status: 200, from: 'proxy', to: 'alice', where: cseqOf('PRACK') })!;
-    const inviteOk = trace.first({ status: 200, from: 'proxy', to: 'alice', where: isInvite });
-    expect(inviteOk).toBeDefined();
-    expect(inviteOk!.index).toBeGreaterThan(prackOk.index);
+    const prackOk = trace.one({ status: 200, from: 'proxy', to: 'alice', cseqMethod: 'PRACK' });
+    const inviteOk = trace.one({ status: 200, from: 'proxy', to: 'alice', cseqMethod: 'INVITE' });
+    expect(inviteOk.index).toBeGreaterThan(prackOk.index);
   });
 
-  lab.test('an unacknowledged reliable 183 is retransmitted at T1, 2·T1, 4·T1 and stops once PRACKed; the proxy relays each copy — RFC 3262 §3, RFC 3261 §16.7', { rfc: ['RFC 3262 §3', 'RFC 3261 §16.7'] }, async () => {
+  lab.test('an unacknowledged reliable 183 is retransmitted at T1, 2·T1, 4·T1 and stops once PRACKed; the proxy relays each copy', { rfc: ['RFC 3262 §3', 'RFC 3261 §16.7'] }, async () => {
     const t1 = lab.plan.t1Ms;
     // alice holds her PRACK back for ten T1: copies are due at 1, 3 and 7 T1, the next one not before 15 T1.
     const trace = await reliableCall(lab, { via: 'proxy', caller: { prackAfterMs: 10 * t1 } });
@@ -71,25 +69,24 @@ describeLab('Reliable provisional responses through the proxy (RFC 3262)', { sui
     expect(inDialog(trace, 'PRACK', 'alice', 'proxy', atAlice.message.toTag)).toBeAnsweredWith(200);
   });
 
-  lab.test('an INVITE that requires 100rel reaches a UAS without it, which answers 420 with Unsupported: 100rel, relayed to alice — RFC 3261 §8.2.2.3, §16.6, RFC 3262 §4', { rfc: ['RFC 3261 §8.2.2.3', 'RFC 3261 §16.6', 'RFC 3262 §4'] }, async () => {
+  lab.test('an INVITE that requires 100rel reaches a UAS without it, which answers 420 with Unsupported: 100rel, relayed to alice', { rfc: ['RFC 3261 §8.2.2.3', 'RFC 3261 §16.6', 'RFC 3262 §4'] }, async () => {
     const trace = await requireRejected(lab);
-    const invite = trace.first({ method: 'INVITE', from: 'alice' })!;
+    const invite = trace.one({ method: 'INVITE', from: 'alice' });
     expect(invite).toHaveHeader('Require', TAG_100REL);
     // Require is for the UAS alone (RFC 3261 §20.32): a proxy neither rejects on it nor removes it.
-    const forwarded = trace.first({ method: 'INVITE', from: 'proxy', to: 'bob' });
-    expect(forwarded).toBeDefined();
-    expect(forwarded!).toHaveHeader('Require', TAG_100REL);
+    const forwarded = trace.one({ method: 'INVITE', from: 'proxy', to: 'bob' });
+    expect(forwarded).toHaveHeader('Require', TAG_100REL);
     expect(forwarded).toBeAnsweredWith(420);
     expect(invite).toBeAnsweredWith(420);
-    const rejection = trace.first({ status: 420, from: 'proxy', to: 'alice' })!;
+    const rejection = trace.one({ status: 420, from: 'proxy', to: 'alice' });
     expect(rejection).toHaveHeader('Unsupported', /\b100rel\b/i);
     // Both ACKs of the 420 (alice's to the proxy, the proxy's own to bob) are on the INVITE's branch.
     expect(invite.transaction?.acks.length).toBeGreaterThanOrEqual(1);
-    expect(forwarded!.transaction?.acks.length).toBeGreaterThanOrEqual(1);
+    expect(forwarded.transaction?.acks.length).toBeGreaterThanOrEqual(1);
     expect(trace.find({ method: 'PRACK' })).toEqual([]);
   });
 
-  lab.test('UPDATE in the early dialog: after the PRACK, a new offer in UPDATE is answered in its 200, all before the INVITE\'s 2xx — RFC 3311 §5.1, §5.2', { rfc: ['RFC 3311 §5.1', 'RFC 3311 §5.2', 'RFC 3264 §8'] }, async () => {
+  lab.test('UPDATE in the early dialog: after the PRACK, a new offer in UPDATE is answered in its 200, all before the INVITE\'s 2xx', { rfc: ['RFC 3311 §5.1', 'RFC 3311 §5.2', 'RFC 3264 §8'] }, async () => {
     const trace = await reliableCall(lab, { via: 'proxy', caller: { update: true } });
     const atAlice = reliableProvisional(trace, 'proxy', 'alice');
     // bob said he accepts UPDATE (RFC 3311 §5.1: the UAC only sends it to a UAS that allows it).
@@ -97,20 +94,19 @@ describeLab('Reliable provisional responses through the proxy (RFC 3262)', { sui
     const prack = inDialog(trace, 'PRACK', 'alice', 'proxy', atAlice.message.toTag);
     const update = inDialog(trace, 'UPDATE', 'alice', 'proxy', atAlice.message.toTag);
     expect(update).toHaveHeader('Route', hostRe());
-    expect(update.message.cseq!.seq).toBeGreaterThan(prack.message.cseq!.seq);
+    expect(update.message.cseq?.seq).toBeGreaterThan(prack.message.cseq?.seq ?? NaN);
     expect(sdpBody(update)).toMatch(/m=audio \d+ RTP\/AVP 8\r?\n/);
 
     const atBob = inDialog(trace, 'UPDATE', 'proxy', 'bob', atAlice.message.toTag);
     expect(atBob).toBeAnsweredWith(200);
     expect(update).toBeAnsweredWith(200);
-    const answer = update.transaction!.responses.find((r) => r.status === 200)!;
+    const answer = trace.one({ status: 200, transaction: update.transaction });
     // The answer takes the offer's one stream and its codec (PCMA), and bob's description moves to its next version.
     expect(sdpBody(answer)).toMatch(new RegExp(`m=audio \\d+ RTP/AVP ${PCMA}\\r?\\n`));
     const version = (body: string) => Number(/^o=\S+ \S+ (\d+)/m.exec(body)?.[1]);
     expect(version(sdpBody(answer))).toBe(version(sdpBody(atAlice)) + 1);
 
-    const inviteOk = trace.first({ status: 200, from: 'proxy', to: 'alice', where: isInvite });
-    expect(inviteOk).toBeDefined();
-    expect(answer.index).toBeLessThan(inviteOk!.index);
+    const inviteOk = trace.one({ status: 200, from: 'proxy', to: 'alice', cseqMethod: 'INVITE' });
+    expect(answer.index).toBeLessThan(inviteOk.index);
   });
 });

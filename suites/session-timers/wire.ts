@@ -1,26 +1,24 @@
 /** Reading session-timer headers off a trace, with failures that show the ladder at the message in question. */
 import { expect } from '@jest/globals';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
-import type { Refresher } from './parties.js';
+import type { Refresher } from '../../src/ua/index.js';
 
-export const toInvite = (m: TraceMessage) => m.message.cseq?.method === 'INVITE';
-
-/** The message, which must exist (the query names what was looked for, for the failure message). */
+/** A message the test found by its own means, which must exist: `what` names it in the failure. */
 export function present(m: TraceMessage | undefined, what: string): TraceMessage {
-  expect({ [what]: m !== undefined }).toEqual({ [what]: true });
-  return m!;
+  if (!m) throw new Error(`${what}: not on the wire`);
+  return m;
 }
 
 /** Session-Expires of a message that must carry one: its seconds and refresher. */
 export function interval(m: TraceMessage): { seconds: number; refresher?: Refresher } {
   expect(m).toHaveHeader('Session-Expires');
-  const se = m.message.sessionExpires!;
-  return { seconds: se.seconds, refresher: se.refresher as Refresher | undefined };
+  const se = m.message.sessionExpires;
+  return { seconds: se?.seconds ?? NaN, refresher: se?.refresher as Refresher | undefined };
 }
 
 export function minSE(m: TraceMessage): number {
   expect(m).toHaveHeader('Min-SE');
-  return m.message.minSE!;
+  return m.message.minSE ?? NaN;
 }
 
 export function supportsTimer(m: TraceMessage): void {
@@ -40,7 +38,7 @@ export function secondsBetween(a: TraceMessage, b: TraceMessage): number {
 
 /** The first 2xx to an INVITE from `from` to `to`. */
 export function inviteOk(trace: Trace, from: string, to: string): TraceMessage {
-  return present(trace.first({ status: 200, from, to, where: toInvite }), `200 to the INVITE, ${from} -> ${to}`);
+  return trace.earliest({ status: 200, cseqMethod: 'INVITE', from, to });
 }
 
 /** Session refreshes (UPDATE, or a re-INVITE: an INVITE with a To tag) in the call of `ok`. */

@@ -180,6 +180,7 @@ describe('allure helpers outside the allure environment', () => {
   test('RFC references become section links', () => {
     expect(rfcLink('RFC 3261 §17.1.1')).toEqual({ rfc: 3261, section: '17.1.1', name: 'RFC 3261 §17.1.1', url: 'https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1' });
     expect(rfcLink('rfc3262 section 7.2')?.url).toBe('https://www.rfc-editor.org/rfc/rfc3262#section-7.2');
+    expect(rfcLink('RFC 3261 §16.7 steps 5-6')).toEqual({ rfc: 3261, section: '16.7', name: 'RFC 3261 §16.7', url: 'https://www.rfc-editor.org/rfc/rfc3261#section-16.7' });
     expect(rfcLink('RFC 4028')).toMatchObject({ name: 'RFC 4028', url: 'https://www.rfc-editor.org/rfc/rfc4028' });
     expect(rfcLink('see the spec')).toBeUndefined();
   });

@@ -13,7 +13,7 @@ import { labelledContainers, ownerLabel } from '../../src/runtime/container.js';
 import { imageExists } from '../../src/runtime/images/build.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
-import { registerScenario } from '../../suites/registration/register-ua.js';
+import { compileRegistration } from '../../src/ua/register.js';
 
 const tag = imageTag('kamailio');
 const daemon = dockerStatus();
@@ -48,7 +48,7 @@ d(`Kamailio driver in a container (${skipReason ?? tag})`, () => {
     expect(k.runtime).toBe('container');
     expect(await k.locations('alice')).toEqual([]);
     const ua = block.allocateHost();
-    const r = await new Sipp(registerScenario(ALICE, 'lab.test', [{ contacts: [`<sip:alice@${ua}:5060>`], expires: 300 }]))
+    const r = await new Sipp(compileRegistration({ name: 'register', user: ALICE.user, domain: 'lab.test', steps: [{ contacts: [{ host: ua, port: 5060 }], expires: 300 }], canAuth: true, t1Ms: 500, transport: 'udp' }))
       .withLocal(ua)
       .withRemote(k.hostPort)
       .withAuth('alice', ALICE.password)

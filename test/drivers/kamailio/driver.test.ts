@@ -9,7 +9,7 @@ import { Sipp } from '../../../drivers/sipp/index.js';
 import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-block.js';
 import { which } from '../../../src/runtime/native.js';
 import { isAlive } from '../../../src/runtime/process-registry.js';
-import { registerScenario } from '../../../suites/registration/register-ua.js';
+import { compileRegistration } from '../../../src/ua/register.js';
 
 const canRun = ['kamailio', 'kamcmd', 'sipp'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
@@ -65,7 +65,7 @@ d('Kamailio driver (real Kamailio)', () => {
   test('a registration shows up in the location table read through kamcmd', async () => {
     expect(await k.locations('alice')).toEqual([]);
     const ua = block.allocateHost();
-    const r = await new Sipp(registerScenario(ACCOUNTS[0], 'lab.test', [{ contacts: [`<sip:alice@${ua}:5060>`], expires: 300 }]))
+    const r = await new Sipp(compileRegistration({ name: 'register', user: ACCOUNTS[0].user, domain: 'lab.test', steps: [{ contacts: [{ host: ua, port: 5060 }], expires: 300 }], canAuth: true, t1Ms: 500, transport: 'udp' }))
       .withLocal(ua)
       .withRemote(k.hostPort)
       .withAuth('alice', ACCOUNTS[0].password)

@@ -4,22 +4,18 @@
  * run never collects it.
  */
 import { expect } from '@jest/globals';
-import { registerScenario } from '../../../../drivers/sipp/index.js';
 import { describeLab, type Lab } from '../../../../src/lab/fixture.js';
 
 /** How long the background test goes on registering (set by test/lab/background.test.ts). */
 const WAIT_MS = Number(process.env.BACKGROUND_WAIT_MS ?? 4000);
 
 async function register(lab: Lab, party: string): Promise<void> {
-  const me = lab.account(0);
-  const s = registerScenario({ user: me.user, domain: lab.target.domain, auth: 'optional', expires: 60, contacts: [`<sip:${party}@[local_ip]:[local_port]>`], name: `register-${party}` });
-  const r = await lab.sipp(s, { party, label: `register-${party}` }).withAuth(me.user, me.password).run();
-  expect(r.ok).toBe(true);
+  await lab.ua(party, lab.account(0)).register({ expires: 60, contact: { user: party } });
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describeLab('background', { suite: 'background', roles: ['registrar'] }, (lab) => {
+describeLab('background', { roles: ['registrar'] }, (lab) => {
   // Written first: jest must still run the others meanwhile. It keeps registering throughout its wait, so an
   // ordinary test's capture would catch some of its REGISTERs if it did not leave the background block out.
   lab.test('waits in the background', { background: true, timeoutMs: 30_000 }, async (lab) => {

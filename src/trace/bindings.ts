@@ -1,5 +1,5 @@
 /** Reading registrar bindings off the wire: the Contact list of a REGISTER or its 200, with each expiry. */
-import type { TraceMessage } from '../../src/trace/trace.js';
+import type { TraceMessage } from './trace-message.js';
 
 export interface Binding {
   /** The contact URI as written, without < >. */
@@ -28,4 +28,11 @@ export function bindingFor(m: TraceMessage, user: string): Binding | undefined {
 export function describeBindings(m: TraceMessage): string {
   const list = bindingsOf(m);
   return list.length ? list.map((b) => `${b.user || b.uri} (expires ${b.expires ?? 'none'})`).join(', ') : 'no bindings';
+}
+
+/** The binding of a contact user, which must be listed: the failure names what was listed instead. */
+export function bindingOf(m: TraceMessage, user: string): Binding {
+  const b = bindingFor(m, user);
+  if (!b) throw new Error(`#${m.index} ${m.label} lists no binding for ${user}; it lists ${describeBindings(m)}`);
+  return b;
 }
