@@ -1,5 +1,5 @@
 #!/bin/sh
-# Benchmarks (bench/): build, then run. Usage: npm run bench -- [analyze|fuzz] [options]
+# Benchmarks (bench/): build, then run. Usage: npm run bench -- [analyze|fuzz|suites] [options]
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/ensure-deps.sh
@@ -10,11 +10,11 @@ case "${1:-}" in
   -*|'') ;;
   *) what=$1; shift ;;
 esac
-# bench/ also holds helpers (make-capture, floor): only these two are benchmarks.
+# bench/ also holds helpers (make-capture, floor): only these are benchmarks.
 case "$what" in
-  analyze|fuzz) ;;
+  analyze|fuzz|suites) ;;
   *)
-    echo "bench: no benchmark named \"$what\"; there are: analyze, fuzz (npm run bench -- analyze --messages 200000)" >&2
+    echo "bench: no benchmark named \"$what\"; there are: analyze, fuzz, suites (npm run bench -- analyze --messages 200000)" >&2
     exit 2 ;;
 esac
 exec node "dist/bench/$what.js" "$@"

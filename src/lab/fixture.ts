@@ -24,6 +24,7 @@ import type { LabConfig, Role } from './schema.js';
 import { startTarget, type StartedTarget } from './started-target.js';
 import { loadLabConfig, secretsOf, selectTargets, type TargetPlan } from './target.js';
 import { startPeer } from './peer.js';
+import { workerStore } from './worker-store.js';
 import { TestRun } from './test-run.js';
 import { extractSip } from '../capture/extract.js';
 import { Trace } from '../trace/trace.js';
@@ -78,6 +79,8 @@ export class Lab {
   private readonly backgrounds = new Backgrounds();
   private pendingBackground: Array<() => void> = [];
   private ready?: Promise<void>;
+  /** The target, peer and block belong to the worker (worker-store.ts), not to this block. */
+  private shared = false;
 
   /**
    * @param unavailable why this (embedded) target can't run here: every test is then skipped with it, so a
@@ -146,7 +149,10 @@ export class Lab {
   party(name: string): string {
     let addr = this.parties.get(name);
     if (!addr) {
-      addr = this.addresses.allocateHost();
+      // On the worker's block a party keeps its address for all the worker's files (the block would run out
+      // otherwise); a background test's own block gives it addresses of its own.
+      const store = workerStore();
+      addr = store && this.shared && this.block === store.block() ? store.host(`party:${name}`) : this.addresses.allocateHost();
       this.parties.set(name, addr);
     }
     return addr;
@@ -334,13 +340,27 @@ export class Lab {
     return { lab: view, run };
   }
 
+  /**
+   * Claims the block and starts the target. In sipwright's jest environment both belong to the worker: the
+   * target (and the peer proxy) start once per worker and target, whatever the number of describeLab blocks
+   * and files, and stay until the worker ends (worker-store.ts). Elsewhere they are this block's own.
+   */
   private async startLab(): Promise<void> {
     for (const e of reapStale()) process.stderr.write(`sipwright: removed leftover ${e.name} (pid ${e.pgid}) of a crashed run\n`);
-    this.block = claimAddressBlock(this.env.workerId);
+    const store = workerStore();
+    this.shared = store !== undefined;
+    this.block = store ? store.block(this.env.workerId) : claimAddressBlock(this.env.workerId);
     const anyRunnable = !this.unavailable && missingRoles(this.plan, this.options.roles).length === 0;
     if (!anyRunnable) return;
-    this.started = await startTarget(this.plan, this.block, this.labConfig);
-    if (this.options.peerParty && this.started.peer) this.startedPeer = await startPeer(this.started, this.labConfig);
+    const block = this.block;
+    const key = targetKey(this.plan, this.env);
+    const start = () => startTarget(this.plan, block, this.labConfig);
+    this.started = store ? await store.once(`target ${key}`, start, (t) => t.stop()) : await start();
+    const started = this.started;
+    if (this.options.peerParty && started.peer) {
+      const peer = () => startPeer(started, this.labConfig);
+      this.startedPeer = store ? await store.once(`peer ${key}`, peer, (k) => k.stop()) : await peer();
+    }
     await this.backgrounds.startAll((fullName, block) => this.beginBackground(fullName, block));
   }
 
@@ -349,11 +369,14 @@ export class Lab {
     beforeAll(() => this.setUp(), 60_000);
     afterAll(async () => {
       await this.backgrounds.stopAll();
-      await this.startedPeer?.stop();
+      // The worker's own target, peer and block stay for its next files.
+      if (!this.shared) {
+        await this.startedPeer?.stop();
+        await this.started?.stop();
+        this.block?.release();
+      }
       this.startedPeer = undefined;
-      await this.started?.stop();
       this.started = undefined;
-      this.block?.release();
     });
     beforeEach(async () => {
       const fullName = expect.getState().currentTestName ?? 'unnamed test';
@@ -368,6 +391,11 @@ export class Lab {
       }
     });
   }
+}
+
+/** What makes two describeLab blocks' targets the same one: the target, the lab config, the transport. */
+function targetKey(plan: TargetPlan, env: RunEnv): string {
+  return [plan.name, plan.source, env.labConfig ?? '', process.env.SIPWRIGHT_TRANSPORT ?? plan.transport].join(' | ');
 }
 
 /**

@@ -22,6 +22,8 @@ export interface StartedTarget {
   asterisk?: StartedAsterisk;
   /** The other domain the target routes, and the address where the lab runs its proxy (see lab.peer). */
   peer?: { domain: string; host: string; port: number; hostPort: string };
+  /** When the lab started (or probed) it: one target per worker keeps one value for all the worker's files. */
+  startedAt: number;
   /** Everything the target printed so far (embedded only). */
   logs(): string | undefined;
   stop(): Promise<void>;
@@ -48,6 +50,7 @@ function embeddedTarget(plan: TargetPlan, address: string, lab: LabConfig, node:
     port: plan.port,
     hostPort: `${address}:${plan.port}`,
     domain: lab.domain,
+    startedAt: Date.now(),
     logs: () => node.logs(),
     stop: () => node.stop(),
   };
@@ -94,6 +97,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     port: plan.port,
     hostPort: `${bracket(host)}:${plan.port}`,
     domain: plan.domain ?? host,
+    startedAt: Date.now(),
     ...(plan.proxy?.peer?.host ? { peer: { domain: plan.proxy.peer.domain, host: plan.proxy.peer.host, port: plan.proxy.peer.port, hostPort: `${bracket(plan.proxy.peer.host)}:${plan.proxy.peer.port}` } } : {}),
     logs: () => undefined,
     stop: async () => {},

@@ -31,6 +31,7 @@ export class TestRun {
   private findingsList: Finding[] = [];
   private readonly extra: EvidenceFile[] = [];
   private readonly logStart: number;
+  private readonly startedAt = Date.now();
   private readonly peerLogStart: number;
   private sippSeq = 0;
   private readonly sippDirs: string[] = [];
@@ -190,6 +191,7 @@ export class TestRun {
       pcap: this.pcap,
       ladderText: trace ? join(this.dir, 'ladder.txt') : undefined,
       ladderHtml: trace ? join(this.dir, 'ladder.html') : undefined,
+      elapsedMs: Date.now() - this.startedAt,
     });
     if (trace) {
       await attachFile('ladder', join(this.dir, 'ladder.html'), 'text/html');

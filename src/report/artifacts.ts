@@ -25,6 +25,11 @@ export interface TestMeta {
   ladderHtml?: string;
   /** Set at collection time for a test that will not run (for example the target lacks a role). */
   skipReason?: string;
+  /**
+   * The test's own time on the wall, from its capture's start to its evidence kept: for a background test
+   * its whole wait, where jest's duration counts only what was left of it when jest reached it.
+   */
+  elapsedMs?: number;
 }
 
 export const ARTIFACTS = 'artifacts';

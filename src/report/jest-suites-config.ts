@@ -35,6 +35,7 @@ export interface SuitesJestConfig {
   moduleNameMapper: Record<string, string>;
   testEnvironment: string;
   testEnvironmentOptions: { resultsDir: string };
+  globalTeardown: string;
   reporters: (string | [string, Record<string, unknown>])[];
   testTimeout: number;
   maxWorkers?: number | string;
@@ -60,9 +61,11 @@ export function suitesJestConfig(options: SuitesJestConfigOptions): SuitesJestCo
   if (wanted.length === 0) throw new CliError(`no suites under ${resolve(rootDir, suitesDir)}`, EXIT.USAGE);
 
   const reporterDir = resolve(rootDir, 'dist', 'src', 'report');
-  for (const f of ['progress-reporter.js', 'summary-reporter.js']) {
-    if (!existsSync(join(reporterDir, f))) {
-      throw new CliError(`${join(reporterDir, f)} is missing: run \`npm run build\` first (jest loads reporters untransformed)`, EXIT.ENVIRONMENT);
+  const labDir = resolve(rootDir, 'dist', 'src', 'lab');
+  const compiled = [join(reporterDir, 'progress-reporter.js'), join(reporterDir, 'summary-reporter.js'), join(labDir, 'jest-environment.js'), join(labDir, 'global-teardown.js')];
+  for (const f of compiled) {
+    if (!existsSync(f)) {
+      throw new CliError(`${f} is missing: run \`npm run build\` first (jest loads reporters and environments untransformed)`, EXIT.ENVIRONMENT);
     }
   }
   const reporterOptions: ReporterOptions = { reportDir: options.reportDir, suitesDir, summaryJson: options.summaryJson };
@@ -78,8 +81,10 @@ export function suitesJestConfig(options: SuitesJestConfigOptions): SuitesJestCo
       '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
     },
     moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-    testEnvironment: 'allure-jest/node',
+    // allure-jest's environment, holding the worker's targets for all its files (src/lab/jest-environment.ts).
+    testEnvironment: join(labDir, 'jest-environment.js'),
     testEnvironmentOptions: { resultsDir: allureResultsDir(options.reportDir) },
+    globalTeardown: join(labDir, 'global-teardown.js'),
     reporters: [
       [join(reporterDir, 'progress-reporter.js'), { ...reporterOptions }],
       [join(reporterDir, 'summary-reporter.js'), { ...reporterOptions }],

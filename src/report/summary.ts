@@ -19,6 +19,8 @@ export interface SummaryTest {
   file: string;
   status: SummaryStatus;
   durationMs: number;
+  /** The test's own time on the wall (meta.json's elapsedMs): for a background test, its whole wait. */
+  elapsedMs?: number;
   failureMessage?: string;
   skipReason?: string;
   target?: string;
@@ -90,6 +92,7 @@ export function buildSummary(results: JestAggregatedResult, metas: Map<string, T
         file: relFile,
         status,
         durationMs: a.duration ?? 0,
+        ...(meta?.elapsedMs !== undefined ? { elapsedMs: meta.elapsedMs } : {}),
         failureMessage: failure === undefined ? undefined : redact(failure, secrets),
         skipReason: status === 'skipped' ? meta?.skipReason : undefined,
         target: meta?.target,

@@ -7,7 +7,7 @@
  * carries `sipwright.run=<owner pid>:<owner start time>`, is removed on exit and on SIGINT/SIGTERM, and a
  * crashed owner's containers are removed at the next start (reapStaleContainers).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
@@ -89,6 +89,16 @@ export function labelledContainers(): LabelledContainer[] {
 
 function removeContainers(ids: string[]): void {
   if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', timeout: 30_000 });
+}
+
+/**
+ * Removes this process's containers without waiting for docker: a detached `docker rm -f` that outlives an
+ * exiting process. For an exit handler; a container it misses has a dead owner afterwards and is reaped.
+ */
+export function removeOwnedDetached(): void {
+  const r = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${ownerLabel()}`], { encoding: 'utf8', timeout: 5_000 });
+  const ids = (r.stdout ?? '').split('\n').filter(Boolean);
+  if (ids.length) spawn('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', detached: true }).unref();
 }
 
 /** Removes containers whose owner process is gone (a run that crashed or was killed). Returns them. */

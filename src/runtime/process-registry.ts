@@ -94,6 +94,29 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/**
+ * Kills (SIGKILL) every process group this process registered and removes their entries and folders: for a
+ * process that is ending and cannot wait (an exit handler). Returns what it killed.
+ */
+export function killOwnedSync(): RegistryEntry[] {
+  const dir = registryDir();
+  const killed: RegistryEntry[] = [];
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.json')) continue;
+    try {
+      const entry = JSON.parse(readFileSync(join(dir, file), 'utf8')) as RegistryEntry;
+      if (entry.owner !== process.pid) continue;
+      killGroup(entry.pgid, 'SIGKILL');
+      if (entry.dir) rmSync(entry.dir, { recursive: true, force: true });
+      rmSync(join(dir, file), { force: true });
+      killed.push(entry);
+    } catch {
+      /* a half-written entry: the next start's reaping handles it */
+    }
+  }
+  return killed;
+}
+
 /** Kills the process groups whose owner is gone. Returns what was removed, for a log line. */
 export function reapStale(): RegistryEntry[] {
   const dir = registryDir();

@@ -206,11 +206,12 @@ describe('finishing allure-results', () => {
 
 describe('suites jest config', () => {
   const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
-  test('is plain JSON and points at the named suites, the allure environment and the reporters', () => {
+  test('is plain JSON and points at the named suites, the lab environment (allure\'s, with the worker store), its teardown and the reporters', () => {
     const c = suitesJestConfig({ rootDir: root, reportDir: '/tmp/r', suitesDir: 'test/report/fixture-suites', testFileGlob: '**/*.fixture.ts', suites: ['demo'] });
     expect(JSON.parse(JSON.stringify(c))).toEqual(c);
     expect(c.testMatch).toEqual([join(root, 'test/report/fixture-suites/demo') + '/**/*.fixture.ts']);
-    expect(c.testEnvironment).toBe('allure-jest/node');
+    expect(c.testEnvironment).toBe(join(root, 'dist/src/lab/jest-environment.js'));
+    expect(c.globalTeardown).toBe(join(root, 'dist/src/lab/global-teardown.js'));
     expect(c.testEnvironmentOptions.resultsDir).toBe('/tmp/r/allure-results');
     expect(c.reporters.map((r) => (Array.isArray(r) ? r[0] : r))).toEqual([
       join(root, 'dist/src/report/progress-reporter.js'), join(root, 'dist/src/report/summary-reporter.js'), 'jest-junit',

@@ -1,0 +1,63 @@
+/**
+ * The jest environment of the suites: allure-jest's node environment, plus the worker's store (worker-store.ts)
+ * handed to every test file as a global. Jest loads this module once per worker process, so the store outlives
+ * the files; jest gives test code a sandboxed `process` whose exit listeners never fire, so the worker's own
+ * exit is watched from here, where `process` is the real one.
+ *
+ * Loaded by jest untransformed: the suites' config names the compiled dist/src/lab/jest-environment.js.
+ */
+import { createRequire } from 'node:module';
+import type { TestEnvironment } from 'jest-environment-node';
+import { removeOwnedDetached } from '../runtime/container.js';
+import { killOwnedSync } from '../runtime/process-registry.js';
+import { WORKER_STORE_GLOBAL, WorkerStore } from './worker-store.js';
+
+export const store = new WorkerStore();
+let exitWatched = false;
+
+/** Whatever the worker started and still holds goes with it: synchronous, for exit and signal handlers. */
+function takeDownSync(): void {
+  killOwnedSync();
+  removeOwnedDetached();
+  store.releaseSync();
+}
+
+/**
+ * A jest worker is told to end by a message, after which it drops its message listeners and waits for its
+ * event loop to drain, which the targets' processes never let happen: jest then kills it (SIGTERM, SIGKILL)
+ * and warns about leaking tests. So the worker ends itself as soon as its last message listener goes. Run in
+ * band there is no such message: the global teardown stops the store, and the exit handler is the backstop.
+ */
+function watchEnd(): void {
+  if (exitWatched) return;
+  exitWatched = true;
+  process.on('exit', takeDownSync);
+  if (typeof process.send === 'function') {
+    process.on('removeListener', (event) => {
+      if (event !== 'message' || process.listenerCount('message') > 0) return;
+      takeDownSync();
+      process.exit(0);
+    });
+  }
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      takeDownSync();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+// allure-jest's CommonJS build, as jest itself would load it: its ESM build imports jest-environment-node's
+// default export, which Node hands an ES module as the whole CommonJS exports object, not the class.
+type NodeEnvironment = typeof TestEnvironment;
+const allureCjs = createRequire(import.meta.url)('allure-jest/node') as NodeEnvironment & { default?: NodeEnvironment };
+const AllureNodeEnvironment = allureCjs.default ?? allureCjs;
+type EnvironmentArgs = ConstructorParameters<NodeEnvironment>;
+
+export default class LabEnvironment extends AllureNodeEnvironment {
+  constructor(...args: EnvironmentArgs) {
+    super(...args);
+    watchEnd();
+    (this.global as Record<string, unknown>)[WORKER_STORE_GLOBAL] = store;
+  }
+}
