@@ -7,4 +7,3 @@ export { type SippStats, type MessageStat } from './stats.js';
 export { type SippOutcome, EXIT_MEANINGS, interpretExit } from './exit-codes.js';
 export { type SippTransport } from './args.js';
 export { isBound, boundSockets, type BoundSocket } from './readiness.js';
-export { withBody, inviteWithChallenge, registerRequest, registerScenario, uasScenario, uacCallScenario, type ChallengedInvite, type RegisterOptions, type RegisterRequest, type UasOptions, type UacOptions, type ContactSpec } from './stock.js';

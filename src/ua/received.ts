@@ -7,8 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AnySipMessage } from '../sip/message.js';
 import { parseMessage } from '../sip/parser.js';
 
-/** SIPp writes each message raw (CRLFs and all) after a line "UDP message received [483] bytes :" and an empty line. */
-const RECEIVED = /(?:UDP|TCP|TLS|SCTP|WS|WSS) message received \[(\d+)\] bytes :\n\n/g;
+/**
+ * SIPp writes each message raw (CRLFs and all) after a line "UDP message received [483] bytes :" and an empty
+ * line; SIPp 3.8 (the sipp image: TLS, or runtime.sipp container) writes "bytes:", without the space.
+ */
+const RECEIVED = /(?:UDP|TCP|TLS|SCTP|WS|WSS) message received \[(\d+)\] bytes ?:\n\n/g;
 
 export function receivedMessages(messageLog: string | undefined): AnySipMessage[] {
   if (!messageLog || !existsSync(messageLog)) return [];

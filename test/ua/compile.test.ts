@@ -3,8 +3,9 @@
  * checks labels, variables and challenges), and the messages say what a phone would. Running them against real
  * endpoints is test/ua-live's job; here the compiled text is read.
  */
-import { Sipp, type ScenarioBuilder } from '../../drivers/sipp/index.js';
+import { roleOfXml, Sipp, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { UserAgent, type UaHost } from '../../src/ua/index.js';
+import { compileRegistration } from '../../src/ua/register.js';
 
 const host: UaHost = {
   sipp: (s: ScenarioBuilder) => new Sipp(s).withLocal('127.0.0.1'),
@@ -45,6 +46,16 @@ describe('a call', () => {
     const xml = anonymous.call(bob).bye().xml();
     expect(sends(xml)[0]).toMatch(/^From: <sip:sipp@\[local_ip\]:\[local_port\]>;tag=/m);
     expect(xml).not.toContain('[authentication]');
+  });
+
+  test('ACK and BYE go to the callee\'s Contact through the route set the 200 brought (RFC 3261 §12.2.1.1)', () => {
+    const xml = anonymous.call(bob).bye().xml();
+    expect(roleOfXml(xml)).toBe('uac');
+    // rrs on the 200: its Record-Route, reversed, becomes [routes] and its Contact [next_url].
+    expect(xml).toMatch(/<recv response="200"[^>]* rrs="true"/);
+    const inDialog = sends(xml).filter((m) => /^(ACK|BYE) \[next_url\] SIP\/2\.0$/m.test(m));
+    expect(new Set(inDialog.map((m) => m.split(' ')[0]))).toEqual(new Set(['ACK', 'BYE']));
+    for (const m of inDialog) expect(m).toMatch(/^\[routes\]$/m);
   });
 
   test('a hold and a resume: each new offer one o= version higher, with its direction', () => {
@@ -113,6 +124,19 @@ describe('an answer', () => {
     expect(oks.some((m) => Number(/^o=\S+ \S+ (\d+) /m.exec(m)?.[1]) === first + 2)).toBe(true);
   });
 
+  test('echoes the INVITE\'s Record-Route in its 180 and 200, and its own BYE follows the route set (RFC 3261 §12.1.1, §12.2.1.1)', () => {
+    const xml = bob.answer({ hangupAfterMs: 300 }).xml();
+    expect(roleOfXml(xml)).toBe('uas');
+    expect(xml).toMatch(/<recv request="INVITE"[^>]* rrs="true"/);
+    const msgs = sends(xml);
+    expect(msgs.find((m) => m.startsWith('SIP/2.0 180'))).toMatch(/^\[last_Record-Route:\]$/m);
+    // The 200 goes to the kept INVITE (its Via stack): with the Record-Route set kept from it.
+    expect(msgs.find((m) => m.startsWith('SIP/2.0 200 OK') && m.includes('[$inv_via]'))).toMatch(/^\[\$inv_rr\]$/m);
+    const byes = msgs.filter((m) => m.startsWith('BYE'));
+    expect(byes.length).toBeGreaterThan(0);
+    for (const m of byes) expect(m).toMatch(/^BYE \[next_url\] SIP\/2\.0$[\s\S]*^\[routes\]$/m);
+  });
+
   test('a late final response goes to the kept INVITE: its whole Via stack, however many Vias', () => {
     const msgs = sends(bob.answer({ noAnswer: true }).xml());
     const ended = msgs.find((m) => m.startsWith('SIP/2.0 487'));
@@ -147,6 +171,26 @@ describe('registration and requests outside a call', () => {
     expect(regs[1]).toMatch(/^Expires: \[\$minexp\]$/m);
     expect(regs[2]).toMatch(/^Contact: \*$[\s\S]*^Expires: 0$/m);
     expect(regs[3]).not.toMatch(/^Contact:/m);
+  });
+
+  test('a challenged REGISTER goes again with [authentication]; every final response ends it (the test reads the verdict off the wire)', () => {
+    const xml = alice.registrations([{ contacts: [{ host: '10.0.0.2', expires: 60, q: 0.5 }], expires: 3600 }]).xml();
+    const regs = sends(xml).filter((m) => m.startsWith('REGISTER sip:lab.test SIP/2.0'));
+    expect(regs.map((m) => m.includes('[authentication]'))).toEqual([false, true]);
+    for (const m of regs) {
+      expect(m).toMatch(/^Contact: <sip:alice@10\.0\.0\.2>;q=0\.5;expires=60$/m);
+      expect(m).toMatch(/^Expires: 3600$/m);
+    }
+    expect(xml).toMatch(/<recv response="401"[^>]* auth="true"/);
+    expect(xml).toMatch(/<recv response="407"[^>]* auth="true"/);
+    for (const code of [200, 403, 423]) expect(xml).toMatch(new RegExp(`<recv response="${code}"`));
+  });
+
+  test('a registration that cannot authenticate stores no challenge: a 401 is its answer', () => {
+    const xml = compileRegistration({ name: 'r', user: 'carol', domain: 'lab.test', steps: [{}], canAuth: false, t1Ms: 100, transport: 'udp' }).toXml();
+    expect(xml).not.toMatch(/auth="true"/);
+    expect(xml).not.toContain('[authentication]');
+    expect(xml).toMatch(/<recv response="401"/);
   });
 
   test('the Min-Expires of a 423 can only be taken after a step that may get one', () => {

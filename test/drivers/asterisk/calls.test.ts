@@ -8,11 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sdpTransform from 'sdp-transform';
 import { Asterisk, type AsteriskChannel, type StartedAsterisk } from '../../../drivers/asterisk/index.js';
-import { registerScenario, Sipp, uacCallScenario, uasScenario, type UacOptions } from '../../../drivers/sipp/index.js';
+import { Sipp, type SippResult } from '../../../drivers/sipp/index.js';
 import { boundSockets, procHexAddress } from '../../../drivers/sipp/readiness.js';
 import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-block.js';
 import { ProcessStartError } from '../../../src/runtime/native.js';
 import type { TraceMessage } from '../../../src/trace/trace.js';
+import type { CallStep } from '../../../src/ua/call.js';
+import { answerer, caller, finals, registration } from '../../support/ua.js';
 import { ASTERISK_TAG, asteriskPid, asteriskSkipReason, canCapture, captured, ourContainers, rtpPorts, until } from './support.js';
 
 const skipReason = asteriskSkipReason();
@@ -51,9 +53,12 @@ d(`Asterisk calls in a container (${skipReason ?? ASTERISK_TAG})`, () => {
 
   const parties = () => ({ [pbx.address]: 'pbx', [alice]: 'alice', [bob]: 'bob' });
 
-  /** alice calls `dialled` through the PBX, answering its challenge (in the background: the test looks at the PBX meanwhile). */
-  function aliceCalls(dialled: string, o: UacOptions = {}) {
-    return new Sipp(uacCallScenario({ to: dialled, domain: DOMAIN, from: ALICE.user, fromDomain: DOMAIN, auth: true, ...o }))
+  /**
+   * alice calls `dialled` through the PBX, answering its challenge, and then does `steps` (default: hangs up
+   * at once). In the background: the test looks at the PBX meanwhile.
+   */
+  function aliceCalls(dialled: string, steps?: CallStep[]) {
+    return new Sipp(caller({ uri: `sip:${dialled}@${DOMAIN}`, identity: { user: ALICE.user, domain: DOMAIN }, canAuth: true, t1Ms: 100, steps }))
       .withLocal(alice)
       .withRemote(pbx.hostPort)
       .withAuth(ALICE.user, ALICE.password)
@@ -63,11 +68,16 @@ d(`Asterisk calls in a container (${skipReason ?? ASTERISK_TAG})`, () => {
       .start();
   }
 
+  /** The UA answers a challenge if one comes: that the PBX asked for alice's credentials is read from what she received. */
+  const challenged = (r: SippResult) => finals(r).some((s) => s === 401 || s === 407);
+  /** Talk for `ms`, then hang up. */
+  const holdThenBye = (ms: number): CallStep[] => [{ kind: 'bye', afterMs: ms }];
+
   const channelsWhere = (ok: (c: AsteriskChannel[]) => boolean) => until(() => pbx.channels(), ok, 4000);
 
   test('echo: the call is answered with an SDP answer on the PBX\'s address and RTP range, runs Echo(), and ends with the caller\'s BYE', async () => {
     const { value, trace } = await captured(block, dir, parties(), async () => {
-      const call = await aliceCalls('600', { holdMs: 1500 });
+      const call = await aliceCalls('600', holdThenBye(1500));
       const during = await channelsWhere((c) => c.some((x) => x.application === 'Echo'));
       // Where Asterisk's sockets are while media is set up: SIP and RTP on its own address only.
       const sockets = boundSockets(asteriskPid(pbx));
@@ -102,18 +112,19 @@ d(`Asterisk calls in a container (${skipReason ?? ASTERISK_TAG})`, () => {
   });
 
   test('alice calls bob: Asterisk bridges two dialogs of its own (B2BUA), with different Call-IDs', async () => {
-    const reg = await new Sipp(registerScenario({ auth: true, user: BOB.user, domain: DOMAIN, expires: 300 })).withLocal(bob).withRemote(pbx.hostPort).withAuth(BOB.user, BOB.password).withT1(100).withTimeout(5000).withLogDir(dir).run();
-    expect(reg.ok).toBe(true);
+    const reg = await new Sipp(registration({ user: BOB.user, domain: DOMAIN, expires: 300, t1Ms: 100 })).withLocal(bob).withRemote(pbx.hostPort).withAuth(BOB.user, BOB.password).withT1(100).withTimeout(5000).withLogDir(dir).run();
+    expect({ ok: reg.ok, finals: finals(reg) }).toEqual({ ok: true, finals: [401, 200] });
     expect((await pbx.contacts('bob')).map((c) => c.uri)).toEqual([`sip:bob@${bob}:5060`]);
 
     const { value, trace } = await captured(block, dir, parties(), async () => {
-      const uas = await new Sipp(uasScenario({ t1Ms: 100 })).withLocal(bob).withService(BOB.user).withTimeout(8000).withLogDir(dir).start();
-      const call = await aliceCalls(BOB.user, { holdMs: 1500 });
+      const uas = await new Sipp(answerer({ user: BOB.user, t1Ms: 100 })).withLocal(bob).withTimeout(8000).withLogDir(dir).start();
+      const call = await aliceCalls(BOB.user, holdThenBye(1500));
       const during = await channelsWhere((c) => c.length === 2 && c.every((x) => x.bridgeId !== ''));
       return { r: await call.wait(), callee: await uas.wait(), during };
     });
     const { r, callee, during } = value;
     expect(r).toMatchObject({ ok: true, exitCode: 0 });
+    expect(challenged(r)).toBe(true);
     expect(callee).toMatchObject({ ok: true, exitCode: 0 });
     // Two channels, one per leg, in one bridge: alice's runs Dial(), bob's is the dialled leg.
     const a = during.find((c) => c.endpoint === 'alice');
@@ -141,11 +152,12 @@ d(`Asterisk calls in a container (${skipReason ?? ASTERISK_TAG})`, () => {
   });
 
   test('answer then hang up: Asterisk answers, and about 1 s later sends its own BYE, which alice answers', async () => {
-    const { value: r, trace } = await captured(block, dir, parties(), async () => (await aliceCalls('601', { hangup: 'remote', byeTimeoutMs: 5000 })).wait());
+    const { value: r, trace } = await captured(block, dir, parties(), async () => (await aliceCalls('601', [{ kind: 'awaitBye', timeoutMs: 5000 }])).wait());
     // The scenario waits for a BYE (not optional): success means Asterisk sent it.
     expect(r).toMatchObject({ ok: true, exitCode: 0 });
     expect(seen(r)).toEqual(expect.arrayContaining(['received:200', 'sent:ACK', 'received:BYE', 'sent:200']));
     expect(seen(r)).not.toContain('sent:BYE');
+    expect(challenged(r)).toBe(true);
     if (trace) {
       const ok = trace.first({ status: 200, from: 'pbx', where: isInvite })!;
       const ack = trace.first({ method: 'ACK', from: 'alice', after: ok })!;
@@ -158,21 +170,23 @@ d(`Asterisk calls in a container (${skipReason ?? ASTERISK_TAG})`, () => {
   });
 
   test('music on hold: the call is answered and stays up on MusicOnHold (the tone sipwright provides) until the caller hangs up', async () => {
-    const call = await aliceCalls('602', { holdMs: 1200 });
+    const call = await aliceCalls('602', holdThenBye(1200));
     const during = await channelsWhere((c) => c.some((x) => x.application === 'MusicOnHold'));
     const r = await call.wait();
     // Without files for the class, MusicOnHold() fails at once and Asterisk hangs up: the scenario would get a BYE it does not expect.
     expect(r).toMatchObject({ ok: true, exitCode: 0 });
+    expect(challenged(r)).toBe(true);
     expect(during).toEqual([expect.objectContaining({ endpoint: 'alice', exten: '602', application: 'MusicOnHold', data: 'default', state: 'Up' })]);
     expect(await pbx.rx('moh show classes')).toMatch(/Class: default[\s\S]*Mode: files/);
     expect(await pbx.rx('moh show files')).toContain('sipwright-tone');
   });
 
   test('park: dialling 700 parks the caller on the first space (701) until it hangs up', async () => {
-    const call = await aliceCalls('700', { holdMs: 1200 });
+    const call = await aliceCalls('700', holdThenBye(1200));
     const parked = await until(() => pbx.rx('parking show default'), (t) => /Space\s*:\s*701/.test(t), 4000);
     const r = await call.wait();
     expect(r).toMatchObject({ ok: true, exitCode: 0 });
+    expect(challenged(r)).toBe(true);
     expect(parked).toMatch(/Space\s*:\s*701\s*\n\s*Channel\s*:\s*PJSIP\/alice-/);
     // The caller's BYE ends the parked call: the space is free again.
     expect(await until(() => pbx.rx('parking show default'), (t) => !/PJSIP\/alice-/.test(t), 4000)).toMatch(/Parked Calls\s*-+\s*\(none\)/);

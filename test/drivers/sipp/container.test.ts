@@ -10,7 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { boundSockets, scenario, Sipp, SippError, uacCallScenario, uasScenario, type SippResult } from '../../../drivers/sipp/index.js';
+import { boundSockets, scenario, Sipp, SippError, type SippResult } from '../../../drivers/sipp/index.js';
 import { extractSip } from '../../../src/capture/extract.js';
 import { LiveCapture } from '../../../src/capture/live.js';
 import { dockerStatus } from '../../../src/env/docker.js';
@@ -23,6 +23,7 @@ import { Trace } from '../../../src/trace/trace.js';
 import { LONG, ROOT, runSuite, type SummaryTest } from '../../suites/support.js';
 import { sippProcessesIn } from './support.js';
 import { interruptRunWhen, leakedContainers } from '../../support/containers.js';
+import { answerer, caller } from '../../support/ua.js';
 
 const TAG = imageTag('sipp');
 const daemon = dockerStatus();
@@ -72,12 +73,14 @@ function holdUdp(ip: string, port: number): Promise<Socket> {
   });
 }
 
-const BUSY = `SIP/2.0 486 Busy Here
+/** A challenge to a caller without credentials: a message the user-agent layer's anonymous caller does not expect. */
+const CHALLENGE = `SIP/2.0 401 Unauthorized
 [last_Via:]
 [last_From:]
-[last_To:];tag=busy[call_number]
+[last_To:];tag=auth[call_number]
 [last_Call-ID:]
 [last_CSeq:]
+WWW-Authenticate: Digest realm="sipwright.test", nonce="0123456789abcdef", algorithm=MD5
 Content-Length: 0`;
 
 d(`SIPp in the container (${skipReason ?? TAG}) gives what the native SIPp gives`, () => {
@@ -99,15 +102,15 @@ d(`SIPp in the container (${skipReason ?? TAG}) gives what the native SIPp gives
   const sipp = (s: ConstructorParameters<typeof Sipp>[0], rt: Runtime) => new Sipp(s).withRuntime(rt).withTimeout(12_000).withT1(100).withLogDir(join(dir, rt));
 
   /** A UAS in the background and a UAC against it, both in `rt`: both results. */
-  async function call(rt: Runtime, uasScenarioOf = uasScenario()) {
+  async function call(rt: Runtime, callee = answerer({ t1Ms: 100 })) {
     const alice = block.allocateHost();
     const bob = block.allocateHost();
-    const uas = await sipp(uasScenarioOf, rt).withLocal(bob).start();
+    const uas = await sipp(callee, rt).withLocal(bob).start();
     expect(uas.runtime).toBe(rt);
     // Ready means bound, and nothing of it is on the wildcard address: its host pid's sockets, in this /proc.
     const sockets = boundSockets(uas.pid);
     expect({ wildcard: sockets.filter((x) => x.wildcard), atLeastSipAndControl: sockets.length >= 2 }).toEqual({ wildcard: [], atLeastSipAndControl: true });
-    const uac = await sipp(uacCallScenario(), rt).withLocal(alice).withRemote(uas.hostPort).run();
+    const uac = await sipp(caller({ t1Ms: 100 }), rt).withLocal(alice).withRemote(uas.hostPort).run();
     // The UAS ends by itself once its one call is over (its -timeout bounds the wait).
     return { alice, bob, uac, uas: await uas.wait() };
   }
@@ -144,14 +147,14 @@ d(`SIPp in the container (${skipReason ?? TAG}) gives what the native SIPp gives
     expect(ourContainers()).toEqual([]);
   });
 
-  test('a call answered 486 where 200 is expected: the same failure, cause and unexpected step', async () => {
-    const busy = () => scenario('busy').recv({ request: 'INVITE' }).send(BUSY).recv({ request: 'ACK' });
-    const native = await call('native', busy());
-    const inContainer = await call('container', busy());
+  test('a call challenged where the caller has no credentials: the same failure, cause and unexpected step', async () => {
+    const challenging = () => scenario('challenging').recv({ request: 'INVITE' }).send(CHALLENGE).recv({ request: 'ACK' });
+    const native = await call('native', challenging());
+    const inContainer = await call('container', challenging());
     expect(shape(inContainer.uac)).toEqual(shape(native.uac));
     expect([inContainer.uac.exitCode, native.uac.exitCode]).toEqual([1, 1]);
     expect(shape(inContainer.uac)).toMatchObject({ ok: false, outcome: 'calls-failed', failedBy: { UnexpectedMessage: 1 } });
-    expect(inContainer.uac.errors.join('\n')).toMatch(/unexpected message[^]*486/i);
+    expect(inContainer.uac.errors.join('\n')).toMatch(/unexpected message[^]*401/i);
   });
 
   // Every row has all three columns: jest would take a missing one for a done callback.
@@ -163,13 +166,13 @@ d(`SIPp in the container (${skipReason ?? TAG}) gives what the native SIPp gives
         const bob = block.allocateHost();
         const squatter = await holdUdp(bob, 5060);
         try {
-          return await sipp(uasScenario(), rt).withLocal(bob).run();
+          return await sipp(answerer(), rt).withLocal(bob).run();
         } finally {
           squatter.close();
         }
       },
     ],
-    ['the global timeout', 'global-timeout', (rt) => sipp(uasScenario(), rt).withLocal(block.allocateHost()).withTimeout(700).run()],
+    ['the global timeout', 'global-timeout', (rt) => sipp(answerer(), rt).withLocal(block.allocateHost()).withTimeout(700).run()],
     [
       'a scenario SIPp rejects',
       'scenario-invalid',
@@ -242,7 +245,7 @@ Content-Length: 0`);
   });
 
   test('stop() ends a container SIPp the way q does: stopped, statistics written, the container gone', async () => {
-    const uas = await sipp(uasScenario(), 'container').withLocal(block.allocateHost()).withTimeout(20_000).start();
+    const uas = await sipp(answerer(), 'container').withLocal(block.allocateHost()).withTimeout(20_000).start();
     expect(ourContainers()).toHaveLength(1);
     const r = await uas.stop();
     expect(r).toMatchObject({ ok: false, outcome: 'stopped', stopped: true, runtime: 'container', watchdogKilled: false });
@@ -259,7 +262,7 @@ Content-Length: 0`);
     const before = process.env.SIPWRIGHT_DOCKER_DIR;
     process.env.SIPWRIGHT_DOCKER_DIR = docker;
     try {
-      const e = await new Sipp(uasScenario()).withBinary('sipp-not-installed-here').withLocal(block.allocateHost()).withTimeout(2000).withLogDir(dir).run().catch((x: unknown) => x);
+      const e = await new Sipp(answerer()).withBinary('sipp-not-installed-here').withLocal(block.allocateHost()).withTimeout(2000).withLogDir(dir).run().catch((x: unknown) => x);
       expect(e).toBeInstanceOf(EnvironmentError);
       expect((e as Error).message).toMatch(/sipp-not-installed-here is not installed \(apt-get install sip-tester\), and its container can't run: .*image sipwright\/sipp:\w+ .*sipwright images build --only sipp/);
     } finally {
@@ -270,7 +273,7 @@ Content-Length: 0`);
   });
 
   test('a SIPp that would read a file at the filesystem root is refused before any container starts', async () => {
-    const e = await sipp(uasScenario(), 'container').withLocal(block.allocateHost()).withArgs('-inf', '/').run().catch((x: unknown) => x);
+    const e = await sipp(answerer(), 'container').withLocal(block.allocateHost()).withArgs('-inf', '/').run().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
     expect((e as Error).message).toMatch(/filesystem root/);
     expect(e).not.toBeInstanceOf(SippError);

@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scenario, Sipp, uacCallScenario, uasScenario } from '../../../drivers/sipp/index.js';
+import { scenario, Sipp } from '../../../drivers/sipp/index.js';
 import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-block.js';
+import { answerer, caller } from '../../support/ua.js';
 import { sippProcessesIn } from './support.js';
 
 describe('SIPp XML files and escaping (real SIPp)', () => {
@@ -33,7 +34,7 @@ describe('SIPp XML files and escaping (real SIPp)', () => {
     return file;
   }
 
-  test("SIPp's own uas.xml runs as it is in the background, answering the stock UAC; its uac.xml calls the stock UAS", async () => {
+  test("SIPp's own uas.xml runs as it is in the background, answering the user-agent layer's caller; its uac.xml calls the layer's answering phone", async () => {
     const uasFile = dump('uas');
     const uacFile = dump('uac');
     const alice = block.allocateHost();
@@ -41,14 +42,14 @@ describe('SIPp XML files and escaping (real SIPp)', () => {
     const fileUas = Sipp.fromXmlFile(uasFile).withLocal(bob).withTimeout(5000).withLogDir(dir);
     expect(fileUas.role).toBe('uas');
     const uas = await fileUas.start();
-    const uac = await new Sipp(uacCallScenario()).withLocal(alice).withRemote(uas.hostPort).withTimeout(5000).withLogDir(dir).run();
+    const uac = await new Sipp(caller()).withLocal(alice).withRemote(uas.hostPort).withTimeout(5000).withLogDir(dir).run();
     const uasResult = await uas.wait();
     expect([uac.exitCode, uasResult.exitCode]).toEqual([0, 0]);
     expect(uasResult.command).toContain(`-sf ${uasFile}`);
     expect(uasResult.xml).toBe(readFileSync(uasFile, 'utf8'));
     expect(readFileSync(join(dir, 'builtin-uas.xml'), 'utf8')).toBe(uasResult.xml); // the file itself, untouched
 
-    const uas2 = await new Sipp(uasScenario()).withLocal(bob, 5062).withTimeout(5000).withLogDir(dir).start();
+    const uas2 = await new Sipp(answerer()).withLocal(bob, 5062).withTimeout(5000).withLogDir(dir).start();
     const fileUac = await new Sipp(uacFile).withLocal(alice, 5062).withRemote(uas2.hostPort).withTimeout(5000).withLogDir(dir).run();
     expect([fileUac.exitCode, (await uas2.wait()).exitCode]).toEqual([0, 0]);
     expect(fileUac.stats.successful).toBe(1);
