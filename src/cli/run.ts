@@ -165,6 +165,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   };
   if (o.labConfig) env.SIPWRIGHT_LAB_CONFIG = resolve(o.labConfig);
   if (o.transport) env.SIPWRIGHT_TRANSPORT = o.transport;
+  if (o.grep !== undefined) env.SIPWRIGHT_GREP = o.grep;
   const jestBin = join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
   if (!existsSync(jestBin)) throw new CliError('jest is not installed: run `npm install` in ' + PROJECT_ROOT, EXIT.ENVIRONMENT);
   const jest = runJest(['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent', ...(o.grep !== undefined ? ['--testNamePattern', o.grep] : [])], env, err);

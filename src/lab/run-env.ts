@@ -17,6 +17,8 @@ export interface RunEnv {
   labConfig?: string;
   /** The jest worker (1-based), used to pick this worker's loopback block first. */
   workerId: number;
+  /** `sipwright run --grep`: jest runs only the tests whose full name matches (SIPWRIGHT_GREP). */
+  grep?: RegExp;
 }
 
 function targetsOf(env: NodeJS.ProcessEnv): string[] {
@@ -35,5 +37,6 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
     reportDir: resolve(env.SIPWRIGHT_REPORT_DIR || 'reports'),
     labConfig: env.SIPWRIGHT_LAB_CONFIG || undefined,
     workerId: Number(env.JEST_WORKER_ID ?? '1') || 1,
+    ...(env.SIPWRIGHT_GREP ? { grep: new RegExp(env.SIPWRIGHT_GREP) } : {}),
   };
 }

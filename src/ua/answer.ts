@@ -228,7 +228,7 @@ export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
           { request: 'CANCEL', next: lateCancel },
           { request: 'BYE', next: bye },
         ],
-        { timeout: o.hangupAfterMs ?? o.byeWithinMs ?? 20_000, ontimeout: o.hangupAfterMs !== undefined ? hangup : undefined },
+        { timeout: Math.max(1, o.hangupAfterMs ?? o.byeWithinMs ?? 20_000), ontimeout: o.hangupAfterMs !== undefined ? hangup : undefined },
       );
       s.label(other);
       s.send(responseToLast('200 OK', { extra: [contact] }));

@@ -81,7 +81,9 @@ export function compileSubscribe(o: Common & SubscribeOptions): ScenarioBuilder 
     const challenged = c.label('challenged');
     const finals: RecvOptions[] = [...FAILURES.map((code) => ({ response: code, next: end })), ...SUCCESSES.map((code) => ({ response: code, rrs: true, next: answered }))];
     const challenge: RecvOptions[] = withChallenge && c.canAuth ? [401, 407].map((code) => ({ response: code, auth: true, next: challenged })) : [];
-    s.send(text(!withChallenge), { retrans: c.t1Ms });
+    // Not retransmitted: SIPp sends nothing, not even the 200 to a NOTIFY, while a message of its own awaits
+    // its answer, and the NOTIFY may overtake the SUBSCRIBE's 2xx. A lost SUBSCRIBE shows as a timeout.
+    s.send(text(!withChallenge), { retrans: 0 });
     s.oneOf([{ response: 100 }, ...challenge, { request: 'NOTIFY', rrs: true, next: early, actions: [terminated] }, ...finals], { timeout: notifyWait, ontimeout: end });
     s.label(early);
     answerNotify();

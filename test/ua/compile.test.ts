@@ -1,7 +1,7 @@
 /**
  * The user-agent layer compiles to SIPp scenarios: every verb and option yields XML SIPp accepts (the builder
- * checks labels, variables and challenges), and the messages say what a phone would. Running them against real
- * endpoints is test/ua-live's job; here the compiled text is read.
+ * checks labels, variables and challenges), and the messages say what a phone would. test/ua-live runs them against
+ * real peers; here the compiled text is read.
  */
 import { roleOfXml, Sipp, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { UserAgent, type UaHost } from '../../src/ua/index.js';
