@@ -358,15 +358,10 @@ export class Lab {
     this.block = store ? store.block(this.env.workerId) : claimAddressBlock(this.env.workerId);
     const anyRunnable = !this.unavailable && missingRoles(this.plan, this.options.roles).length === 0;
     if (!anyRunnable) return;
-    const block = this.block;
     const key = targetKey(this.plan, this.env);
-    const start = () => startTarget(this.plan, block, this.labConfig);
-    this.started = store ? await store.once(`target ${key}`, start, (t) => t.stop()) : await start();
+    this.started = store ? await store.target(key, this.plan, this.labConfig) : await startTarget(this.plan, this.block, this.labConfig);
     const started = this.started;
-    if (this.options.peerParty && started.peer) {
-      const peer = () => startPeer(started, this.labConfig);
-      this.startedPeer = store ? await store.once(`peer ${key}`, peer, (k) => k.stop()) : await peer();
-    }
+    if (this.options.peerParty && started.peer) this.startedPeer = store ? await store.peer(key, started, this.labConfig) : await startPeer(started, this.labConfig);
     await this.backgrounds.startAll((fullName, block) => this.beginBackground(fullName, block));
   }
 

@@ -4,7 +4,12 @@
  * describeLab block. The store lives in the jest environment module (jest-environment.ts), which jest loads
  * once per worker, and reaches each test file as a global; test files only ever see this interface.
  */
+import type { StartedKamailio } from '../../drivers/kamailio/index.js';
 import { claimAddressBlock, type AddressBlock } from './address-block.js';
+import { startPeer } from './peer.js';
+import type { LabConfig } from './schema.js';
+import { startTarget, type StartedTarget } from './started-target.js';
+import type { TargetPlan } from './target.js';
 
 export const WORKER_STORE_GLOBAL = '__sipwrightWorker';
 
@@ -45,6 +50,20 @@ export class WorkerStore {
     this.shared.set(key, { value, stop: stop as (v: unknown) => Promise<void> });
     value.catch(() => this.shared.delete(key));
     return value;
+  }
+
+  /**
+   * The worker's target for `key`, started on its block the first time. It is started by this module, the one
+   * the environment loaded, not by the test file that asks first: jest tears a file's modules down when the
+   * file is done, and a target made by them would stop working for the worker's later files.
+   */
+  target(key: string, plan: TargetPlan, lab: LabConfig): Promise<StartedTarget> {
+    return this.once(`target ${key}`, () => startTarget(plan, this.block(), lab), (t) => t.stop());
+  }
+
+  /** The other domain's proxy beside the target of `key` (see peer.ts), started once per worker. */
+  peer(key: string, target: StartedTarget, lab: LabConfig): Promise<StartedKamailio> {
+    return this.once(`peer ${key}`, () => startPeer(target, lab), (k) => k.stop());
   }
 
   /** Stops everything it holds, last started first, and releases the block (a run in one process). */
