@@ -49,6 +49,12 @@ export const TLS_VERDICTS =
   'their session keys (the OpenSSL they use has no SSLKEYLOGFILE) and sipwright does not decrypt TLS. SIPp 3.8 (the sipp image) and ' +
   "the embedded Asterisk's tls transport do speak TLS (see the README). Run the suites over udp or tcp (--transport)";
 
+/**
+ * Suite files run on this many jest workers unless --workers says otherwise. The tests wait on SIP timers, not
+ * on the CPU, so more workers than the 2 cores pay (measured with npm run bench -- suites: see README Speed).
+ */
+export const DEFAULT_WORKERS = '3';
+
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function loadSelection(o: RunOptions): { selection: TargetSelection; lab: LabConfig } {
@@ -137,7 +143,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   }
   const reportDir = resolve(o.report ?? 'reports');
   const summaryJson = o.json ? resolve(o.json) : join(reportDir, 'summary.json');
-  const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: o.workers });
+  const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: o.workers ?? DEFAULT_WORKERS });
   ensureEnvironment(err);
   await prepareEmbedded(selection, lab, err);
   try {
