@@ -2,9 +2,11 @@
  * Renders kamailio.cfg from typed options. The config is a plain registrar/proxy in the style of Kamailio's
  * default config: in-memory usrloc, digest auth without a database, record-routing, loose routing, location
  * lookup with parallel forking (sequential by q when the caller asks for it with RFC 3841 Request-Disposition).
- * The route blocks are named so a broken variant (fixtures/) can replace one.
+ * A negative control is this same template with a named defect on (defects.ts): a line or two added or
+ * replaced inside one route, so it follows every fix of the good config. With no defect on, nothing changes.
  */
 import { createHash } from 'node:crypto';
+import { defectSwitch, type KamailioDefect } from './defects.js';
 import type { KamailioOptions } from './options.js';
 
 export const READY_LINE = 'SIPWRIGHT KAMAILIO READY';
@@ -94,62 +96,105 @@ function renderAccounts(o: KamailioOptions): string {
 }
 
 function renderRegistrar(o: KamailioOptions): string {
+  const on = defectSwitch(o.defects);
   const realm = cfgString(o.domain);
-  const auth = o.auth
-    ? `\tif (!is_present_hf("Authorization")) {
-\t\twww_challenge(${realm}, "1");
-\t\texit;
-\t}
-\troute(PASSWORD);
+  // wrong-password-accepted: the challenge goes out, but the credentials that come back are never checked.
+  const verify = on('wrong-password-accepted')
+    ? ''
+    : `\troute(PASSWORD);
 \tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "1")) {
 \t\twww_challenge(${realm}, "1");
 \t\texit;
 \t}
-\tif ($au != $tU) {
+`;
+  const auth = o.auth && !on('no-auth-challenge')
+    ? `\tif (!is_present_hf("Authorization")) {
+\t\twww_challenge(${realm}, "1");
+\t\texit;
+\t}
+${verify}\tif ($au != $tU) {
 \t\tsl_send_reply("403", "Authentication ID does not match the AoR");
 \t\texit;
 \t}
 \tconsume_credentials();
 `
     : '';
+  // Contact: * is only valid with Expires: 0 (RFC 3261 §10.2.2), so the Expires test catches it too.
+  const ignoreRemoval = on('deregistration-ignored')
+    ? `\tif ($hdr(Expires) == "0" || $ct =~ "expires=0") {\n\t\tsl_send_reply("200", "OK");\n\t\texit;\n\t}\n`
+    : '';
+  // save() flags: 0x04 replaces the AoR's bindings with the request's contacts (contacts-dropped); 0x02 sends no
+  // reply (ok-without-bindings answers a 200 of its own, without Contact). As flags, both defects can be on.
+  const flags = (on('ok-without-bindings') ? 0x02 : 0) | (on('contacts-dropped') ? 0x04 : 0);
+  const save = `save("location"${flags ? `, "0x0${flags}"` : ''})`;
   // save() sends the reply itself, errors (400, 423, 503) included: a second reply here would be a second final response.
+  const store = on('ok-without-bindings')
+    ? `\tif (!${save}) {\n\t\tsl_reply_error();\n\t\texit;\n\t}\n\tsl_send_reply("200", "OK");\n`
+    : `\t${save};\n`;
   return `route[REGISTRAR] {
-${auth}\tsave("location");
-\texit;
+${auth}${ignoreRemoval}${store}\texit;
 }`;
 }
 
 function renderRouting(o: KamailioOptions): string {
+  const on = defectSwitch(o.defects);
+  const when = (d: KamailioDefect, lines: string) => (on(d) ? lines : '');
   const peers = o.peers
     .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${p.address}:${p.port}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
     .join('\n');
+  // Every request the proxy forwards passes RELAY, so what a broken ALG or SBC does to them goes here, after
+  // the INVITE retransmission fix, which a broken proxy keeps like every other line of the good route.
+  const relayDefects = [
+    when('bye-timeout-early', `\tif (is_method("BYE")) {\n\t\tt_set_fr(0, 300);\n\t}\n`),
+    // Only a request leaving for another domain: $du is set (route FOREIGN) and the Request-URI is not ours.
+    when('foreign-uri-rewritten', `\tif (!has_totag() && $du != $null && !(uri == myself)) {\n\t\t$rd = $dd;\n\t\t$rp = $dp;\n\t}\n`),
+    when('sdp-direction-stripped', `\tif (has_body("application/sdp")) {\n\t\treplace_body_all("a=(sendonly|recvonly|inactive)\\r\\n", "");\n\t}\n`),
+    when('sdp-mangled', `\tif (has_body("application/sdp")) {\n\t\treplace_body_all("c=IN IP4 [0-9.]+", "c=IN IP4 192.0.2.1");\n\t}\n`),
+    when('sdp-version-frozen', `\tif (has_body("application/sdp")) {\n\t\tsubst_body('/(o=[^ ]+ [0-9]+) [0-9]+ IN /\\1 1 IN /g');\n\t}\n`),
+  ].join('');
+  // cancel-not-forwarded answers before any tm call, so tm cannot relay the CANCEL on its own either.
+  const cancel = on('cancel-not-forwarded') ? `\tsl_send_reply("200", "OK");\n` : `\tif (t_check_trans()) {\n\t\troute(RELAY);\n\t}\n`;
+  const recordRoute = on('no-record-route')
+    ? ''
+    : `\tif (is_method("INVITE|SUBSCRIBE")${when('foreign-not-record-routed', ' && uri == myself')}) {\n\t\trecord_route();\n\t}\n`;
+  // Requests that start a dialog pass RECORDROUTE, so the header strippers go there too.
+  const recordRouteDefects = [
+    when('strips-require', `\tif (is_method("INVITE")) {\n\t\tremove_hf("Require");\n\t}\n`),
+    // "x" is Session-Expires' compact form (RFC 4028 §4).
+    when('strips-session-expires', `\tremove_hf("Session-Expires");\n\tremove_hf("x");\n`),
+    // Kamailio refuses an empty route block; a bare return goes back to the caller as the block's end would.
+    when('no-record-route', `\treturn;\n`),
+  ].join('');
+  const withinDialogDefects = [
+    when('bye-answered-by-proxy', `\tif (is_method("BYE")) {\n\t\tsl_send_reply("200", "OK");\n\t}\n`),
+    when('drops-prack', `\tif (is_method("PRACK")) {\n\t\texit;\n\t}\n`),
+  ].join('');
+  const notFound = on('unknown-user-500') ? `"500", "Lookup failed"` : `"404", "Not Found"`;
+  // Clearing the destination set also marks the Request-URI as used; setting it again keeps that one target,
+  // so a sequential search (route SERIAL) has no other contact to move on to either.
+  const noFork = when('no-fork', `\t$var(first) = $ru;\n\tclear_branches();\n\t$ru = $var(first);\n`);
+  const serial = on('serial-ignored') ? `\treturn;\n` : `\tt_load_contacts();\n\tt_next_contacts();\n\tt_on_failure("NEXT_CONTACTS");\n`;
   // tm caps every retransmission interval at retr_timer2, INVITEs included, but Timer A doubles with no cap
   // (RFC 3261 §17.1.1.2): an INVITE's cap is raised to Timer B, which ends the transaction first.
   return `route[RELAY] {
 \tif (is_method("INVITE")) {
 \t\tt_set_retr(0, ${o.timers.finalResponseMs});
 \t}
-\tif (!t_relay()) {
+${relayDefects}\tif (!t_relay()) {
 \t\tsl_reply_error();
 \t}
 \texit;
 }
 
 route[CANCEL] {
-\tif (t_check_trans()) {
-\t\troute(RELAY);
-\t}
-\texit;
+${cancel}\texit;
 }
 
 route[RECORDROUTE] {
-\tif (is_method("INVITE|SUBSCRIBE")) {
-\t\trecord_route();
-\t}
-}
+${recordRoute}${recordRouteDefects}}
 
 route[WITHINDLG] {
-\tif (loose_route()) {
+${withinDialogDefects}\tif (loose_route()) {
 \t\troute(RELAY);
 \t\texit;
 \t}
@@ -170,14 +215,14 @@ route[LOCATION] {
 \t\tswitch ($var(rc)) {
 \t\t\tcase -1:
 \t\t\tcase -3:
-\t\t\t\tsend_reply("404", "Not Found");
+\t\t\t\tsend_reply(${notFound});
 \t\t\t\texit;
 \t\t\tcase -2:
 \t\t\t\tsend_reply("405", "Method Not Allowed");
 \t\t\t\texit;
 \t\t}
 \t}
-\tif ($hdr(Request-Disposition) =~ "sequential") {
+${noFork}\tif ($hdr(Request-Disposition) =~ "sequential") {
 \t\troute(SERIAL);
 \t}
 \troute(RELAY);
@@ -186,10 +231,7 @@ route[LOCATION] {
 # The caller asked for a sequential search (RFC 3841 §9.1): contacts are tried by descending q, equal q in
 # parallel (RFC 3261 §16.6), the next group only once the current one has failed.
 route[SERIAL] {
-\tt_load_contacts();
-\tt_next_contacts();
-\tt_on_failure("NEXT_CONTACTS");
-}
+${serial}}
 
 failure_route[NEXT_CONTACTS] {
 \tif (t_is_canceled()) {
@@ -265,8 +307,8 @@ event_route[core:worker-one-init] {
 
 /**
  * Replaces `route[NAME] { … }` blocks of a rendered config with the given ones (each override text holds
- * whole route blocks). This is how a deliberately broken variant (fixtures/kamailio/broken/) differs from
- * the good config by exactly one route.
+ * whole route blocks): for tests of a config Kamailio refuses to start with. A negative control is a named
+ * defect (defects.ts) instead: a whole replaced route would no longer follow the good one.
  */
 export function applyRouteOverrides(cfg: string, overrides: string[]): string {
   let out = cfg;

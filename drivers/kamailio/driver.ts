@@ -13,6 +13,7 @@ import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
 import { ownTempDir, removeTempDir } from '../../src/runtime/temp-dirs.js';
 import { EnvironmentError, spawnNative, which } from '../../src/runtime/native.js';
 import { READY_LINE, renderKamailioConfig } from './config.js';
+import { kamailioDefect, type KamailioDefect } from './defects.js';
 import { parseUlDump, type LocationBinding } from './kamcmd.js';
 import { containerKamailio, nativeKamailio, type KamailioProcess } from './process.js';
 import { DEFAULT_REGISTRAR, defaultTimers, type KamailioAccount, type KamailioOptions, type KamailioTransport, type RegistrarOptions } from './options.js';
@@ -42,6 +43,7 @@ export class Kamailio {
       registrarOptions: { ...DEFAULT_REGISTRAR },
       timers: defaultTimers(),
       peers: [],
+      defects: [],
     };
   }
 
@@ -84,9 +86,20 @@ export class Kamailio {
     this.o.peers.push({ domain, address, port });
     return this;
   }
-  /** Replaces named route blocks of the rendered config (text or a file holding `route[NAME] { … }` blocks). */
-  withRouteOverride(textOrFile: string): this {
-    this.overrides.push(/^\s*(#|route\[)/m.test(textOrFile) && textOrFile.includes('{') ? textOrFile : readFileSync(textOrFile, 'utf8'));
+  /**
+   * Switches on deliberate defects (defects.ts): a negative control is the good config with these few lines
+   * changed. The names are checked here too, for callers that got them from a file or a cast.
+   */
+  withDefects(...defects: KamailioDefect[]): this {
+    this.o.defects = [...new Set([...this.o.defects, ...defects.map(kamailioDefect)])];
+    return this;
+  }
+  /**
+   * Replaces named route blocks of the rendered config with `route[NAME] { … }` text: for a test of a config
+   * Kamailio refuses. A broken target for a suite is a defect (withDefects), never a replaced route.
+   */
+  withRouteOverride(text: string): this {
+    this.overrides.push(text);
     return this;
   }
   /** Append Kamailio's output to this file (a report attachment). */

@@ -1,4 +1,5 @@
 /** Typed options for the Kamailio endpoint; the config file is rendered from these (config.ts). */
+import type { KamailioDefect } from './defects.js';
 
 export type KamailioTransport = 'udp' | 'tcp';
 
@@ -43,6 +44,8 @@ export interface KamailioOptions {
   timers: TmTimers;
   /** Other domains and the address of the proxy serving each, for inter-domain routing. */
   peers: Array<{ domain: string; address: string; port: number }>;
+  /** Deliberate defects for a negative control (defects.ts); none for a good target. */
+  defects: readonly KamailioDefect[];
 }
 
 export function defaultTimers(t1Ms = 500): TmTimers {

@@ -1,18 +1,18 @@
 /**
  * The calls suite through `sipwright run`: it passes on the embedded lab (Kamailio, and Asterisk for the PBX's
  * hold tests) and on a Kamailio proxy described in a target file (which routes a second domain to a proxy
- * sipwright runs: proxy.peer), fails on each broken proxy under fixtures/kamailio/broken/ (naming the test for
- * the defect), and is skipped, with the reason, where a target lacks the role or the second domain.
+ * sipwright runs: proxy.peer), fails on each broken proxy (a named defect: drivers/kamailio/defects.ts), naming
+ * the test for the defect, and is skipped, with the reason, where a target lacks the role or the second domain.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
+import { Kamailio, kamailioDefect, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { which } from '../../src/runtime/native.js';
 import { embeddedUnavailable } from '../../src/lab/embedded.js';
 import { loadLabConfig } from '../../src/lab/target.js';
-import { ACCOUNTS, LONG, notPassed, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
+import { ACCOUNTS, LONG, notPassed, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
@@ -39,10 +39,10 @@ d('calls suite through `sipwright run`', () => {
    * A proxy for target.test that routes other.test to an address of the block, where sipwright runs that
    * domain's proxy once the target file declares it (proxy.peer).
    */
-  async function startProxy(override?: string): Promise<StartedKamailio> {
+  async function startProxy(defect?: string): Promise<StartedKamailio> {
     const peer = block.allocateHost();
     const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withT1(100).withPeer(PEER_DOMAIN, peer);
-    if (override) k.withRouteOverride(join(ROOT, 'fixtures', 'kamailio', 'broken', `${override}.cfg`));
+    if (defect) k.withDefects(kamailioDefect(defect));
     const started = await k.start();
     peers.set(started, `${peer}:5060`);
     return started;

@@ -8,12 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
+import { Kamailio, kamailioDefect, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { embeddedUnavailable } from '../../src/lab/embedded.js';
 import { loadLabConfig } from '../../src/lab/target.js';
 import { which } from '../../src/runtime/native.js';
-import { ACCOUNTS, LONG, notPassed, ROOT, runSuite, statusOf, writeTarget } from './support.js';
+import { ACCOUNTS, LONG, notPassed, runSuite, statusOf, writeTarget } from './support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
@@ -35,9 +35,9 @@ d('forking suite through `sipwright run`', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startProxy(o: { override?: string; t1?: number } = {}): Promise<StartedKamailio> {
+  async function startProxy(o: { defect?: string; t1?: number } = {}): Promise<StartedKamailio> {
     const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withT1(o.t1 ?? 100);
-    if (o.override) k.withRouteOverride(join(ROOT, 'fixtures', 'kamailio', 'broken', `${o.override}.cfg`));
+    if (o.defect) k.withDefects(kamailioDefect(o.defect));
     return k.start();
   }
 
@@ -100,7 +100,7 @@ d('forking suite through `sipwright run`', () => {
     // A proxy that really runs T1 = 200 ms while its target file says 100.
     ['slow-t1', TIMERS, 200],
   ] as Array<[string, RegExp[], number | undefined]>)('fails on the broken proxy %s, naming the tests for the defect', async (defect, failing, t1) => {
-    const k = await startProxy(t1 ? { t1 } : { override: defect });
+    const k = await startProxy(t1 ? { t1 } : { defect });
     try {
       const r = runSuite('forking', join(dir, defect), ['--target', target(k, `broken-${defect}`)]);
       expect(r.code).toBe(1);

@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
-import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
+import { Kamailio, kamailioDefect, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { embeddedUnavailable } from '../../src/lab/embedded.js';
 import { rtpRange } from '../../src/lab/started-target.js';
 import { loadLabConfig } from '../../src/lab/target.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
-import { asteriskUnavailable, ACCOUNTS, LONG, notPassed, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
+import { asteriskUnavailable, ACCOUNTS, LONG, notPassed, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const asteriskWhy = asteriskUnavailable("the prack suite's Asterisk tests", canRun ? undefined : 'needs root, sipp, kamailio and tcpdump');
@@ -37,9 +37,9 @@ afterAll(() => {
 });
 
 (canRun ? describe : describe.skip)('prack suite through `sipwright run`: proxies', () => {
-  async function startProxy(override?: string): Promise<StartedKamailio> {
+  async function startProxy(defect?: string): Promise<StartedKamailio> {
     const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withT1(100);
-    if (override) k.withRouteOverride(join(ROOT, 'fixtures', 'kamailio', 'broken', `${override}.cfg`));
+    if (defect) k.withDefects(kamailioDefect(defect));
     return k.start();
   }
 

@@ -1,14 +1,14 @@
 /**
  * The registration suite, run as a user runs it (`sipwright run`), against the embedded lab, against a
- * Kamailio started here and described in a target file, and against each broken registrar under
- * fixtures/kamailio/broken/: the suite must pass on the good ones and fail on each broken one, naming the
- * test that relates to the defect.
+ * Kamailio started here and described in a target file, and against each broken registrar (the good config with
+ * one named defect on: drivers/kamailio/defects.ts): the suite must pass on the good ones and fail on each
+ * broken one, naming the test that relates to the defect.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
+import { Kamailio, kamailioDefect, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, writeTarget } from './support.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { isAlive, liveEntries } from '../../src/runtime/process-registry.js';
@@ -29,9 +29,9 @@ d('registration suite through `sipwright run`', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startRegistrar(override?: string): Promise<StartedKamailio> {
+  async function startRegistrar(defect?: string): Promise<StartedKamailio> {
     const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withRegistrar({ minExpires: 60 }).withT1(100);
-    if (override) k.withRouteOverride(join(ROOT, 'fixtures', 'kamailio', 'broken', `${override}.cfg`));
+    if (defect) k.withDefects(kamailioDefect(defect));
     return k.start();
   }
 

@@ -10,11 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Asterisk } from '../../drivers/asterisk/index.js';
-import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
+import { Kamailio, kamailioDefect, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { rtpRange } from '../../src/lab/started-target.js';
 import { which } from '../../src/runtime/native.js';
-import { asteriskUnavailable, ACCOUNTS, LONG, notPassed, ROOT, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
+import { asteriskUnavailable, ACCOUNTS, LONG, notPassed, runSuite, statusOf, writeTarget, type SummaryTest } from './support.js';
 import { leakedContainers } from '../support/containers.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
@@ -40,9 +40,9 @@ d('session-timers suite through `sipwright run`', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startProxy(override?: string): Promise<StartedKamailio> {
+  async function startProxy(defect?: string): Promise<StartedKamailio> {
     const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withT1(100);
-    if (override) k.withRouteOverride(join(ROOT, 'fixtures', 'kamailio', 'broken', `${override}.cfg`));
+    if (defect) k.withDefects(kamailioDefect(defect));
     return k.start();
   }
 
