@@ -21,12 +21,21 @@ export function describeQuery(q: MessageQuery): string {
   return `{ ${parts.join(', ')} }`;
 }
 
+/**
+ * Holds only text and numbers: a jest worker sends a failed test's error to its parent as JSON, and a trace is
+ * full of cycles (messages ↔ transactions ↔ dialogs).
+ */
 export class TraceQueryError extends Error {
-  constructor(readonly trace: Trace, readonly query: MessageQuery, readonly matches: TraceMessage[], expected: 'exactly one' | 'at least one' = 'exactly one') {
+  /** The indexes of the messages that matched (#n in the ladder). */
+  readonly matches: number[];
+  readonly query: string;
+  constructor(trace: Trace, query: MessageQuery, matches: TraceMessage[], expected: 'exactly one' | 'at least one' = 'exactly one') {
     const mark = new Map<number, string>(matches.map((m, i) => [m.index, `match ${i + 1}`]));
     const ladder = renderTextLadder(trace.ladder({ mark }), { width: 110, color: false });
     const found = matches.length === 0 ? 'no message matches' : `${matches.length} messages match (${matches.map((m) => `#${m.index} ${m.label} ${m.from} -> ${m.to}`).join(', ')})`;
     super(`trace.${expected === 'exactly one' ? 'one' : 'earliest/latest'}(${describeQuery(query)}): ${found}, expected ${expected}${query.retransmissions ? '' : ' (retransmissions left out)'}\n\nLadder (${trace.messages.length} messages):\n${ladder}`);
     this.name = 'TraceQueryError';
+    this.matches = matches.map((m) => m.index);
+    this.query = describeQuery(query);
   }
 }
