@@ -55,6 +55,19 @@ export const TLS_VERDICTS =
  */
 export const DEFAULT_WORKERS = '3';
 
+/**
+ * The workers for a run. Each worker starts embedded targets of its own, but a target file names one system
+ * shared by all: two files on it at once would register the same accounts from two places and fork each
+ * other's calls. So a run with a target file runs its files one at a time, unless told otherwise.
+ */
+function workersFor(plans: TargetPlan[], asked: string | undefined, err: (s: string) => void): string {
+  const external = plans.filter((p) => p.kind === 'external');
+  if (external.length === 0) return asked ?? DEFAULT_WORKERS;
+  if (asked === undefined) return '1';
+  if (asked !== '1') err(`sipwright: --workers ${asked} with a target file: test files run at once against ${external.map((p) => p.name).join(', ')} and share its accounts, so their calls may meet`);
+  return asked;
+}
+
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function loadSelection(o: RunOptions): { selection: TargetSelection; lab: LabConfig } {
@@ -143,7 +156,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   }
   const reportDir = resolve(o.report ?? 'reports');
   const summaryJson = o.json ? resolve(o.json) : join(reportDir, 'summary.json');
-  const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: o.workers ?? DEFAULT_WORKERS });
+  const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: workersFor(plans, o.workers, err) });
   ensureEnvironment(err);
   await prepareEmbedded(selection, lab, err);
   try {

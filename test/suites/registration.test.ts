@@ -1,17 +1,16 @@
 /**
- * The registration suite, run as a user runs it (`sipwright run`), against the embedded lab, against a
- * Kamailio started here and described in a target file, and against each broken registrar (the good config with
- * one named defect on: drivers/kamailio/defects.ts): the suite must pass on the good ones and fail on each
- * broken one, naming the test that relates to the defect.
+ * The registration suite, run as a user runs it (`sipwright run`), against a Kamailio started here and
+ * described in a target file, and against each broken registrar (the good config with one named defect on:
+ * drivers/kamailio/defects.ts), all of them in one run that runs only the tests they must fail and a neighbour
+ * that must still pass: the suite passes on the good one and fails on each broken one, naming the test that
+ * relates to the defect. Its run on the embedded lab is in embedded.test.ts; Ctrl-C is in test/cli/signals.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kamailio, kamailioDefect, type StartedKamailio } from '../../drivers/kamailio/index.js';
-import { ACCOUNTS, LONG, ROOT, runSuite, statusOf, writeTarget } from './support.js';
+import { ACCOUNTS, expectControl, grep, LONG, onTarget, RUN_LIMIT, runSuite, targets, writeTarget, startAll } from './support.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
-import { isAlive, liveEntries } from '../../src/runtime/process-registry.js';
 import { which } from '../../src/runtime/native.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
@@ -35,26 +34,6 @@ d('registration suite through `sipwright run`', () => {
     return k.start();
   }
 
-  test('passes on every embedded target (Kamailio and Asterisk), with a pcap and a ladder per test, and leaves no process behind', () => {
-    const r = runSuite('registration', join(dir, 'embedded'), []);
-    expect(r.tests.length).toBeGreaterThanOrEqual(20);
-    // Each registrar skips the one test for the other way of treating a too brief expiry, saying so.
-    expect(r.tests.filter((t) => t.status !== 'passed').map((t) => `${t.status}: ${t.target}: ${t.name}\n${t.failureMessage ?? t.skipReason ?? ''}`).sort()).toEqual([
-      expect.stringMatching(/^skipped: embedded:asterisk: too brief an expiry gets 423/),
-      expect.stringMatching(/^skipped: embedded:kamailio: too brief an expiry is raised/),
-    ]);
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^embedded:kamailio: 11 passed, 0 failed, 1 skipped$/m);
-    expect(r.out).toMatch(/^embedded:asterisk: 11 passed, 0 failed, 1 skipped$/m);
-    for (const t of r.tests.filter((x) => x.status === 'passed')) {
-      expect(t.pcap).toBeTruthy();
-      expect(t.ladderHtml).toBeTruthy();
-    }
-    expect(r.out).not.toContain('alice-lab-secret');
-    // A leak is a process group still alive whose owner (a jest worker of that run) is gone.
-    expect(liveEntries().filter((e) => !isAlive(e.owner, e.ownerStart)).map((e) => e.name)).toEqual([]);
-  }, LONG);
-
   test('passes on a Kamailio started outside the run and described in a target file', async () => {
     const k = await startRegistrar();
     try {
@@ -67,62 +46,32 @@ d('registration suite through `sipwright run`', () => {
     }
   }, LONG);
 
-  const controls: Array<[string, RegExp]> = [
-    ['no-auth-challenge', /^.*digest challenge/],
-    ['wrong-password-accepted', /wrong password or an unknown user/],
-    ['contacts-dropped', /lists every current binding/],
-    ['deregistration-ignored', /expires=0 removes that one contact|Contact: \* with Expires: 0 removes/],
-    ['ok-without-bindings', /the 200 lists every current binding/],
+  /** Runs on a broken registrar and must pass there: a defect breaks its own tests, not registration itself. */
+  const NEIGHBOUR = /Contact: \* with a non-zero Expires is rejected with 400/;
+  // Each row: the defect, the tests it must fail, and its neighbour. A registrar that answers every REGISTER
+  // 200 itself (ok-without-bindings) answers Contact: * 200 too, so its neighbour is the authentication test.
+  const controls: Array<[string, RegExp[], RegExp]> = [
+    ['no-auth-challenge', [/^digest challenge/], NEIGHBOUR],
+    ['wrong-password-accepted', [/wrong password or an unknown user/], NEIGHBOUR],
+    ['contacts-dropped', [/lists every current binding/], NEIGHBOUR],
+    ['deregistration-ignored', [/expires=0 removes that one contact/, /Contact: \* with Expires: 0 removes/], NEIGHBOUR],
+    ['ok-without-bindings', [/the 200 lists every current binding/], /wrong password or an unknown user/],
   ];
-  test.each(controls)('fails on the broken registrar %s, naming the test for the defect', async (defect, failing) => {
-    const k = await startRegistrar(defect);
+  const BRIEF = /too brief an expiry gets 423/;
+
+  test('fails on each broken registrar, in one run, naming the tests for its defect', async () => {
+    const started = await startAll(controls.map(([defect]) => startRegistrar(defect)));
     try {
       // One control also declares no minimum expiry: the 423 test must then be skipped, with the reason.
-      const declare = defect !== 'no-auth-challenge';
-      const r = runSuite('registration', join(dir, defect), ['--target', writeTarget(dir, k, `broken-${defect}`, declare)]);
+      const files = controls.map(([defect], i) => writeTarget(dir, started[i], `broken-${defect}`, defect !== 'no-auth-challenge'));
+      const r = runSuite('registration', join(dir, 'broken'), [...targets(files), ...grep([...controls.flatMap(([, failing, neighbour]) => [...failing, neighbour]), BRIEF])]);
       expect(r.code).toBe(1);
-      expect(statusOf(r.tests, failing)).toContain('failed');
-      if (!declare) {
-        const brief = r.tests.find((t) => /too brief an expiry/.test(t.name));
-        expect(brief).toMatchObject({ status: 'skipped', skipReason: expect.stringMatching(/declares no minimum expiry/) });
-      }
+      for (const [defect, failing, neighbour] of controls) expectControl(r.tests, `broken-${defect}`, failing, neighbour);
+      expect(onTarget(r.tests, 'broken-no-auth-challenge').find((t) => BRIEF.test(t.name))).toMatchObject({ status: 'skipped', skipReason: expect.stringMatching(/declares no minimum expiry/) });
     } finally {
-      await k.stop();
+      await Promise.all(started.map((k) => k.stop()));
     }
-  }, LONG);
-
-  test('Ctrl-C in the middle of a run leaves no Kamailio, SIPp or tcpdump behind', async () => {
-    // Like a terminal: SIGINT to the whole process group of the run, once the first test has finished.
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--suite', 'registration', '--report', join(dir, 'ctrl-c'), '--no-allure'], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, JEST_WORKER_ID: undefined },
-    });
-    let out = '';
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no test finished within 60 s:\n${out}`)), 60_000);
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (/^[✓✗] /m.test(out)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-    });
-    process.kill(-child.pid!, 'SIGINT');
-    const code = await exited;
-    expect(code).not.toBe(0);
-    // Left behind = orphaned (parent gone, adopted by init) lab processes; other tests' live ones have parents.
-    const leaked = spawnSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .filter((l) => /^\s*1\s/.test(l) && /kamailio|sipp|tcpdump/.test(l) && l.includes('127.100.'));
-    expect(leaked).toEqual([]);
-    expect(liveEntries().filter((e) => !isAlive(e.owner, e.ownerStart)).map((e) => e.name)).toEqual([]);
-  }, LONG);
+  }, RUN_LIMIT);
 
   test('an unreachable target fails in seconds and says so', () => {
     const file = join(dir, 'nobody.yaml');

@@ -9,6 +9,8 @@ import { imageExists } from '../../src/runtime/images/build.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 
 export const LONG = 300_000;
+/** A whole run of every suite on the embedded lab, or of a suite on many targets one after the other. */
+export const RUN_LIMIT = 420_000;
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface SummaryTest {
@@ -20,6 +22,10 @@ export interface SummaryTest {
   target?: string;
   pcap?: string;
   ladderHtml?: string;
+  /** describe titles and title: the target, the describeLab title and the test's own. */
+  fullName?: string;
+  /** The test's own time on the wall (a background test's whole wait). */
+  elapsedMs?: number;
 }
 
 export const ACCOUNTS = [
@@ -29,12 +35,14 @@ export const ACCOUNTS = [
   { user: 'carol', password: 'carol-target-secret' },
 ];
 
+/** `sipwright run` of these suites (none: every suite) with `args`, and its JSON summary. */
 export function runSuite(suite: string | string[], dir: string, args: string[]): { code: number | null; out: string; tests: SummaryTest[] } {
   const json = join(dir, 'summary.json');
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', '--suite', ...(Array.isArray(suite) ? suite : [suite]), '--report', join(dir, 'report'), '--json', json, '--no-allure', ...args], {
+  const suites = Array.isArray(suite) ? suite : [suite];
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'run', ...(suites.length ? ['--suite', ...suites] : []), '--report', join(dir, 'report'), '--json', json, '--no-allure', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 240_000,
+    timeout: RUN_LIMIT,
     env: { ...process.env, JEST_WORKER_ID: undefined },
   });
   let tests: SummaryTest[] = [];
@@ -71,6 +79,35 @@ export function statusOf(tests: SummaryTest[], re: RegExp): string[] {
   return tests.filter((t) => re.test(t.name)).map((t) => t.status);
 }
 
+/** The tests a target ran (the summary names each test's target). */
+export function onTarget(tests: SummaryTest[], target: string): SummaryTest[] {
+  return tests.filter((t) => t.target === target);
+}
+
+/** `--target` for each file: one run, one after the other (a run with target files runs one worker). */
+export function targets(files: string[]): string[] {
+  return files.flatMap((f) => ['--target', f]);
+}
+
+/** `--grep` for the tests any of these name: a control runs the tests it must fail and a neighbour that must pass. */
+export function grep(res: RegExp[]): string[] {
+  // The patterns are written for a test's title; --grep matches its full name (target, block, title).
+  return ['--grep', res.map((r) => `(?:${r.source.replace(/^\^/, '')})`).join('|')];
+}
+
+/**
+ * What a broken target must show in a run with others: the tests of `failing` failed (each pattern names at
+ * least one test, and none of its tests passed), and the `neighbour` passed.
+ */
+export function expectControl(tests: SummaryTest[], target: string, failing: RegExp[], neighbour: RegExp): void {
+  const mine = onTarget(tests, target);
+  for (const re of failing) {
+    const statuses = statusOf(mine, re);
+    expect({ target, test: re.source, failed: statuses.length > 0 && statuses.every((s) => s === 'failed') ? 'yes' : statuses.join(',') || 'no such test' }).toEqual({ target, test: re.source, failed: 'yes' });
+  }
+  expect({ target, neighbour: neighbour.source, status: statusOf(mine, neighbour) }).toEqual({ target, neighbour: neighbour.source, status: ['passed'] });
+}
+
 /** `extra`: further YAML lines of the target file (e.g. `t1: 100`, a `proxy:` declaration). */
 export function writeTarget(dir: string, k: StartedKamailio, name: string, declareMinExpires = true, roles = 'registrar, proxy', extra: string[] = []): string {
   const file = join(dir, `${name}.yaml`);
@@ -92,3 +129,12 @@ export function writeTarget(dir: string, k: StartedKamailio, name: string, decla
   return file;
 }
 
+
+/** Starts these targets together; if one fails to start, stops the others before the error goes up. */
+export async function startAll<T extends { stop(): Promise<unknown> }>(starts: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  await Promise.allSettled(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
+  throw failed.reason;
+}
