@@ -71,15 +71,15 @@ d(`registration and PBX suites on Asterisk through \`sipwright run\` (${why ?? i
       // The one test this Asterisk does not run is the 423 one (it raises a too brief expiry), and it says why.
       expect(notPassed(r.tests)).toEqual([expect.stringMatching(/^skipped: too brief an expiry gets 423[^]*raises too brief an expiry to its minimum/)]);
       expect(r.tests.filter((t) => t.suite === 'pbx' && t.status === 'passed').length).toBeGreaterThanOrEqual(10);
-      expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(25);
+      expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(20);
       expect(r.code).toBe(0);
     } finally {
       await a.stop();
     }
   }, RUN_LIMIT);
 
-  /** Passes on every broken PBX: a defect breaks its own tests, not every call. */
-  const NEIGHBOUR = /echo: the PBX answers with an SDP answer to the offer/;
+  /** Passes on every broken PBX: a defect breaks its own tests, not every call. (The echo test wants a challenge.) */
+  const NEIGHBOUR = /answer then hang up: the PBX answers, then ends the call/;
   // Each row: the broken PBX (none: the good one, under a target file that claims what it does not do), the
   // registrar lines of its target file, and the tests it must fail.
   const controls: Array<[string, ((a: Asterisk) => Asterisk) | undefined, string[], RegExp[]]> = [
