@@ -9,10 +9,13 @@
 import { createRequire } from 'node:module';
 import type { TestEnvironment } from 'jest-environment-node';
 import { removeOwnedDetached } from '../runtime/container.js';
+import { yieldToEndpoints } from '../runtime/priority.js';
 import { killOwnedSync } from '../runtime/process-registry.js';
 import { WORKER_STORE_GLOBAL, WorkerStore } from './worker-store.js';
 
 export const store = new WorkerStore();
+// Before any test file's sandbox copies the environment variables: the endpoints they spawn read them.
+yieldToEndpoints();
 let exitWatched = false;
 
 /** Whatever the worker started and still holds goes with it: synchronous, for exit and signal handlers. */

@@ -9,6 +9,7 @@ import { accessSync, constants, createWriteStream, type WriteStream } from 'node
 import { delimiter, join } from 'node:path';
 import { redact } from '../report/redact.js';
 import { onExitOrSignal } from './exit-cleanup.js';
+import { atEndpointPriority } from './priority.js';
 import { register, unregister } from './process-registry.js';
 
 export interface ExitInfo {
@@ -219,7 +220,8 @@ export async function spawnNative(opts: SpawnOptions): Promise<NativeProcess> {
   }
   installExitHandlers();
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
-  const child = spawn(path, opts.args, {
+  const command = atEndpointPriority(path, opts.args);
+  const child = spawn(command.path, command.args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     detached: true,

@@ -175,7 +175,12 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       ],
       wait: wait_,
     };
-    s.oneOf(firstChain.recvs, wait_);
+    // A slow server may answer each copy of the INVITE with a challenge of its own (Asterisk does, with a fresh
+    // opaque, both sent together): SIPp takes the second for an unexpected message if it comes while the first
+    // is being answered (a copy in a wait below is taken there, and ACKed again). A `global` recv, found when
+    // SIPp searches back, takes it there and goes on where the first one went.
+    const stray = c.canAuth ? [401, 407].map((code) => ({ response: code, optional: 'global' as const, next: challenged, actions: [keepRespCseq] })) : [];
+    s.oneOf([...firstChain.recvs.slice(0, -1), ...stray, ...firstChain.recvs.slice(-1)], wait_);
     s.label(wait);
     for (const ms of pendingPauses.splice(0)) s.pause(ms);
   };

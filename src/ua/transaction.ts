@@ -53,18 +53,36 @@ export function transaction(c: Compile, o: TransactionOptions): void {
   const answered = `${challenged}_answered`;
   const accept = o.accept === 'any' ? [...SUCCESSES, ...FAILURES] : [...(o.accept ?? [200])];
   const failures = o.accept === 'any' || !o.onFailure ? [] : FAILURES.filter((f) => !accept.includes(f) && (!c.canAuth || (f !== 401 && f !== 407)));
-  const waitForAnswer = () =>
+  // A slow server may answer a retransmission of the first request with a challenge of its own (Asterisk does,
+  // with a fresh opaque, both challenges sent together). SIPp takes a copy that differs for an unexpected
+  // message and aborts; a UA absorbs it: it belongs to the first transaction (RFC 3261 §17.1.3 matches it by
+  // branch), which is over. So the first request starts a SIPp transaction, its answers are matched to it, and
+  // its stray challenges are taken: by one in the wait after the retry, ahead of that wait's own challenges,
+  // which stays in that wait; and by a `global` recv while SIPp has taken the first challenge but not yet sent
+  // the retry (it finds that one by searching back). That one must say where to go on, the retry: without a
+  // `next` SIPp would wait for a message where it stands, and never send it. Not for an INVITE, whose
+  // challenge needs its ACK.
+  const first = c.canAuth && !o.ackOfChallenge ? `${challenged}_first` : undefined;
+  const stray = (optional: true | 'global') =>
+    first ? [401, 407].map((code) => ({ response: code, response_txn: first, optional, ...(optional === 'global' ? { next: challenged } : {}) })) : [];
+  const waitForAnswer = (afterRetry = false) => {
+    // SIPp matches the answers to a request that started a transaction only by that transaction.
+    const own = !afterRetry && first ? { response_txn: first } : {};
+    const finals = [
+      ...(c.canAuth ? [401, 407].map((code) => ({ response: code, auth: true, next: challenged, ...own })) : []),
+      ...failures.map((code) => ({ response: code, next: o.onFailure, ...own })),
+      ...accept.map((code) => ({ response: code, next: done, actions: o.onFinal, ...own })),
+    ];
     c.s.oneOf(
-      [
-        { response: 100 },
-        ...(c.canAuth ? [401, 407].map((code) => ({ response: code, auth: true, next: challenged })) : []),
-        ...failures.map((code) => ({ response: code, next: o.onFailure })),
-        ...accept.map((code) => ({ response: code, next: done, actions: o.onFinal })),
-      ],
+      afterRetry
+        ? [{ response: 100 }, ...stray(true), ...finals]
+        : // The global ones last but one: the last recv of a wait must be mandatory, and the challenge above wins.
+          [{ response: 100, ...own }, ...finals.slice(0, -1), ...stray('global'), ...finals.slice(-1)],
       o.timeoutMs ? { timeout: o.timeoutMs, ontimeout: o.onTimeout } : undefined,
     );
+  };
 
-  c.s.send(o.text(false), { retrans: o.retrans ?? c.t1Ms });
+  c.s.send(o.text(false), { retrans: o.retrans ?? c.t1Ms, ...(first ? { start_txn: first } : {}) });
   waitForAnswer();
   if (c.canAuth) {
     const again = c.label('challenged_again');
@@ -74,7 +92,7 @@ export function transaction(c: Compile, o: TransactionOptions): void {
     c.s.nop([{ assign: { assign_to: answered, value: 1 } }]);
     if (o.ackOfChallenge) c.s.send(o.ackOfChallenge);
     c.s.send(o.text(true), { retrans: o.retrans ?? c.t1Ms });
-    waitForAnswer();
+    waitForAnswer(true);
     // Challenged again: the credentials were refused. For a request that takes any answer, that is its answer.
     c.s.label(again);
     if (o.ackOfChallenge) c.s.send(o.ackOfChallenge);

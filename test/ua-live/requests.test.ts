@@ -154,4 +154,52 @@ d('user-agent verbs against a real peer', () => {
     const notifies = receivedMessages(r.files.messages).filter((m) => m.kind === 'request' && m.method === 'NOTIFY');
     expect(notifies.map((m) => m.bodyText.trim())).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 200 OK']);
   });
+
+  // Seen from Asterisk when slow (a 325 ms wait, T1 100 ms): each copy of the REGISTER got a 401 of its own,
+  // with its own opaque, both sent together. This registrar does the same: it takes both copies (-nr: SIPp would
+  // otherwise fold the copy into the first), then answers each with its own challenge, the second one either
+  // at once (the UA has not sent its retry yet) or once the retry has come (the UA waits for its answer).
+  test.each(['at once', 'after the retry'])('a challenge of its own to a retransmission of the first REGISTER, sent %s, is absorbed (RFC 3261 §17.1.3)', async (when) => {
+    const registrar = scenario(`challenges-each-copy-${when.replace(/ /g, '-')}`);
+    const challenge = (opaque: string) => responseToLast('401 Unauthorized', { tag: true, extra: [`WWW-Authenticate: Digest realm="lab.test", nonce="stray-challenge-nonce", opaque="${opaque}", algorithm=MD5`] });
+    const retry = () => registrar.recv({ request: 'REGISTER', actions: [{ ereg: { regexp: 'Digest', search_in: 'hdr', header: 'Authorization:', assign_to: 'creds', check_it: true } }] });
+    registrar.recv({ request: 'REGISTER', actions: [{ ereg: { regexp: '.*', search_in: 'hdr', header: 'Via:', assign_to: 'first_via' } }] });
+    registrar.recv({ request: 'REGISTER' });
+    registrar.send(challenge('first-copy'));
+    if (when === 'after the retry') retry();
+    // [last_*] name the last request taken, which by then may be the retry: the stray is the first REGISTER's.
+    registrar.send(challenge('second-copy').replace('[last_Via:]', 'Via:[$first_via]').replace('[last_CSeq:]', 'CSeq: 1 REGISTER'));
+    if (when === 'at once') retry();
+    registrar.send(responseToLast('200 OK', { tag: true, extra: ['Contact: <sip:alice@[remote_ip]:[remote_port]>;expires=60'] }));
+    const running = await new Sipp(registrar).withLocal(peerAddress(), 5060).withT1(T1).withTimeout(10_000).withArgs('-nr').withLogDir(join(dir, `peer-${registrar.name}`)).start();
+    peers.push(running);
+    const alice = new UserAgent(host(`${peerAddress()}:5060`), 'alice', { user: 'alice', password: 'alice-live-secret' });
+    const r = await alice.registrations([{ expires: 60 }], { label: `stray-challenge-${when.replace(/ /g, '-')}` }).run();
+    const served = await running.wait();
+    expect({ registered: r.ok, registrar: served.ok, errors: [...r.errors, ...served.errors] }).toEqual({ registered: true, registrar: true, errors: [] });
+    expect(receivedMessages(r.files.messages).map((m) => (m.kind === 'response' ? m.status : m.method))).toEqual([401, 401, 200]);
+  });
+
+  test('a challenge of its own to a retransmission of the INVITE, sent with the first, is ACKed and the call goes on (RFC 3261 §17.1.1.2)', async () => {
+    // The same as above, from Asterisk to an INVITE (seen in a session-timers run): two 401s, both at once.
+    const pbx = scenario('challenges-each-invite-copy');
+    pbx.recv({ request: 'INVITE' });
+    pbx.recv({ request: 'INVITE' });
+    for (const opaque of ['first-copy', 'second-copy']) {
+      pbx.send(responseToLast('401 Unauthorized', { tag: true, extra: [`WWW-Authenticate: Digest realm="lab.test", nonce="stray-invite-nonce", opaque="${opaque}", algorithm=MD5`] }));
+    }
+    pbx.recv({ request: 'ACK' });
+    pbx.recv({ request: 'INVITE', rrs: true, actions: [{ ereg: { regexp: 'Digest', search_in: 'hdr', header: 'Authorization:', assign_to: 'creds', check_it: true } }] });
+    pbx.send(responseToLast('200 OK', { tag: true, extra: ['Contact: <sip:600@[local_ip]:[local_port]>'], body: { type: 'application/sdp', lines: ['v=0', 'o=pbx 1 1 IN IP4 [local_ip]', 's=-', 'c=IN IP4 [media_ip]', 't=0 0', 'm=audio [media_port] RTP/AVP 0'] } }));
+    pbx.recv({ request: 'ACK' });
+    pbx.recv({ request: 'BYE' });
+    pbx.send(responseToLast('200 OK'));
+    const running = await new Sipp(pbx).withLocal(peerAddress(), 5060).withT1(T1).withTimeout(10_000).withArgs('-nr').withLogDir(join(dir, `peer-${pbx.name}`)).start();
+    peers.push(running);
+    const alice = new UserAgent(host(`${peerAddress()}:5060`), 'alice', { user: 'alice', password: 'alice-live-secret' });
+    const r = await alice.call('sip:600@lab.test').bye().run();
+    const served = await running.wait();
+    expect({ called: r.ok, pbx: served.ok, errors: [...r.errors, ...served.errors] }).toEqual({ called: true, pbx: true, errors: [] });
+    expect(receivedMessages(r.files.messages).map((m) => (m.kind === 'response' ? m.status : m.method))).toEqual([401, 401, 200, 200]);
+  });
 });
