@@ -51,7 +51,8 @@ export const TLS_VERDICTS =
 
 /**
  * Suite files run on this many jest workers unless --workers says otherwise. The tests wait on SIP timers, not
- * on the CPU, so more workers than the 2 cores pay (measured with npm run bench -- suites: see README Speed).
+ * on the CPU, so more workers than the 2 cores pay: 3 measured best (ratio 1.08, against 1.20 with 2 and 1.12
+ * with 4; npm run bench -- suites, README Speed).
  */
 export const DEFAULT_WORKERS = '3';
 
