@@ -65,6 +65,16 @@ export interface ContainerOptions {
   hostDir?: string;
 }
 
+/**
+ * CPU shares while a container boots, and once it is ready. Docker puts the containers in cgroups of their own
+ * (cgroup v1 here: all of them together weigh what one nice-0 host process does), where they split the CPU
+ * evenly. An Asterisk booting (seconds of CPU, as another jest worker starts its targets) halved what the
+ * running one serving a test got, and that one answered an INVITE 300 ms late, after the UA's retransmission
+ * (seen: two 401s, TMR-09 on a good PBX). Booting, a container weighs an eighth of a running one.
+ */
+const BOOT_CPU_SHARES = 128;
+const RUN_CPU_SHARES = 1024;
+
 export function ownerLabel(pid = process.pid): string {
   return `${pid}:${processStartTime(pid)}`;
 }
@@ -272,12 +282,19 @@ export class ContainerProcess {
 export async function startContainer(opts: ContainerOptions): Promise<ContainerProcess> {
   await prepare();
   installExitHandlers();
-  const { GenericContainer, Wait } = await import('testcontainers');
+  const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
+  // testcontainers' way to reach a create option it has no method for: a container class of one's own.
+  class EndpointContainer extends GenericContainer {
+    withCpuShares(shares: number): this {
+      this.hostConfig.CpuShares = shares;
+      return this;
+    }
+  }
   const ownId = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   let stream: Readable | undefined;
   let kept = '';
   const keep = (d: Buffer | string) => (kept += d.toString());
-  let c = new GenericContainer(opts.image)
+  let c = new EndpointContainer(opts.image)
     .withNetworkMode('host')
     .withLabels({ [RUN_LABEL]: ownerLabel(), [NAME_LABEL]: opts.name, 'sipwright.id': ownId, ...(opts.hostDir ? { [DIR_LABEL]: opts.hostDir } : {}) })
     .withCommand(opts.command)
@@ -290,7 +307,7 @@ export async function startContainer(opts: ContainerOptions): Promise<ContainerP
   if (opts.binds?.length) c = c.withBindMounts(opts.binds.map((b) => ({ source: b.source, target: b.target, mode: b.mode ?? 'rw' })));
   if (opts.workingDir) c = c.withWorkingDir(opts.workingDir);
   if (opts.user) c = c.withUser(opts.user);
-  if (opts.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(opts.readyLine)).withStartupTimeout(opts.readyTimeoutMs ?? 15_000);
+  if (opts.readyLine) c = c.withWaitStrategy(Wait.forLogMessage(opts.readyLine)).withStartupTimeout(opts.readyTimeoutMs ?? 15_000).withCpuShares(BOOT_CPU_SHARES);
   let started: StartedTestContainer;
   starting++;
   try {
@@ -306,6 +323,16 @@ export async function startContainer(opts: ContainerOptions): Promise<ContainerP
     starting--;
   }
   live.add(started.getId());
+  if (opts.readyLine) {
+    try {
+      const client = await getContainerRuntimeClient();
+      await client.container.getById(started.getId()).update({ CpuShares: RUN_CPU_SHARES });
+    } catch (e) {
+      live.delete(started.getId());
+      removeContainers([started.getId()]);
+      throw new ProcessStartError(`${opts.name} (container ${opts.image}) started, but docker would not give it its CPU share: ${(e as Error).message}`);
+    }
+  }
   // Synchronous from here: no chunk can arrive between reading `kept` and the new listener.
   const logs = stream ?? (await started.logs());
   logs.off('data', keep);

@@ -153,6 +153,7 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
   // branches below decide at run time (flags `hascred`, `retried`). `wait` is where the first wait ends.
   const wait = 'invite_answered';
   const challenged = 'invite_challenged';
+  const strayChallenge = 'invite_challenged_twice';
   const tooBrief = 'invite_too_brief';
   const rejected = 'rejected';
   // The flags start unset, which SIPp reads as 0.
@@ -178,8 +179,8 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     // A slow server may answer each copy of the INVITE with a challenge of its own (Asterisk does, with a fresh
     // opaque, both sent together): SIPp takes the second for an unexpected message if it comes while the first
     // is being answered (a copy in a wait below is taken there, and ACKed again). A `global` recv, found when
-    // SIPp searches back, takes it there and goes on where the first one went.
-    const stray = c.canAuth ? [401, 407].map((code) => ({ response: code, optional: 'global' as const, next: challenged, actions: [keepRespCseq] })) : [];
+    // SIPp searches back, takes it there: ACKed, and on where the first one went.
+    const stray = c.canAuth ? [401, 407].map((code) => ({ response: code, optional: 'global' as const, next: strayChallenge, actions: [keepRespCseq] })) : [];
     s.oneOf([...firstChain.recvs.slice(0, -1), ...stray, ...firstChain.recvs.slice(-1)], wait_);
     s.label(wait);
     for (const ms of pendingPauses.splice(0)) s.pause(ms);
@@ -456,57 +457,52 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
   if ((o.expect ?? 'answer') === 'answer') failCall();
   s.nop([], { next: end });
 
-  if (c.canAuth) {
-    // A challenge: answered once with credentials. Another one with the CSeq of the first is that first one
-    // again (the INVITE crossed its retransmission): ACKed again. Any other is the credentials refused.
-    const again = c.label('challenged_again');
-    const repeat = c.label('challenge_repeated');
-    const raisedWithCredentials = c.label('raised_credentials');
-    s.label(challenged);
-    branchIf('authed', again);
-    s.nop([{ assignstr: { assign_to: 'chal_cseq', value: '[$resp_cseq]' } }, { assign: { assign_to: 'authed', value: 1 } }, { assign: { assign_to: 'hascred', value: 1 } }]);
+  /**
+   * A final response the INVITE is sent again for, once: a challenge (with credentials) or a 422 (at its
+   * Min-SE, RFC 4028 §7.3). `flag` marks the retry sent; `unless` sends another retry when its flag is set (the
+   * credentials it had, the interval a 422 raised). Another such response with the CSeq of the first is that
+   * first one again (the INVITE crossed its retransmission): ACKed again. Any other is the retry refused.
+   */
+  const retryOnce = (r: { at: string; flag: string; kept: string; alsoSet: Action[]; text: string; unless?: { flag: string; text: string } }) => {
+    const again = c.label(`${r.at}_again`);
+    const repeat = c.label(`${r.at}_repeated`);
+    const otherwise = c.label(`${r.at}_${r.unless?.flag ?? 'otherwise'}`);
+    s.label(r.at);
+    branchIf(r.flag, again);
+    s.nop([{ assignstr: { assign_to: r.kept, value: '[$resp_cseq]' } }, { assign: { assign_to: r.flag, value: 1 } }, ...r.alsoSet]);
     s.send(ackOfFailure);
-    if (o.sessionTimer) branchIf('retried', raisedWithCredentials);
-    s.send(invite(true, asked), { retrans: c.t1Ms });
+    if (r.unless) branchIf(r.unless.flag, otherwise);
+    s.send(r.text, { retrans: c.t1Ms });
     waitAgain();
-    if (o.sessionTimer) {
-      s.label(raisedWithCredentials);
-      s.send(invite(true, raised), { retrans: c.t1Ms });
+    if (r.unless) {
+      s.label(otherwise);
+      s.send(r.unless.text, { retrans: c.t1Ms });
       waitAgain();
     }
     s.label(again);
-    s.nop([{ strcmp: { assign_to: 'chal_cmp', variable: 'resp_cseq', variable2: 'chal_cseq' } }, { test: { assign_to: 'chal_same', variable: 'chal_cmp', compare: 'equal', value: 0 } }]);
-    s.nop([], { next: repeat, test: 'chal_same' });
+    s.nop([{ strcmp: { assign_to: `${r.kept}_cmp`, variable: 'resp_cseq', variable2: r.kept } }, { test: { assign_to: `${r.kept}_same`, variable: `${r.kept}_cmp`, compare: 'equal', value: 0 } }]);
+    s.nop([], { next: repeat, test: `${r.kept}_same` });
     s.nop([], { next: rejected });
     s.label(repeat);
     s.send(ackOfFailure);
     waitAgain();
+  };
+  if (c.canAuth) {
+    // Every copy of a final response is ACKed (RFC 3261 §17.1.1.2): the stray one here, the first below.
+    s.label(strayChallenge);
+    s.send(ackOfFailure);
+    s.nop([], { next: challenged });
+    retryOnce({
+      at: challenged, flag: 'authed', kept: 'chal_cseq', alsoSet: [{ assign: { assign_to: 'hascred', value: 1 } }],
+      text: invite(true, asked), unless: o.sessionTimer ? { flag: 'retried', text: invite(true, raised) } : undefined,
+    });
   }
   if (o.sessionTimer) {
-    // A 422: one retry with Session-Expires and Min-SE at its Min-SE (RFC 4028 §7.3), with the credentials
-    // it had; a new challenge for the retry is answered again. A 422 with the first one's CSeq is that one again.
-    const again = c.label('too_brief_again');
-    const repeat = c.label('too_brief_repeated');
-    const withCredentials = c.label('retry_credentials');
-    s.label(tooBrief);
-    branchIf('retried', again);
-    s.nop([{ assignstr: { assign_to: 'tb_cseq', value: '[$resp_cseq]' } }, { assign: { assign_to: 'retried', value: 1 } }, { assign: { assign_to: 'authed', value: 0 } }]);
-    s.send(ackOfFailure);
-    if (c.canAuth) branchIf('hascred', withCredentials);
-    s.send(invite(false, raised), { retrans: c.t1Ms });
-    waitAgain();
-    if (c.canAuth) {
-      s.label(withCredentials);
-      s.send(invite(true, raised), { retrans: c.t1Ms });
-      waitAgain();
-    }
-    s.label(again);
-    s.nop([{ strcmp: { assign_to: 'tb_cmp', variable: 'resp_cseq', variable2: 'tb_cseq' } }, { test: { assign_to: 'tb_same', variable: 'tb_cmp', compare: 'equal', value: 0 } }]);
-    s.nop([], { next: repeat, test: 'tb_same' });
-    s.nop([], { next: rejected });
-    s.label(repeat);
-    s.send(ackOfFailure);
-    waitAgain();
+    // A new challenge for the retry is answered again, so the retry clears `authed`.
+    retryOnce({
+      at: tooBrief, flag: 'retried', kept: 'tb_cseq', alsoSet: [{ assign: { assign_to: 'authed', value: 0 } }],
+      text: invite(false, raised), unless: c.canAuth ? { flag: 'hascred', text: invite(true, raised) } : undefined,
+    });
   }
   s.label(end);
   return s;

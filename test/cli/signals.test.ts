@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { labelledContainers } from '../../src/runtime/container.js';
 import { isAlive, liveEntries, processStartTime, type RegistryEntry } from '../../src/runtime/process-registry.js';
 import { until } from '../support/poll.js';
+import { descends, processesUnder } from '../support/processes.js';
 
 const ROOT = process.cwd();
 const BIN = join(ROOT, 'bin', 'sipwright.js');
@@ -54,25 +55,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function descends(pid: number, root: number): boolean {
-  for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf(p), hops++) if (p === root) return true;
-  return false;
-}
-
-/** Every process under `root`, the run itself included (its jest, the workers, the endpoints they started). */
-function processesUnder(root: number): number[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => descends(pid, root));
 }
 
 /** The registry's live endpoints that belong to this run (another run may share the machine). */

@@ -45,7 +45,7 @@ d('background tests', () => {
 
   beforeAll(async () => {
     prepareReportDir(REPORT);
-    const config = suitesJestConfig({ rootDir: ROOT, reportDir: REPORT, suitesDir: 'test/lab/fixture-suites', testFileGlob: '**/*.fixture.ts', testTimeout: 30_000 });
+    const config = suitesJestConfig({ rootDir: ROOT, reportDir: REPORT, suitesDir: 'test/lab/fixture-suites', suites: ['background'], testFileGlob: '**/*.fixture.ts', testTimeout: 30_000 });
     const env: NodeJS.ProcessEnv = { ...process.env, SIPWRIGHT_REPORT_DIR: REPORT, SIPWRIGHT_TARGETS: JSON.stringify(['embedded:kamailio']), BACKGROUND_WAIT_MS: String(WAIT_MS), NO_COLOR: '1' };
     delete env.JEST_WORKER_ID;
     jest = await run(['--experimental-vm-modules', '--no-warnings', 'node_modules/jest/bin/jest.js', '--config', JSON.stringify(config)], env);

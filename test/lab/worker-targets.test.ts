@@ -4,7 +4,7 @@
  * not one per block; and once jest is done, in band or with worker processes, no Kamailio of the run is left.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareReportDir } from '../../src/report/report-dir.js';
@@ -26,6 +26,8 @@ interface Note {
 
 function run(workers: number, report: string): Promise<{ code: number | null; out: string; ms: number }> {
   prepareReportDir(report);
+  // prepareReportDir keeps what it does not know: the notes of an earlier run would count as this one's.
+  rmSync(join(report, 'targets.jsonl'), { force: true });
   const config = { ...suitesJestConfig({ rootDir: ROOT, reportDir: report, suitesDir: 'test/lab/fixture-suites', suites: ['worker'], testFileGlob: '**/*.fixture.ts', testTimeout: 30_000 }), maxWorkers: workers };
   const env: NodeJS.ProcessEnv = { ...process.env, SIPWRIGHT_REPORT_DIR: report, SIPWRIGHT_TARGETS: JSON.stringify(['embedded:kamailio']), NO_COLOR: '1' };
   delete env.JEST_WORKER_ID;

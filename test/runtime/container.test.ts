@@ -81,6 +81,24 @@ d(`container runtime (${skipReason ?? tag})`, () => {
     expect(spawnSync('docker', ['inspect', c.id], { stdio: 'ignore' }).status).not.toBe(0);
   });
 
+  test('a container boots with an eighth of the CPU share and gets the whole once its ready line comes', async () => {
+    const name = `booting@${block.allocateHost()}`;
+    const shares = (id: string) => spawnSync('docker', ['inspect', '-f', '{{.HostConfig.CpuShares}}', id], { encoding: 'utf8' }).stdout.trim();
+    const starting = startContainer({ name, image: tag, command: ['sh', '-c', 'sleep 2; echo BOOTED; exec sleep 60'], readyLine: /BOOTED/ });
+    let booting = '';
+    for (let i = 0; i < 40 && !booting; i++) {
+      const id = spawnSync('docker', ['ps', '-q', '--filter', `label=sipwright.name=${name}`], { encoding: 'utf8' }).stdout.trim();
+      if (id) booting = shares(id);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    const c = await starting;
+    try {
+      expect({ booting, running: shares(c.id) }).toEqual({ booting: '128', running: '1024' });
+    } finally {
+      await c.stop(0);
+    }
+  });
+
   test('a container whose owner died is reaped at the next start; a live owner\'s is kept', async () => {
     // A real dead owner: a process that existed (with a start time) and is gone now.
     const child = spawn('sleep', ['30']);

@@ -3,29 +3,14 @@
  * start containers (Asterisk, SIPp) at the same time: "any sipwright container" would be another file's.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelledContainers, type LabelledContainer } from '../../src/runtime/container.js';
 import { isAlive } from '../../src/runtime/process-registry.js';
 import { ROOT } from '../suites/support.js';
+import { descends } from './processes.js';
 
 function ownerPid(c: LabelledContainer): number {
   return Number(c.run.split(':')[0]);
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    // The command name may hold spaces and parentheses: the fields after the last ')' are fixed.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function descends(pid: number, root: number): boolean {
-  for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf(p), hops++) if (p === root) return true;
-  return false;
 }
 
 /** Containers whose owner process is gone: nothing will remove them but the next run's reaping. A leak. */

@@ -188,6 +188,8 @@ d('user-agent verbs against a real peer', () => {
     for (const opaque of ['first-copy', 'second-copy']) {
       pbx.send(responseToLast('401 Unauthorized', { tag: true, extra: [`WWW-Authenticate: Digest realm="lab.test", nonce="stray-invite-nonce", opaque="${opaque}", algorithm=MD5`] }));
     }
+    // Each challenge ACKed: the second is a final response of the INVITE's too (RFC 3261 §17.1.1.2).
+    pbx.recv({ request: 'ACK' });
     pbx.recv({ request: 'ACK' });
     pbx.recv({ request: 'INVITE', rrs: true, actions: [{ ereg: { regexp: 'Digest', search_in: 'hdr', header: 'Authorization:', assign_to: 'creds', check_it: true } }] });
     pbx.send(responseToLast('200 OK', { tag: true, extra: ['Contact: <sip:600@[local_ip]:[local_port]>'], body: { type: 'application/sdp', lines: ['v=0', 'o=pbx 1 1 IN IP4 [local_ip]', 's=-', 'c=IN IP4 [media_ip]', 't=0 0', 'm=audio [media_port] RTP/AVP 0'] } }));
