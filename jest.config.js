@@ -23,6 +23,7 @@ const INTEGRATION = [
   '<rootDir>/test/bench/',
   '<rootDir>/test/lab/background.test.ts',
   '<rootDir>/test/lab/worker-targets.test.ts',
+  '<rootDir>/test/lab/remote-target.test.ts',
   '<rootDir>/test/report/report-run.test.ts',
   '<rootDir>/test/capture/live.test.ts',
   '<rootDir>/test/capture/tshark-parity.test.ts',

@@ -29,6 +29,7 @@ export class Kamailio {
   private logFile?: string;
   private overrides: string[] = [];
   private runtime: RuntimeKind = 'auto';
+  private netns?: string;
 
   constructor(address: string, port = 5060) {
     this.o = {
@@ -114,6 +115,15 @@ export class Kamailio {
     return this;
   }
 
+  /**
+   * Run inside this network namespace (runtime/netns.ts): a proxy on "another host", its address one of the
+   * namespace's. Native runtime only.
+   */
+  withNetns(name: string): this {
+    this.netns = name;
+    return this;
+  }
+
   get options(): Readonly<KamailioOptions> {
     return this.o;
   }
@@ -144,7 +154,8 @@ export class Kamailio {
   }
 
   async start(): Promise<StartedKamailio> {
-    const runtime = resolveRuntime(this.runtime, 'kamailio');
+    const runtime = this.netns ? 'native' : resolveRuntime(this.runtime, 'kamailio');
+    if (this.netns && this.runtime === 'container') throw new Error(`${this.name}: a Kamailio in network namespace ${this.netns} runs natively, not in its container`);
     const dir = runtime === 'native' ? undefined : ownTempDir('kamailio');
     const prepared = runtime === 'native' ? this.prepare() : undefined;
     const runDir = (prepared?.dir ?? dir)!;
@@ -160,6 +171,7 @@ export class Kamailio {
           logFile: this.logFile,
           installHint: KAMAILIO_INSTALL_HINT,
           dir: prepared.dir,
+          ...(this.netns ? { netns: this.netns } : {}),
         });
         proc = nativeKamailio(p, prepared.ctlSocket);
       } else {

@@ -20,6 +20,11 @@ export interface CaptureOptions {
   filter: string;
   /** An address inside the filter, where markers are sent. */
   markerAddress: string;
+  /**
+   * Where markers are sent from, when the filter names ports (parties sharing an address): a port inside it.
+   * Otherwise an ephemeral port of the system's choosing.
+   */
+  markerFrom?: { address: string; port: number };
   /** Interface; defaults to lo when the marker address is loopback, "any" otherwise. */
   iface?: string;
   name?: string;
@@ -30,9 +35,13 @@ function isLoopback(addr: string): boolean {
   return (isIP(addr) === 4 && addr.startsWith('127.')) || addr === '::1';
 }
 
-async function sendMarker(address: string, text: string): Promise<void> {
-  const sock = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+async function sendMarker(address: string, text: string, from?: { address: string; port: number }): Promise<void> {
+  const sock = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4', reuseAddr: true });
   try {
+    if (from) await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(from.port, from.address, () => resolve());
+    });
     await new Promise<void>((resolve, reject) => sock.send(Buffer.from(text), MARKER_PORT, address, (e) => (e ? reject(e) : resolve())));
   } finally {
     sock.close();
@@ -45,14 +54,14 @@ function fileContains(file: string, needle: Buffer): boolean {
 }
 
 /** Sends a marker until it appears in the file (a datagram can be lost; a poll costs nothing). */
-async function confirmMarker(file: string, address: string, text: string, timeoutMs: number, name: string, proc: NativeProcess): Promise<void> {
+async function confirmMarker(file: string, address: string, text: string, timeoutMs: number, name: string, proc: NativeProcess, from?: { address: string; port: number }): Promise<void> {
   const needle = Buffer.from(text);
   const deadline = Date.now() + timeoutMs;
   let nextSend = 0;
   while (Date.now() < deadline) {
     if (!proc.running) throw new Error(`${name}: tcpdump exited: ${proc.tail()}`);
     if (Date.now() >= nextSend) {
-      await sendMarker(address, text);
+      await sendMarker(address, text, from);
       nextSend = Date.now() + 200;
     }
     if (fileContains(file, needle)) return;
@@ -82,12 +91,12 @@ export class LiveCapture {
       installHint: TCPDUMP_INSTALL_HINT,
     });
     try {
-      await confirmMarker(o.file, o.markerAddress, `sipwright-capture-start-${process.pid}-${++markerSeq}`, timeoutMs, name, proc);
+      await confirmMarker(o.file, o.markerAddress, `sipwright-capture-start-${process.pid}-${++markerSeq}`, timeoutMs, name, proc, o.markerFrom);
     } catch (e) {
       await proc.stop('SIGKILL', 0);
       throw e;
     }
-    return new StartedCapture(proc, o.file, o.markerAddress, name, timeoutMs);
+    return new StartedCapture(proc, o.file, o.markerAddress, name, timeoutMs, o.markerFrom);
   }
 }
 
@@ -100,6 +109,7 @@ export class StartedCapture {
     private readonly markerAddress: string,
     private readonly name: string,
     private readonly timeoutMs: number,
+    private readonly markerFrom?: { address: string; port: number },
   ) {}
 
   get running(): boolean {
@@ -111,7 +121,7 @@ export class StartedCapture {
     this.stopped ??= (async () => {
       try {
         if (this.proc.running) {
-          await confirmMarker(this.file, this.markerAddress, `sipwright-capture-stop-${process.pid}-${++markerSeq}`, this.timeoutMs, this.name, this.proc);
+          await confirmMarker(this.file, this.markerAddress, `sipwright-capture-stop-${process.pid}-${++markerSeq}`, this.timeoutMs, this.name, this.proc, this.markerFrom);
         }
       } finally {
         await this.proc.stop('SIGINT', 2000);

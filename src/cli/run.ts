@@ -17,6 +17,9 @@ import { dieOf, interceptSignals, onExitOrSignal, signalExitCode, type Terminati
 import { executableName, groupMembers, killGroup, reapStale, stopGroupTree, waitForGroupEndSync } from '../runtime/process-registry.js';
 import { BuildError } from '../runtime/images/steps.js';
 import { probeTarget } from '../lab/probe.js';
+import { RESOLVED_ENV, resolveAll, UnresolvableHost } from '../lab/resolve.js';
+import { localRouteFor } from '../lab/started-target.js';
+import { interfaceOf } from '../runtime/route.js';
 import { generateAllureReport } from '../report/allure-generate.js';
 import { finishAllureResults } from '../report/finish-results.js';
 import { writeInterruptedReport, type InterruptedReport } from '../report/interrupted-report.js';
@@ -37,6 +40,8 @@ export interface RunOptions {
   workers?: string;
   /** Only the tests whose full name matches (jest --testNamePattern). */
   grep?: string;
+  /** The local address the parties share towards every target file (else the one that routes to it). */
+  localAddress?: string;
   allure?: boolean;
 }
 
@@ -124,26 +129,49 @@ function ensureEnvironment(err: (s: string) => void): void {
   }
 }
 
-/** An external target is probed before any jest worker starts: unreachable fails in seconds, once. */
-async function preflight(plans: TargetPlan[]): Promise<void> {
-  for (const plan of plans) if (plan.kind === 'external') await probeExternal(plan);
+/**
+ * An external target is probed before any jest worker starts, from the address its parties will use:
+ * unreachable fails in seconds, once. `resolved` holds the addresses of targets named by DNS names.
+ */
+async function preflight(plans: TargetPlan[], resolved: Record<string, string>): Promise<void> {
+  for (const plan of plans) if (plan.kind === 'external') await probeExternal(plan, resolved[plan.host!] ?? plan.host!);
 }
 
-async function probeExternal(plan: TargetPlan): Promise<void> {
-  const loopback = plan.host!.startsWith('127.') || plan.host === '::1';
+async function probeExternal(plan: TargetPlan, host: string): Promise<void> {
   await probeTarget({
     name: plan.name,
-    host: plan.host!,
+    host,
     port: plan.port,
     transport: plan.transport,
-    from: loopback ? '127.100.0.250' : '0.0.0.0',
+    from: localRouteFor(plan, host)?.address ?? '127.100.0.250',
     t1Ms: plan.t1Ms,
   });
 }
 
+/** The run's target files, with --local-address applied; a bad address is an error naming the flag. */
+function withLocalAddress(plans: TargetPlan[], address: string | undefined): TargetPlan[] {
+  if (address === undefined) return plans;
+  try {
+    interfaceOf(address, '--local-address');
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.USAGE);
+  }
+  return plans.map((p) => (p.kind === 'external' ? { ...p, local: { address } } : p));
+}
+
+/** Resolves the targets named by DNS names, once for the whole run; one that does not resolve stops it. */
+async function resolveNames(plans: TargetPlan[]): Promise<Record<string, string>> {
+  try {
+    return await resolveAll(plans.filter((p) => p.kind === 'external').map((p) => ({ host: p.host!, what: `target file ${p.source}: address` })));
+  } catch (e) {
+    if (e instanceof UnresolvableHost) throw new CliError(e.message, EXIT.USAGE);
+    throw e;
+  }
+}
+
 export async function runCommand(o: RunOptions, out: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
   const { selection, lab } = loadSelection(o);
-  const plans = selection.plans;
+  const plans = withLocalAddress(selection.plans, o.localAddress);
   const tlsPlan = o.transport === undefined ? plans.find((p) => p.transport === 'tls') : undefined;
   if (o.transport === 'tls' || tlsPlan) {
     throw new CliError(`${tlsPlan ? `target ${tlsPlan.name} declares transport tls` : '--transport tls'}: ${TLS_VERDICTS}`, EXIT.USAGE);
@@ -160,8 +188,9 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: workersFor(plans, o.workers, err) });
   ensureEnvironment(err);
   await prepareEmbedded(selection, lab, err);
+  const resolved = await resolveNames(plans);
   try {
-    await preflight(plans);
+    await preflight(plans, resolved);
   } catch (e) {
     err(`sipwright: ${(e as Error).message}`);
     return EXIT.FAILED;
@@ -172,7 +201,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   mkdirSync(reportDir, { recursive: true });
   const configFile = join(reportDir, '.jest-suites.config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const names = plans.map((p) => `${p.name}${p.host ? ` (${p.host}:${p.port})` : ''}`).join(', ');
+  const names = plans.map((p) => `${p.name}${p.host ? ` (${p.host}${resolved[p.host] ? ` = ${resolved[p.host]}` : ''}:${p.port}${localNote(p, resolved)})` : ''}`).join(', ');
   out(`sipwright: running ${o.suite?.length ? o.suite.join(', ') : 'every suite'} against ${selection.mode === 'every' ? `every embedded target (${names}), each with the suites its roles allow` : names}`);
 
   const env: NodeJS.ProcessEnv = {
@@ -186,6 +215,8 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   if (o.labConfig) env.SIPWRIGHT_LAB_CONFIG = resolve(o.labConfig);
   if (o.transport) env.SIPWRIGHT_TRANSPORT = o.transport;
   if (o.grep !== undefined) env.SIPWRIGHT_GREP = o.grep;
+  if (o.localAddress !== undefined) env.SIPWRIGHT_LOCAL_ADDRESS = o.localAddress;
+  if (Object.keys(resolved).length) env[RESOLVED_ENV] = JSON.stringify(resolved);
   const jestBin = join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
   if (!existsSync(jestBin)) throw new CliError('jest is not installed: run `npm install` in ' + PROJECT_ROOT, EXIT.ENVIRONMENT);
   const jest = runJest(['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent', ...(o.grep !== undefined ? ['--testNamePattern', o.grep] : [])], env, err);
@@ -223,6 +254,13 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
     return signalExitCode(stoppedBy);
   }
   return code === 0 ? EXIT.OK : EXIT.FAILED;
+}
+
+/** ", from 198.18.0.1 on veth0" for a target whose parties share a local address. */
+function localNote(plan: TargetPlan, resolved: Record<string, string>): string {
+  if (plan.kind !== 'external') return '';
+  const route = localRouteFor(plan, resolved[plan.host!] ?? plan.host!);
+  return route ? `, from ${route.address} on ${route.iface}` : '';
 }
 
 /** A pause that a second signal cuts short. */

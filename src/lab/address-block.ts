@@ -37,10 +37,32 @@ export class AddressBlock {
 
   /** A TCP/UDP port no other block uses, for control sockets that must not clash (SIPp -cp). */
   allocatePort(): number {
+    return this.allocatePorts(1);
+  }
+
+  /**
+   * `n` consecutive ports no other block uses; the first. Where parties share one address (a target on
+   * another host) each party's SIP ports come from here.
+   */
+  allocatePorts(n: number): number {
     // 80 ports per block from 10000 keeps every block (up to 250) below Linux's ephemeral range (32768…).
-    // Wrapping would hand out a port a running SIPp may still hold, so running out is an error instead.
-    if (this.nextPort >= PORTS_PER_BLOCK) throw new RangeError(`address block ${this.cidr} has used all its ${PORTS_PER_BLOCK} control ports`);
-    return PORT_BASE + this.index * PORTS_PER_BLOCK + this.nextPort++;
+    // Wrapping would hand out a port a running SIPp may still hold, so running out is an error instead. The
+    // last port is the capture markers' (markerPort).
+    if (this.nextPort + n > PORTS_PER_BLOCK - 1) throw new RangeError(`address block ${this.cidr} has used all its ${PORTS_PER_BLOCK - 1} ports`);
+    const first = PORT_BASE + this.index * PORTS_PER_BLOCK + this.nextPort;
+    this.nextPort += n;
+    return first;
+  }
+
+  /** The block's ports, first and last: a capture filter's portrange where parties share an address. */
+  get portRange(): [number, number] {
+    const first = PORT_BASE + this.index * PORTS_PER_BLOCK;
+    return [first, first + PORTS_PER_BLOCK - 1];
+  }
+
+  /** The port capture markers are sent from where parties share an address (inside portRange, never allocated). */
+  get markerPort(): number {
+    return this.portRange[1];
   }
 
   release(): void {

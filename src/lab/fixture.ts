@@ -26,6 +26,7 @@ import { loadLabConfig, secretsOf, selectTargets, type TargetPlan } from './targ
 import { startPeer } from './peer.js';
 import { workerStore } from './worker-store.js';
 import { TestRun } from './test-run.js';
+import { runTransport } from './transport.js';
 import { extractSip } from '../capture/extract.js';
 import { Trace } from '../trace/trace.js';
 import { UserAgent, type Credentials } from '../ua/index.js';
@@ -65,6 +66,9 @@ export interface LabTestOptions {
 
 type TestFn = (lab: Lab) => Promise<void>;
 
+/** The SIP ports of a party where parties share an address: 5060 to 5063 as a suite sees them. */
+const PORTS_PER_PARTY = 4;
+
 function missingRoles(plan: TargetPlan, roles: Role[]): Role[] {
   return roles.filter((r) => !plan.roles.includes(r));
 }
@@ -75,6 +79,8 @@ export class Lab {
   private startedPeer?: StartedKamailio;
   private current?: TestRun;
   private readonly parties = new Map<string, string>();
+  /** Where parties share one address (StartedTarget.local): each party's first SIP port. */
+  private readonly partyPorts = new Map<string, number>();
   private readonly path: string[];
   private readonly backgrounds = new Backgrounds();
   private pendingBackground: Array<() => void> = [];
@@ -145,8 +151,16 @@ export class Lab {
     return testFile();
   }
 
-  /** The address of a named user agent in this file ("alice" → 127.100.N.x), allocated on first use. */
+  /**
+   * The address of a named user agent in this file ("alice" → 127.100.N.x), allocated on first use. Against a
+   * target reached from one local address, every party has that address, on ports of its own (endpoint()).
+   */
   party(name: string): string {
+    const local = this.started?.local;
+    if (local) {
+      this.portsOf(name);
+      return local.address;
+    }
     let addr = this.parties.get(name);
     if (!addr) {
       // On the worker's block a party keeps its address for all the worker's files (the block would run out
@@ -156,6 +170,31 @@ export class Lab {
       this.parties.set(name, addr);
     }
     return addr;
+  }
+
+  /**
+   * Where a party's SIP socket is: its address and `port`, one of 5060 (its first) to 5063. Where parties
+   * share one address, the port is mapped into the party's own ports (e.g. 5062 → its first port + 2).
+   */
+  endpoint(name: string, port = 5060): { host: string; port: number } {
+    const local = this.started?.local;
+    if (!local) return { host: this.party(name), port };
+    const offset = port - 5060;
+    if (!Number.isInteger(offset) || offset < 0 || offset >= PORTS_PER_PARTY) {
+      throw new RangeError(`party ${name}: port ${port} is not one of the ports a party may use (5060–${5060 + PORTS_PER_PARTY - 1})`);
+    }
+    return { host: local.address, port: this.portsOf(name) + offset };
+  }
+
+  /** A party's first port where parties share an address: the worker's for its whole life, like its address. */
+  private portsOf(name: string): number {
+    let base = this.partyPorts.get(name);
+    if (base === undefined) {
+      const store = workerStore();
+      base = store && this.shared && this.block === store.block() ? store.ports(`party:${name}`, PORTS_PER_PARTY) : this.addresses.allocatePorts(PORTS_PER_PARTY);
+      this.partyPorts.set(name, base);
+    }
+    return base;
   }
 
   /** The target's i-th account (throws with a clear message when the target file lists too few). */
@@ -168,9 +207,17 @@ export class Lab {
   /** Address → name for ladders: the target, and every party allocated so far. */
   partyNames(): Record<string, string> {
     const names: Record<string, string> = {};
+    // The target's address alone too: over TCP it connects from ports of its own choosing. A party or the
+    // peer on that address (named with its port) is still told apart: the most specific name wins.
+    if (this.started) names[this.started.host] = this.targetParty;
     if (this.started) names[this.started.hostPort] = this.targetParty;
     if (this.startedPeer && this.options.peerParty) names[this.startedPeer.hostPort] = this.options.peerParty;
     for (const [name, addr] of this.parties) names[addr] = name;
+    const local = this.started?.local;
+    if (local) {
+      const host = local.address.includes(':') ? `[${local.address}]` : local.address;
+      for (const [name, base] of this.partyPorts) for (let k = 0; k < PORTS_PER_PARTY; k++) names[`${host}:${base + k}`] = name;
+    }
     return names;
   }
 
@@ -183,9 +230,10 @@ export class Lab {
   sipp(s: ScenarioBuilder | string, o: { party?: string; port?: number; label?: string; timeoutMs?: number } = {}): Sipp {
     const party = o.party ?? 'alice';
     const dir = this.run.sippDir(o.label ?? party);
-    const transport = (process.env.SIPWRIGHT_TRANSPORT ?? this.plan.transport) === 'tcp' ? 'tcp' : 'udp';
+    const transport = runTransport(this.plan) === 'tcp' ? 'tcp' : 'udp';
+    const here = this.endpoint(party, o.port ?? 5060);
     return new Sipp(s)
-      .withLocal(this.party(party), o.port ?? 5060)
+      .withLocal(here.host, here.port)
       .withRemote(this.target.hostPort)
       .withTransport(transport)
       .withT1(this.plan.t1Ms)
@@ -209,7 +257,7 @@ export class Lab {
           return lab.target.domain;
         },
         t1Ms: this.plan.t1Ms,
-        transport: (process.env.SIPWRIGHT_TRANSPORT ?? this.plan.transport) === 'tcp' ? 'tcp' : 'udp',
+        transport: runTransport(this.plan) === 'tcp' ? 'tcp' : 'udp',
         onCleanup: (fn, key) => lab.run.onCleanup(fn, key),
         track: (running) => lab.run.track(running),
       },
@@ -340,7 +388,7 @@ export class Lab {
   /** A view of this lab for a background test: the same target and accounts, its own block, parties and run. */
   private async beginBackground(fullName: string, block: AddressBlock): Promise<{ lab: Lab; run: TestRun }> {
     const view = Object.create(this) as Lab;
-    Object.defineProperties(view, { block: { value: block }, parties: { value: new Map<string, string>() }, current: { value: undefined, writable: true } });
+    Object.defineProperties(view, { block: { value: block }, parties: { value: new Map<string, string>() }, partyPorts: { value: new Map<string, number>() }, current: { value: undefined, writable: true } });
     const run = await TestRun.begin(view, fullName, () => `net ${block.cidr}`);
     view.current = run;
     return { lab: view, run };
@@ -396,7 +444,7 @@ export class Lab {
 
 /** What makes two describeLab blocks' targets the same one: the target, the lab config, the transport. */
 function targetKey(plan: TargetPlan, env: RunEnv): string {
-  return [plan.name, plan.source, env.labConfig ?? '', process.env.SIPWRIGHT_TRANSPORT ?? plan.transport].join(' | ');
+  return [plan.name, plan.source, env.labConfig ?? '', runTransport(plan)].join(' | ');
 }
 
 /**
@@ -439,7 +487,10 @@ function testFile(): string {
 export function describeLab(title: string, options: LabOptions, body: (lab: Lab) => void): void {
   const env = runEnv();
   const labConfig = loadLabConfig(env.labConfig);
-  const { plans, mode } = selectTargets(env.targets, labConfig);
+  const selected = selectTargets(env.targets, labConfig);
+  const mode = selected.mode;
+  // `--local-address` applies to every target file of the run (the embedded targets live on loopback blocks).
+  const plans = env.localAddress ? selected.plans.map((p) => (p.kind === 'external' ? { ...p, local: { address: env.localAddress! } } : p)) : selected.plans;
   const chosen = mode === 'named' ? plans : plans.filter((p) => missingRoles(p, options.roles).length === 0);
   if (chosen.length === 0) {
     // Not one embedded target plays these roles: the file still reports why nothing ran.

@@ -19,6 +19,8 @@ export interface RunEnv {
   workerId: number;
   /** `sipwright run --grep`: jest runs only the tests whose full name matches (SIPWRIGHT_GREP). */
   grep?: RegExp;
+  /** `sipwright run --local-address`: the address parties share towards every target file (SIPWRIGHT_LOCAL_ADDRESS). */
+  localAddress?: string;
 }
 
 function targetsOf(env: NodeJS.ProcessEnv): string[] {
@@ -38,5 +40,6 @@ export function runEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
     labConfig: env.SIPWRIGHT_LAB_CONFIG || undefined,
     workerId: Number(env.JEST_WORKER_ID ?? '1') || 1,
     ...(env.SIPWRIGHT_GREP ? { grep: new RegExp(env.SIPWRIGHT_GREP) } : {}),
+    ...(env.SIPWRIGHT_LOCAL_ADDRESS ? { localAddress: env.SIPWRIGHT_LOCAL_ADDRESS } : {}),
   };
 }

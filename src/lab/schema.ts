@@ -110,6 +110,11 @@ export const TargetSchema = z
     pbx: PbxCapsSchema.optional(),
     /** The target's T1 in ms (RFC 3261 default 500); timer checks scale with it. */
     t1: z.number().int().min(1).max(60_000).default(500),
+    /**
+     * The local address the parties send from (they share it, told apart by port); by default the one that
+     * routes to the target, as `ip route get` says. `sipwright run --local-address` overrides it.
+     */
+    local: z.object({ address: z.string().refine((a) => isIP(a) !== 0, 'must be an IP address of this machine') }).strict().optional(),
   })
   .strict();
 export type TargetFile = z.infer<typeof TargetSchema>;

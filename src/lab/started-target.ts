@@ -5,7 +5,9 @@
 import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import type { AddressBlock } from './address-block.js';
+import { interfaceOf, isLoopbackAddress, routeTo, type LocalRoute } from '../runtime/route.js';
 import { probeTarget } from './probe.js';
+import { resolveHost } from './resolve.js';
 import type { LabConfig } from './schema.js';
 import type { TargetPlan } from './target.js';
 
@@ -22,6 +24,12 @@ export interface StartedTarget {
   asterisk?: StartedAsterisk;
   /** The other domain the target routes, and the address where the lab runs its proxy (see lab.peer). */
   peer?: { domain: string; host: string; port: number; hostPort: string };
+  /**
+   * For a target reached from one local address (on another host, or `local.address` given): that address
+   * and the interface that reaches the target. The parties share the address, each on ports of its own, and
+   * the capture listens on the interface. Absent, each party has a loopback address of its own.
+   */
+  local?: LocalRoute;
   /** When the lab started (or probed) it: one target per worker keeps one value for all the worker's files. */
   startedAt: number;
   /** Everything the target printed so far (embedded only). */
@@ -54,6 +62,17 @@ function embeddedTarget(plan: TargetPlan, address: string, lab: LabConfig, node:
     logs: () => node.logs(),
     stop: () => node.stop(),
   };
+}
+
+/**
+ * Where the parties of a run against an external target send from: the address given (`local.address`,
+ * `--local-address`), else for a target off loopback the address that routes to it; undefined for a target on
+ * loopback, whose parties each take an address of the worker's block.
+ */
+export function localRouteFor(plan: TargetPlan, host: string): LocalRoute | undefined {
+  if (plan.local) return interfaceOf(plan.local.address, `target ${plan.name}: local address`);
+  if (isLoopbackAddress(host)) return undefined;
+  return routeTo(host);
 }
 
 export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: LabConfig, logFile?: string): Promise<StartedTarget> {
@@ -89,11 +108,13 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     const kamailio = await k.start();
     return { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: `${peer.host}:${peer.port}` } } : {}) };
   }
-  const host = plan.host!;
-  await probeTarget({ name: plan.name, host, port: plan.port, transport: plan.transport, from: block.host(250), t1Ms: plan.t1Ms });
+  const host = await resolveHost(plan.host!, `target ${plan.name} (${plan.source}) address`);
+  const local = localRouteFor(plan, host);
+  await probeTarget({ name: plan.name, host, port: plan.port, transport: plan.transport, from: local?.address ?? block.host(250), t1Ms: plan.t1Ms });
   return {
     plan,
     host,
+    ...(local ? { local } : {}),
     port: plan.port,
     hostPort: `${bracket(host)}:${plan.port}`,
     domain: plan.domain ?? host,

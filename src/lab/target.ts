@@ -42,6 +42,11 @@ export interface TargetPlan {
   /** A PBX's declarations (PbxCapsSchema). */
   pbx?: { reliableRetransmitFromT1?: number };
   t1Ms: number;
+  /**
+   * The local address the parties share (target file `local.address`, or `--local-address`); absent, a
+   * target on loopback gets a loopback address per party, and any other the address that routes to it.
+   */
+  local?: { address: string };
   /** Where the plan came from, for messages. */
   source: string;
 }
@@ -94,6 +99,7 @@ export function loadTargetFile(path: string): TargetPlan {
       : {}),
     ...(t.pbx ? { pbx: t.pbx } : {}),
     t1Ms: t.t1,
+    ...(t.local ? { local: { address: t.local.address } } : {}),
     source: path,
   };
 }

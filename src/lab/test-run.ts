@@ -53,6 +53,15 @@ export class TestRun {
     const run = new TestRun(lab, fullName);
     const block = lab.addresses;
     const t = lab.target;
+    if (t.local) {
+      // Parties share one address, so the block is its ports: the target's traffic with them (and with the
+      // other domain's proxy the lab runs), on the interface that reaches it. Nothing else on a busy
+      // interface matches, another worker's or a background test's ports included.
+      const [lo, hi] = block.portRange;
+      const filter = `host ${t.host} and (portrange ${lo}-${hi}${t.peer ? ` or port ${t.peer.port}` : ''})`;
+      run.capture = await LiveCapture.start({ file: run.pcap, filter, iface: t.local.iface, markerAddress: t.host, markerFrom: { address: t.local.address, port: block.markerPort }, name: `capture of "${fullName}"` });
+      return run;
+    }
     // The target, and the other domain's proxy, may live outside the block (a target file names them).
     const outside = [t.host, t.peer?.host].filter((h): h is string => !!h && !h.startsWith(block.cidr.replace(/0\/24$/, '')));
     const filter = [`net ${block.cidr}`, ...[...new Set(outside)].map((h) => `host ${h}`)].join(' or ');

@@ -21,6 +21,7 @@ interface Shared {
 export class WorkerStore {
   private addressBlock?: AddressBlock;
   private readonly hosts = new Map<string, string>();
+  private readonly portBases = new Map<string, number>();
   private readonly shared = new Map<string, Shared>();
 
   /** The worker's address block, claimed on first use and held until the worker ends. */
@@ -37,6 +38,16 @@ export class WorkerStore {
       this.hosts.set(key, h);
     }
     return h;
+  }
+
+  /** `n` consecutive ports of the block kept for `key` (a party sharing an address) for the worker's whole life. */
+  ports(key: string, n: number): number {
+    let p = this.portBases.get(key);
+    if (p === undefined) {
+      p = this.block().allocatePorts(n);
+      this.portBases.set(key, p);
+    }
+    return p;
   }
 
   /**
@@ -80,6 +91,7 @@ export class WorkerStore {
     this.addressBlock?.release();
     this.addressBlock = undefined;
     this.hosts.clear();
+    this.portBases.clear();
   }
 
   /** For an exit handler: forgets what it holds (the caller kills the processes) and releases the block. */
@@ -88,6 +100,7 @@ export class WorkerStore {
     this.addressBlock?.release();
     this.addressBlock = undefined;
     this.hosts.clear();
+    this.portBases.clear();
   }
 }
 

@@ -38,6 +38,8 @@ export interface SpawnOptions {
   secrets?: readonly string[];
   /** The process's runtime folder: recorded with its group, so a run killed outright has it removed too. */
   dir?: string;
+  /** Run it inside this network namespace (`ip netns exec`), as a host of its own (see netns.ts). */
+  netns?: string;
 }
 
 export class EnvironmentError extends Error {}
@@ -220,7 +222,9 @@ export async function spawnNative(opts: SpawnOptions): Promise<NativeProcess> {
   }
   installExitHandlers();
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
-  const command = atEndpointPriority(path, opts.args);
+  const prioritised = atEndpointPriority(path, opts.args);
+  // `ip netns exec` execs the command in place: the group, the pid and the signals stay the endpoint's.
+  const command = opts.netns ? { path: which('ip') ?? 'ip', args: ['netns', 'exec', opts.netns, prioritised.path, ...prioritised.args] } : prioritised;
   const child = spawn(command.path, command.args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,

@@ -8,7 +8,7 @@
  */
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
-import type { TargetPlan } from '../../src/lab/target.js';
+import { overUdp } from '../../src/lab/transport.js';
 import { attachText } from '../../src/report/allure.js';
 
 /** RFC 3261 §17.1.2.2: Timer F, the non-INVITE client transaction's timeout, is 64·T1. */
@@ -16,14 +16,12 @@ const timerF = (t1Ms: number) => 64 * t1Ms;
 /** How long a final response to the BYE may take: Timer F, and time for the proxy's own Timer F (started a hop later) to end. */
 const byeWaitMs = (t1Ms: number) => timerF(t1Ms) + Math.max(1000, 16 * t1Ms);
 
-const overUdp = (plan: TargetPlan) =>
-  (process.env.SIPWRIGHT_TRANSPORT ?? plan.transport) === 'udp'
-    ? true
-    : 'over a connection-oriented transport a dead callee refuses the connection at once (a transport error, RFC 3261 §18.4): this test is about a callee that goes silent, over UDP';
+/** A crashed callee over TCP refuses the connection: a transport error, not a silence. */
+const silentCallee = overUdp('a dead callee refuses the connection at once (a transport error, RFC 3261 §18.4): this test is about a callee that goes silent, over UDP');
 
 describeLab('A callee that crashes mid-call (RFC 3261 §16.7, §17.1.2)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   const t1 = lab.plan.t1Ms;
-  lab.test("the callee crashes after the ACK: alice's BYE gets 408 or 481, or times out by Timer F (64·T1), and never a 200 for the dead callee", { rfc: ['RFC 3261 §16.7', 'RFC 3261 §16.9', 'RFC 3261 §17.1.2.2'], requires: overUdp, timeoutMs: 30_000 + 2 * byeWaitMs(t1) }, async () => {
+  lab.test("the callee crashes after the ACK: alice's BYE gets 408 or 481, or times out by Timer F (64·T1), and never a 200 for the dead callee", { rfc: ['RFC 3261 §16.7', 'RFC 3261 §16.9', 'RFC 3261 §17.1.2.2'], requires: silentCallee, timeoutMs: 30_000 + 2 * byeWaitMs(t1) }, async () => {
     const alice = lab.ua('alice');
     const bob = lab.ua('bob', lab.account(1));
     await bob.register();
