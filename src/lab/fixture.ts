@@ -27,6 +27,7 @@ import { startPeer } from './peer.js';
 import { workerStore } from './worker-store.js';
 import { TestRun } from './test-run.js';
 import { runTransport } from './transport.js';
+import { isLoopbackAddress } from '../runtime/route.js';
 import { extractSip } from '../capture/extract.js';
 import { Trace } from '../trace/trace.js';
 import { UserAgent, type Credentials } from '../ua/index.js';
@@ -65,6 +66,16 @@ export interface LabTestOptions {
 }
 
 type TestFn = (lab: Lab) => Promise<void>;
+
+/**
+ * Whether the parties will share one local address towards the target (StartedTarget.local), as far as the
+ * file says before the target starts: a local address given, or an address off loopback (a name counts as off).
+ */
+function sharesLocalAddress(plan: TargetPlan, env: RunEnv): boolean {
+  if (plan.kind !== 'external') return false;
+  if (plan.local || env.localAddress) return true;
+  return !(plan.host && (isLoopbackAddress(plan.host) || plan.host === 'localhost'));
+}
 
 /** The SIP ports of a party where parties share an address: 5060 to 5063 as a suite sees them. */
 const PORTS_PER_PARTY = 4;
@@ -326,7 +337,9 @@ export class Lab {
         ? req
         : this.options.peerParty && !this.plan.proxy?.peer
           ? `target ${this.plan.name} declares no other domain to route to (proxy.peer in the target file: a domain it sends to an address of this machine, where sipwright runs that domain's proxy)`
-          : undefined);
+          : this.options.peerParty && sharesLocalAddress(this.plan, this.env)
+            ? `target ${this.plan.name} is reached from one local address: the other domain's proxy and its user would talk over this machine's loopback, which the capture on the interface to the target does not see (not supported yet)`
+            : undefined);
     if (skipReason) {
       writeMeta(this.env.reportDir, { suite: this.suite, file: this.testFile, fullName, target: this.plan.name, rules: [], findings: 0, skipReason });
       test.skip(name, () => {});
