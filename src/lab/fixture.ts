@@ -27,6 +27,7 @@ import { startPeer } from './peer.js';
 import { workerStore } from './worker-store.js';
 import { TestRun } from './test-run.js';
 import { runTransport } from './transport.js';
+import { PortEpochs } from './port-epochs.js';
 import { isLoopbackAddress } from '../runtime/route.js';
 import { extractSip } from '../capture/extract.js';
 import { Trace } from '../trace/trace.js';
@@ -79,6 +80,12 @@ function sharesLocalAddress(plan: TargetPlan, env: RunEnv): boolean {
 
 /** The SIP ports of a party where parties share an address: 5060 to 5063 as a suite sees them. */
 const PORTS_PER_PARTY = 4;
+/**
+ * Over TCP, how many sets of ports a party moves between (port-epochs.ts): on its own loopback address 5060 to
+ * 5123; where parties share an address, 12 ports of the block's 79 each (six parties fit a worker).
+ */
+const LOOPBACK_TCP_EPOCHS = 16;
+const SHARED_TCP_EPOCHS = 3;
 
 function missingRoles(plan: TargetPlan, roles: Role[]): Role[] {
   return roles.filter((r) => !plan.roles.includes(r));
@@ -92,6 +99,9 @@ export class Lab {
   private readonly parties = new Map<string, string>();
   /** Where parties share one address (StartedTarget.local): each party's first SIP port. */
   private readonly partyPorts = new Map<string, number>();
+  /** Over TCP: each party's epoch (port-epochs.ts) in the test that picked it. */
+  private readonly epochs = new Map<string, { run: TestRun; epoch: number }>();
+  private ownEpochs?: PortEpochs;
   private readonly path: string[];
   private readonly backgrounds = new Backgrounds();
   private pendingBackground: Array<() => void> = [];
@@ -169,7 +179,7 @@ export class Lab {
   party(name: string): string {
     const local = this.started?.local;
     if (local) {
-      this.portsOf(name);
+      this.portsOf(name, 0);
       return local.address;
     }
     let addr = this.parties.get(name);
@@ -185,25 +195,41 @@ export class Lab {
 
   /**
    * Where a party's SIP socket is: its address and `port`, one of 5060 (its first) to 5063. Where parties
-   * share one address, the port is mapped into the party's own ports (e.g. 5062 → its first port + 2).
+   * share one address, the port is mapped into the party's own ports (e.g. 5062 → its first port + 2). Over
+   * TCP a party moves to other ports from one test to the next (port-epochs.ts), the same all through a test.
    */
   endpoint(name: string, port = 5060): { host: string; port: number } {
-    const local = this.started?.local;
-    if (!local) return { host: this.party(name), port };
     const offset = port - 5060;
     if (!Number.isInteger(offset) || offset < 0 || offset >= PORTS_PER_PARTY) {
       throw new RangeError(`party ${name}: port ${port} is not one of the ports a party may use (5060–${5060 + PORTS_PER_PARTY - 1})`);
     }
-    return { host: local.address, port: this.portsOf(name) + offset };
+    const local = this.started?.local;
+    const epoch = this.epochOf(name, local ? SHARED_TCP_EPOCHS : LOOPBACK_TCP_EPOCHS);
+    if (!local) return { host: this.party(name), port: port + epoch * PORTS_PER_PARTY };
+    return { host: local.address, port: this.portsOf(name, epoch) + offset };
   }
 
-  /** A party's first port where parties share an address: the worker's for its whole life, like its address. */
-  private portsOf(name: string): number {
-    let base = this.partyPorts.get(name);
+  /** The party's epoch in the current test: 0 over UDP, the least recently used of `max` over TCP. */
+  private epochOf(name: string, max: number): number {
+    const run = this.current;
+    if (runTransport(this.plan) !== 'tcp' || !run) return 0;
+    const have = this.epochs.get(name);
+    if (have?.run === run) return have.epoch;
+    const store = workerStore();
+    const clock = store && this.shared && this.block === store.block() ? store.epochs : (this.ownEpochs ??= new PortEpochs());
+    const epoch = clock.pick(`${this.addresses.index} ${name}`, max);
+    this.epochs.set(name, { run, epoch });
+    return epoch;
+  }
+
+  /** A party's first port in `epoch` where parties share an address: the worker's for its whole life, like its address. */
+  private portsOf(name: string, epoch: number): number {
+    const key = `${name} ${epoch}`;
+    let base = this.partyPorts.get(key);
     if (base === undefined) {
       const store = workerStore();
-      base = store && this.shared && this.block === store.block() ? store.ports(`party:${name}`, PORTS_PER_PARTY) : this.addresses.allocatePorts(PORTS_PER_PARTY);
-      this.partyPorts.set(name, base);
+      base = store && this.shared && this.block === store.block() ? store.ports(`party:${key}`, PORTS_PER_PARTY) : this.addresses.allocatePorts(PORTS_PER_PARTY);
+      this.partyPorts.set(key, base);
     }
     return base;
   }
@@ -218,16 +244,20 @@ export class Lab {
   /** Address → name for ladders: the target, and every party allocated so far. */
   partyNames(): Record<string, string> {
     const names: Record<string, string> = {};
-    // The target's address alone too: over TCP it connects from ports of its own choosing. A party or the
-    // peer on that address (named with its port) is still told apart: the most specific name wins.
-    if (this.started) names[this.started.host] = this.targetParty;
-    if (this.started) names[this.started.hostPort] = this.targetParty;
-    if (this.startedPeer && this.options.peerParty) names[this.startedPeer.hostPort] = this.options.peerParty;
+    const nodes: Array<{ host: string; hostPort: string; name: string }> = [];
+    if (this.started) nodes.push({ host: this.started.host, hostPort: this.started.hostPort, name: this.targetParty });
+    if (this.started?.peer && this.startedPeer && this.options.peerParty) nodes.push({ host: this.started.peer.host, hostPort: this.startedPeer.hostPort, name: this.options.peerParty });
+    for (const n of nodes) {
+      names[n.hostPort] = n.name;
+      // Over TCP a node connects from ports of its own choosing: a node alone on its address is named by the
+      // address too (a party on it, named with its port, is still told apart: the most specific name wins).
+      if (nodes.filter((o) => o.host === n.host).length === 1) names[n.host] = n.name;
+    }
     for (const [name, addr] of this.parties) names[addr] = name;
     const local = this.started?.local;
     if (local) {
       const host = local.address.includes(':') ? `[${local.address}]` : local.address;
-      for (const [name, base] of this.partyPorts) for (let k = 0; k < PORTS_PER_PARTY; k++) names[`${host}:${base + k}`] = name;
+      for (const [key, base] of this.partyPorts) for (let k = 0; k < PORTS_PER_PARTY; k++) names[`${host}:${base + k}`] = key.slice(0, key.lastIndexOf(' '));
     }
     return names;
   }
@@ -401,7 +431,7 @@ export class Lab {
   /** A view of this lab for a background test: the same target and accounts, its own block, parties and run. */
   private async beginBackground(fullName: string, block: AddressBlock): Promise<{ lab: Lab; run: TestRun }> {
     const view = Object.create(this) as Lab;
-    Object.defineProperties(view, { block: { value: block }, parties: { value: new Map<string, string>() }, partyPorts: { value: new Map<string, number>() }, current: { value: undefined, writable: true } });
+    Object.defineProperties(view, { block: { value: block }, parties: { value: new Map<string, string>() }, partyPorts: { value: new Map<string, number>() }, epochs: { value: new Map() }, ownEpochs: { value: undefined, writable: true }, current: { value: undefined, writable: true } });
     const run = await TestRun.begin(view, fullName, () => `net ${block.cidr}`);
     view.current = run;
     return { lab: view, run };

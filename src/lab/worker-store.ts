@@ -7,6 +7,7 @@
 import type { StartedKamailio } from '../../drivers/kamailio/index.js';
 import { claimAddressBlock, type AddressBlock } from './address-block.js';
 import { startPeer } from './peer.js';
+import { PortEpochs } from './port-epochs.js';
 import type { LabConfig } from './schema.js';
 import { startTarget, type StartedTarget } from './started-target.js';
 import type { TargetPlan } from './target.js';
@@ -22,6 +23,8 @@ export class WorkerStore {
   private addressBlock?: AddressBlock;
   private readonly hosts = new Map<string, string>();
   private readonly portBases = new Map<string, number>();
+  /** Which ports each party used last, over TCP (port-epochs.ts): for the worker's whole life. */
+  readonly epochs = new PortEpochs();
   private readonly shared = new Map<string, Shared>();
 
   /** The worker's address block, claimed on first use and held until the worker ends. */

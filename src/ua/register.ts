@@ -35,7 +35,7 @@ export interface RegistrationSpec {
   steps: RegisterStep[];
   canAuth: boolean;
   t1Ms: number;
-  /** `;transport=tcp` on contacts at the UA's own address when it registers over TCP. */
+  /** `;transport=tcp` on its contacts when it registers over TCP. */
   transport: 'udp' | 'tcp';
 }
 
@@ -44,7 +44,9 @@ const KEEP_MIN_EXPIRES: Action = { ereg: { regexp: '[0-9]+', search_in: 'hdr', h
 function contactValue(c: ContactSpec, aorUser: string, transport: 'udp' | 'tcp'): string {
   const here = c.host === undefined;
   const host = here ? '[local_ip]:[local_port]' : `${c.host}${c.port !== undefined ? `:${c.port}` : ''}`;
-  const uri = `sip:${c.user ?? aorUser}@${host}${here && transport === 'tcp' ? ';transport=tcp' : ''}`;
+  // Over TCP a contact says so, or the registrar would reach it over UDP (RFC 3263 §4.1: no transport
+  // parameter means UDP); an explicit contact is another socket of this UA's party (a phone's second port).
+  const uri = `sip:${c.user ?? aorUser}@${host}${transport === 'tcp' ? ';transport=tcp' : ''}`;
   return `<${uri}>${c.q !== undefined ? `;q=${c.q}` : ''}${c.expires !== undefined ? `;expires=${c.expires}` : ''}${c.params ? `;${c.params.replace(/^;/, '')}` : ''}`;
 }
 

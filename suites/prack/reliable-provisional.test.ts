@@ -10,7 +10,8 @@ import { describeLab } from '../../src/lab/fixture.js';
 import { overUdp } from '../../src/lab/transport.js';
 import { reliableCall, requireRejected } from './flows.js';
 import { PCMA } from './flows.js';
-import { TAG_100REL, copiesOf, expectDoublingFromT1, inDialog, reliableProvisional, sdpBody } from './wire.js';
+import { TAG_100REL, copiesOf, inDialog, reliableProvisional, sdpBody } from './wire.js';
+import type { TraceMessage } from '../../src/trace/trace.js';
 
 describeLab('Reliable provisional responses through the proxy (RFC 3262)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   const hostRe = () => new RegExp(lab.target.host.replace(/\./g, '\\.'));
@@ -53,7 +54,7 @@ describeLab('Reliable provisional responses through the proxy (RFC 3262)', { rol
 
   // RFC 3262 §3 has the UAS retransmit whatever the transport, but SIPp, the lab's UAS here, retransmits only over UDP.
   const sippRetransmits = overUdp("bob's user agent (SIPp) does not retransmit its reliable 183, so there is no copy for the proxy to relay");
-  lab.test('an unacknowledged reliable 183 is retransmitted at T1, 2·T1, 4·T1 and stops once PRACKed; the proxy relays each copy', { rfc: ['RFC 3262 §3', 'RFC 3261 §16.7'], requires: sippRetransmits }, async () => {
+  lab.test('bob retransmits his unacknowledged reliable 183 until it is PRACKed, and the proxy relays each copy at once, inventing none', { rfc: ['RFC 3262 §3', 'RFC 3261 §16.7'], requires: sippRetransmits }, async () => {
     const t1 = lab.plan.t1Ms;
     // alice holds her PRACK back for ten T1: copies are due at 1, 3 and 7 T1, the next one not before 15 T1.
     const trace = await reliableCall(lab, { via: 'proxy', caller: { prackAfterMs: 10 * t1 } });
@@ -63,12 +64,16 @@ describeLab('Reliable provisional responses through the proxy (RFC 3262)', { rol
     const before = (copies: typeof atBob[], t: number) => copies.filter((c) => c.time < t);
     const sent = copiesOf(trace, atBob);
     const relayed = copiesOf(trace, atAlice);
-    expectDoublingFromT1(before(sent, prackAtBob.time).slice(0, 4), t1);
-    expectDoublingFromT1(before(relayed, prackAtBob.time).slice(0, 4), t1);
+    // bob's copies are the lab's own (SIPp's timers, on a loaded machine): the stimulus, not the verdict. What
+    // the proxy must do is relay each of them as it comes (a stateful proxy forwards every provisional,
+    // RFC 3261 §16.7 step 5), in order, and add none of its own.
     expect(before(sent, prackAtBob.time).length).toBeGreaterThanOrEqual(4);
-    expect(before(relayed, prackAtBob.time).length).toBeGreaterThanOrEqual(4);
+    const lag = (c: TraceMessage, i: number) => (relayed[i] ? Math.round((relayed[i].time - c.time) * 1000) : 'never');
+    const lags = sent.map(lag);
+    expect({ lags, prompt: lags.every((l) => typeof l === 'number' && l >= 0 && l <= Math.max(100, 2 * t1)) }).toEqual({ lags, prompt: true });
+    expect({ sent: sent.length, relayed: relayed.length }).toEqual({ sent: sent.length, relayed: sent.length });
     // Once the PRACK is in, no copy goes out any more (a copy already on its way may cross it).
-    expect(sent.filter((c) => c.time > prackAtBob.time + t1 / 1000 / 2)).toEqual([]);
+    expect(relayed.filter((c) => c.time > prackAtBob.time + Math.max(0.1, (2 * t1) / 1000))).toEqual([]);
     expect(inDialog(trace, 'PRACK', 'alice', 'proxy', atAlice.message.toTag)).toBeAnsweredWith(200);
   });
 
