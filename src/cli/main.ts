@@ -11,6 +11,7 @@ const doctor = () => import('./doctor.js');
 const images = () => import('./images.js');
 const lab = () => import('./lab.js');
 const run = () => import('./run.js');
+const grade = () => import('./grade.js');
 
 /** The version in package.json (two folders up from src/cli, whether compiled to dist/ or not). */
 function packageVersion(): string {
@@ -101,6 +102,19 @@ export async function main(
       }
       code = await (await run()).runCommand(opts, out);
     });
+
+  program
+    .command('grade')
+    .allowExcessArguments(false)
+    .description("grade a class: each student's target through the suites a rubric needs, scored per item, with the evidence per cell")
+    .requiredOption('--rubric <file>', 'the rubric (YAML/JSON): items, their points and the tests that earn them (e.g. rubrics/sip-course.yaml)')
+    .requiredOption('--class <file|dir>', 'the students (YAML/JSON with students: [{ id, name, target }]), or a folder of target files')
+    .option('--out <dir>', 'where the gradebook goes (default: grades)')
+    .option('--parallel <n>', 'students graded at once, each on ports of its own (default 2)')
+    .option('--only <ids...>', 're-grade these students and merge them into the gradebook in --out')
+    .option('--shard <i/n>', 'grade every n-th student from the i-th, for a CI matrix (merge with `report merge`)')
+    .option('--local-address <ip>', 'the local address the parties share towards the students\' targets')
+    .action(async (opts) => { code = await (await grade()).gradeCommand(opts, out); });
 
   const labCommand = program.command('lab').description('keep the embedded lab running, to explore it with your own phone or sngrep');
   labCommand
