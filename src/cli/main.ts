@@ -95,6 +95,7 @@ export async function main(
     .option('--workers <n>', 'parallel jest workers (default: 3 on the embedded lab, 1 with a target file, whose accounts the workers would share)')
     .option('--local-address <ip>', 'the local address the parties share towards a target file (default: the one that routes to it; a target on loopback gives each party its own)')
     .option('--grep <pattern>', 'only the tests whose full name matches this regular expression (jest\'s test-name pattern); the others are reported as skipped')
+    .option('--shard <i/n>', 'run the i-th of n parts of the test files (jest --shard), for a CI matrix; merge with `report merge`')
     .option('--no-allure', 'skip allure generate (JUnit and JSON are still written)')
     .action(async (opts) => {
       if (opts.transport && !['udp', 'tcp', 'tls'].includes(opts.transport)) {
@@ -115,6 +116,23 @@ export async function main(
     .option('--shard <i/n>', 'grade every n-th student from the i-th, for a CI matrix (merge with `report merge`)')
     .option('--local-address <ip>', 'the local address the parties share towards the students\' targets')
     .action(async (opts) => { code = await (await grade()).gradeCommand(opts, out); });
+
+  const reportCommand = program.command('report').description('reports of runs and gradings split over a CI matrix');
+  reportCommand
+    .command('merge')
+    .description('merge the parts of a sharded run or grading (summary.json, junit.xml, Allure results, artifacts, gradebooks) into one')
+    .argument('<dirs...>', 'the parts\' report or gradebook folders')
+    .requiredOption('--out <dir>', 'where the merged report goes')
+    .action(async (dirs: string[], opts: { out: string }) => {
+      const { mergeReports } = await import('../report/merge.js');
+      try {
+        const r = mergeReports(dirs, opts.out);
+        out(`sipwright: merged ${r.parts} parts into ${opts.out}: ${r.tests} tests, ${r.students} students`);
+        code = EXIT.OK;
+      } catch (e) {
+        throw new CliError((e as Error).message, EXIT.USAGE);
+      }
+    });
 
   const labCommand = program.command('lab').description('keep the embedded lab running, to explore it with your own phone or sngrep');
   labCommand

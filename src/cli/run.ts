@@ -28,6 +28,7 @@ import { prepareReportDir } from '../report/report-dir.js';
 import { suitesJestConfig } from '../report/jest-suites-config.js';
 import { SECRETS_ENV } from '../report/secrets-env.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { parseShard } from './shard.js';
 
 export interface RunOptions {
   /** Targets named with --target (repeatable); none = every embedded target. */
@@ -42,6 +43,8 @@ export interface RunOptions {
   grep?: string;
   /** The local address the parties share towards every target file (else the one that routes to it). */
   localAddress?: string;
+  /** `i/n`: only the i-th of n parts of the test files (jest --shard). */
+  shard?: string;
   allure?: boolean;
 }
 
@@ -176,6 +179,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   if (o.transport === 'tls' || tlsPlan) {
     throw new CliError(`${tlsPlan ? `target ${tlsPlan.name} declares transport tls` : '--transport tls'}: ${TLS_VERDICTS}`, EXIT.USAGE);
   }
+  const shard = o.shard === undefined ? undefined : parseShard(o.shard, '--shard');
   if (o.grep !== undefined) {
     try {
       new RegExp(o.grep);
@@ -219,7 +223,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   if (Object.keys(resolved).length) env[RESOLVED_ENV] = JSON.stringify(resolved);
   const jestBin = join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
   if (!existsSync(jestBin)) throw new CliError('jest is not installed: run `npm install` in ' + PROJECT_ROOT, EXIT.ENVIRONMENT);
-  const jest = runJest(['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent', ...(o.grep !== undefined ? ['--testNamePattern', o.grep] : [])], env, err);
+  const jest = runJest(['--experimental-vm-modules', '--no-warnings', jestBin, '--config', configFile, '--silent', ...(o.grep !== undefined ? ['--testNamePattern', o.grep] : []), ...(shard ? [`--shard=${shard.index}/${shard.count}`] : [])], env, err);
   const code = await jest.exited;
   // A worker killed outright (a crash, or the run stopped by a signal) never ran its cleanup, and a container
   // it was starting may have been created after its last look: its owner is dead now.

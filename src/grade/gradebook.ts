@@ -10,7 +10,8 @@ import { maxPoints } from './rubric.js';
 import type { Evidence, StudentGrade } from './score.js';
 
 export interface Gradebook {
-  rubric: string;
+  /** The rubric as graded (its items' titles and points), so shards can be merged into one gradebook. */
+  rubric: Rubric;
   max: number;
   students: StudentGrade[];
 }
@@ -35,7 +36,7 @@ export function mergeStudents(old: StudentGrade[], fresh: StudentGrade[], order:
 }
 
 export function writeGradebook(dir: string, rubric: Rubric, students: StudentGrade[]): Gradebook {
-  const book: Gradebook = { rubric: rubric.name, max: maxPoints(rubric), students };
+  const book: Gradebook = { rubric, max: maxPoints(rubric), students };
   writeFileSync(join(dir, 'grades.json'), JSON.stringify(book, null, 2) + '\n');
   writeFileSync(join(dir, 'grades.csv'), csv(rubric, students));
   writeFileSync(join(dir, 'gradebook.html'), html(rubric, book));
@@ -78,7 +79,7 @@ export function html(rubric: Rubric, book: Gradebook): string {
     return `<section class="evidence" id="${esc(`${s.id}--${i.id}`)}"><h2>${esc(s.name)}: ${esc(i.title)} — ${g?.points ?? 0} / ${i.points}</h2>${g?.reason ? `<p class="reason">${esc(g.reason)}</p>` : '<p class="reason">Full marks.</p>'}<ul>${(g?.evidence ?? []).map(evidenceHtml).join('')}</ul></section>`;
   })).join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(book.rubric)}: gradebook</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(rubric.name)}: gradebook</title>
 <style>
 body { font: 14px system-ui, sans-serif; margin: 1.5em; }
 table { border-collapse: collapse; }
@@ -96,7 +97,7 @@ td.total { font-weight: bold; }
 .rfc { color: #555; font-style: italic; }
 </style></head>
 <body>
-<h1>${esc(book.rubric)}</h1>
+<h1>${esc(rubric.name)}</h1>
 <p>${book.students.length} student${book.students.length === 1 ? '' : 's'}, ${book.max} points. Click a score for its evidence.</p>
 <table id="gradebook"><thead><tr><th>student</th>${head}<th>total</th></tr></thead>
 <tbody>
