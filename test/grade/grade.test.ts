@@ -21,11 +21,13 @@ const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every
 const d = canRun ? describe : describe.skip;
 
 const RUBRIC = join(ROOT, 'rubrics', 'sip-course.yaml');
+const PEER_DOMAIN = 'peer.class.test';
 
 /** Each broken student's defect and the items it must cost them (every other item: full marks). */
 const BROKEN: Array<[string, string, string[]]> = [
   ['s2-noauth', 'no-auth-challenge', ['reg-challenge']],
-  ['s3-contacts', 'contacts-dropped', ['reg-bindings']],
+  // A registrar that keeps one contact per AoR leaves a forking proxy nothing to fork to.
+  ['s3-contacts', 'contacts-dropped', ['reg-bindings', 'fork-parallel', 'fork-timers', 'fork-sequential', 'prack-update']],
   ['s4-nofork', 'no-fork', ['fork-parallel', 'fork-timers', 'fork-sequential', 'prack-update']],
 ];
 
@@ -42,10 +44,14 @@ d('sipwright grade', () => {
   let first: { code: number | null; out: string };
   let lateHost: string;
 
+  /** Each proxy routes peer.class.test to an address of its own, where sipwright runs that domain's proxy. */
+  const peers = new Map<string, string>();
   function target(k: { hostPort: string } | string, name: string, roles = 'registrar, proxy'): Record<string, unknown> {
+    const address = typeof k === 'string' ? k : k.hostPort;
+    const peer = peers.get(address);
     return {
-      name, address: typeof k === 'string' ? k : k.hostPort, transport: 'udp', roles: roles.split(', '), domain: 'class.test', t1: 100,
-      registrar: { minExpires: 60 }, proxy: { sequentialForking: true }, accounts: ACCOUNTS,
+      name, address, transport: 'udp', roles: roles.split(', '), domain: 'class.test', t1: 100,
+      registrar: { minExpires: 60 }, proxy: { sequentialForking: true, ...(peer ? { peer: { domain: PEER_DOMAIN, address: `${peer}:5060` } } : {}) }, accounts: ACCOUNTS,
     };
   }
 
@@ -53,7 +59,10 @@ d('sipwright grade', () => {
     dir = mkdtempSync(join(tmpdir(), 'sipwright-grade-'));
     block = claimAddressBlock(241);
     const start = (defect?: string) => {
-      const k = new Kamailio(block.allocateHost()).withDomain('class.test').withAccounts(ACCOUNTS).withT1(100);
+      const host = block.allocateHost();
+      const peer = block.allocateHost();
+      peers.set(`${host}:5060`, peer);
+      const k = new Kamailio(host).withDomain('class.test').withAccounts(ACCOUNTS).withT1(100).withPeer(PEER_DOMAIN, peer, 5060);
       if (defect) k.withDefects(defect as never);
       return k.start();
     };
