@@ -5,7 +5,7 @@
  * test named in the cell, the others get 0 with the reason. The gradebook is checked in headless Chromium;
  * `--only` re-grades one student into it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js'
 import type { Gradebook } from '../../src/grade/gradebook.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { which } from '../../src/runtime/native.js';
+import { isAlive, liveEntries } from '../../src/runtime/process-registry.js';
 import { Chromium } from '../report/support/chromium.js';
 import { ACCOUNTS, ROOT, startAll } from '../suites/support.js';
 
@@ -142,6 +143,41 @@ d('sipwright grade', () => {
       await browser.close();
     }
   }, 60_000);
+
+  test('Ctrl-C keeps the students already graded, and leaves no run behind', async () => {
+    const rubric = join(dir, 'registration-only.yaml');
+    writeFileSync(rubric, 'name: registration only\nitems:\n  - { id: reg, title: Registration, points: 1, scoring: proportional, tests: [{ suite: registration }] }\n');
+    const cls = join(dir, 'three.yaml');
+    writeFileSync(cls, JSON.stringify({ students: [0, 1, 2].map((i) => ({ id: `c${i}`, name: `C ${i}`, target: target(proxies[i], `c${i}`) })) }));
+    const outDir = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), 'grade', '--rubric', rubric, '--class', cls, '--out', outDir, '--parallel', '1'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JEST_WORKER_ID: undefined } });
+    let out = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no student graded within 120 s:\n${out}`)), 120_000);
+      const seen = (b: Buffer) => {
+        out += b.toString();
+        if (/^\[1\/3\] c0 /m.test(out)) {
+          clearTimeout(timer);
+          ready();
+        }
+      };
+      child.stdout!.on('data', seen);
+      child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    });
+    // As a terminal's Ctrl-C does: SIGINT to the command's process group (each student's run has its own).
+    process.kill(-child.pid!, 'SIGINT');
+    const end = await exited;
+    expect(end.signal === 'SIGINT' || end.code === 130).toBe(true);
+    const kept = JSON.parse(readFileSync(join(outDir, 'grades.json'), 'utf8')) as Gradebook;
+    expect(kept.students.map((s) => s.id)).toEqual(['c0']);
+    // Its registration tests ran (all but the one its 423 leaves for a registrar that raises the expiry).
+    expect(kept.students[0].total).toBeGreaterThan(0.9);
+    expect(readFileSync(join(outDir, 'grades.csv'), 'utf8').trim().split('\r\n')).toHaveLength(2);
+    // Nothing of the interrupted student's run is left: no process group whose owner is gone, no run.
+    expect(liveEntries().filter((e) => !isAlive(e.owner, e.ownerStart)).map((e) => e.name)).toEqual([]);
+    expect(spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(cls) || l.includes(join(outDir, 'students')))).toEqual([]);
+  }, 240_000);
 
   test('--only re-grades one student (its target now up) into the same gradebook', async () => {
     const late = await new Kamailio(lateHost).withDomain('class.test').withAccounts(ACCOUNTS).withT1(100).start();
