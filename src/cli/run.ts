@@ -20,6 +20,7 @@ import { probeTarget } from '../lab/probe.js';
 import { RESOLVED_ENV, resolveAll, UnresolvableHost } from '../lab/resolve.js';
 import { localRouteFor } from '../lab/started-target.js';
 import { interfaceOf } from '../runtime/route.js';
+import { reapStaleNetns } from '../runtime/netns.js';
 import { generateAllureReport } from '../report/allure-generate.js';
 import { finishAllureResults } from '../report/finish-results.js';
 import { writeInterruptedReport, type InterruptedReport } from '../report/interrupted-report.js';
@@ -284,6 +285,7 @@ function junitOptions(config: { reporters: (string | [string, Record<string, unk
 function reapLeftovers(by: string, err: (s: string) => void): void {
   for (const c of reapStaleContainers()) err(`sipwright: removed ${c.name || c.id}, left by ${by}`);
   for (const e of reapStale()) err(`sipwright: stopped ${e.name} (pid ${e.pgid}), left by ${by}`);
+  for (const n of reapStaleNetns()) err(`sipwright: deleted network namespace ${n}, left by ${by}`);
 }
 
 /** What a person reading the output of a stopped run needs: what the report holds, and what was cut short. */
@@ -333,6 +335,7 @@ function runJest(args: string[], env: NodeJS.ProcessEnv, err: (s: string) => voi
     waitForGroupEndSync(pgid!, 2000);
     reapStaleContainers();
     reapStale();
+    reapStaleNetns();
   });
   const release = interceptSignals((signal, count) => {
     if (count === 1) {

@@ -29,6 +29,7 @@ import { TestRun } from './test-run.js';
 import { runTransport } from './transport.js';
 import { PortEpochs } from './port-epochs.js';
 import { isLoopbackAddress } from '../runtime/route.js';
+import { reapStaleNetns } from '../runtime/netns.js';
 import { extractSip } from '../capture/extract.js';
 import { Trace } from '../trace/trace.js';
 import { UserAgent, type Credentials } from '../ua/index.js';
@@ -444,6 +445,7 @@ export class Lab {
    */
   private async startLab(): Promise<void> {
     for (const e of reapStale()) process.stderr.write(`sipwright: removed leftover ${e.name} (pid ${e.pgid}) of a crashed run\n`);
+    for (const n of reapStaleNetns()) process.stderr.write(`sipwright: deleted leftover network namespace ${n} of a crashed run\n`);
     const store = workerStore();
     this.shared = store !== undefined;
     this.block = store ? store.block(this.env.workerId) : claimAddressBlock(this.env.workerId);
