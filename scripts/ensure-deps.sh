@@ -17,7 +17,7 @@ missing=""
 # debootstrap and docker.io build and run the container images (sipwright images build); the lab tests use
 # ps and pgrep (procps) to look for leftovers, the SIPp XML tests read scenarios back with python3, and the
 # Asterisk TLS tests make their certificates with openssl.
-for pair in "tshark:tshark" "sipp:sip-tester" "kamailio:kamailio" "tcpdump:tcpdump" "java:default-jre-headless" "chromium:chromium" "debootstrap:debootstrap" "docker:docker.io" "ps:procps" "python3:python3" "openssl:openssl"; do
+for pair in "tshark:tshark" "sipp:sip-tester" "kamailio:kamailio" "tcpdump:tcpdump" "java:default-jre-headless" "chromium:chromium" "debootstrap:debootstrap" "docker:docker.io" "ps:procps" "python3:python3" "openssl:openssl" "ip:iproute2"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
 done

@@ -24,6 +24,7 @@ export const DEPENDENCIES: Dependency[] = [
   { name: 'Kamailio', purpose: 'the embedded lab registrar and proxy', command: 'kamailio', versionArgs: ['-v'], debian: 'kamailio', neededFor: ['run', 'test'] },
   { name: 'kamcmd', purpose: "reading the lab Kamailio's location table", command: 'kamcmd', versionArgs: ['-V'], debian: 'kamailio', neededFor: ['run', 'test'] },
   { name: 'tcpdump', purpose: 'capturing each test on the wire', command: 'tcpdump', versionArgs: ['--version'], debian: 'tcpdump', neededFor: ['run', 'test'] },
+  { name: 'iproute2', purpose: 'the local address and interface that reach a remote target; network namespaces in the tests', command: 'ip', versionArgs: ['-V'], debian: 'iproute2', neededFor: ['run', 'test'] },
   { name: 'Java', purpose: 'allure generate (the HTML report)', command: 'java', versionArgs: ['-version'], debian: 'default-jre-headless', neededFor: ['run', 'test'] },
   // The embedded Asterisk runs from an image built offline from Debian sid (docker.io comes with ensureDocker).
   { name: 'debootstrap', purpose: 'building the container images offline (the embedded Asterisk)', command: 'debootstrap', versionArgs: ['--version'], debian: 'debootstrap', neededFor: ['run', 'test'] },
