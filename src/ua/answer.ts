@@ -8,10 +8,11 @@
 import { scenario, type Action, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { Versions } from './call.js';
 import { UAS_DIALOG, inDialogRequest } from './dialog.js';
-import { inviteResponseHeaders, KEEP_INVITE } from './keep-invite.js';
+import { COALESCED_WAIT_MS } from './coalesced.js';
+import { inviteResponseHeaders, KEEP_INVITE, linesOf } from './keep-invite.js';
 import { answerTo, DIRECTIONS, type Direction, type SdpSpec } from './sdp.js';
 import { KEEP_REFRESH_SE, lacksInterval, REFRESH_OK_HEADERS, timing, type Refresher } from './session-timer.js';
-import { contactLine, message, responseToLast, sdpBody } from './sip-text.js';
+import { contactLine, message, responseToLast, sdpBody, UAS_TAG } from './sip-text.js';
 import { labels, transaction, type Compile } from './transaction.js';
 
 export interface AnswerOptions {
@@ -63,6 +64,14 @@ export interface AnswerSpec {
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, BYE, PRACK, UPDATE, OPTIONS, INFO, MESSAGE, NOTIFY';
 /** How many re-INVITEs the answered call answers, each with the next o= version. */
 const REOFFERS = 4;
+
+/** A crossed CANCEL's own lines, for its 200 when the ACK came first and [last_*] name the ACK. */
+const KEEP_CANCEL: Action[] = [
+  linesOf('Via', 'cancel_via'),
+  { ereg: { regexp: '.*', search_in: 'hdr', header: 'CSeq:', assign_to: 'cancel_cseq', check_it: true } },
+  { ereg: { regexp: '.*', search_in: 'hdr', header: 'From:', assign_to: 'cancel_from', check_it: true } },
+  { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'cancel_to', check_it: true } },
+];
 
 export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
   const o = spec.options;
@@ -170,11 +179,18 @@ export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
   // A CANCEL that crossed the 200 is answered 200 and changes nothing (RFC 3261 §9.2); then comes the ACK.
   const confirmed = c.label('confirmed');
   const crossed = c.label('crossed');
-  s.recv({ request: 'CANCEL', optional: true, next: crossed });
+  const cancelFirst = c.label('cancel_first');
+  const ackedFirst = c.label('acked_first');
+  s.recv({ request: 'CANCEL', optional: true, next: crossed, actions: KEEP_CANCEL });
   s.recv({ request: 'ACK', next: confirmed });
   s.label(crossed);
+  // The proxy's ACK may be in the same TCP read as its CANCEL (coalesced.ts): then the CANCEL is answered after it.
+  s.recv({ request: 'ACK', timeout: COALESCED_WAIT_MS, ontimeout: cancelFirst, next: ackedFirst });
+  s.label(cancelFirst);
   s.send(responseToLast('200 OK', { tag: true }));
-  s.recv({ request: 'ACK' });
+  s.recv({ request: 'ACK', next: confirmed });
+  s.label(ackedFirst);
+  s.send(message(['SIP/2.0 200 OK', '[$cancel_via]', 'From:[$cancel_from]', `To:[$cancel_to];${UAS_TAG}`, '[last_Call-ID:]', 'CSeq:[$cancel_cseq]']));
   s.label(confirmed);
 
   if (o.crashAfterAck) {

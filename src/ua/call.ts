@@ -6,6 +6,7 @@
  *   alice.call(bob).reinvite({ direction: 'sendonly' }).reinvite({ direction: 'sendrecv' }).bye()
  */
 import { scenario, type Action, type RecvOptions, type ScenarioBuilder } from '../../drivers/sipp/index.js';
+import { COALESCED_WAIT_MS } from './coalesced.js';
 import { uacDialog, inDialogRequest, type DialogRef } from './dialog.js';
 import { FIRST_VERSION, sdpLines, type Direction, type SdpSpec } from './sdp.js';
 import { KEEP_MIN_SE, KEEP_REFRESH_SE, lacksInterval, offerHeaders, REFRESH_OK_HEADERS, type TimerOffer } from './session-timer.js';
@@ -221,19 +222,24 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     );
     if (o.forkedAnswers === 'keep-first') {
       dialog = { target: '[$contact1]', from, to: 'To:[$to1]' };
-      s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
-      const firstOnly = c.label('first_only');
-      s.recv({
-        response: 200,
-        timeout: Math.max(2000, 16 * c.t1Ms),
-        ontimeout: firstOnly,
-        actions: [
-          { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to2', check_it: true } },
-          { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact2', check_it: true } },
-        ],
-      });
       const second: DialogRef = { target: '[$contact2]', from, to: 'To:[$to2]' };
+      const keepSecond: Action[] = [
+        { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to2', check_it: true } },
+        { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact2', check_it: true } },
+      ];
+      const oneSoFar = c.label('one_answer');
+      const bothAcked = c.label('both_acked');
+      const firstOnly = c.label('first_only');
+      // The second 2xx may be in the same TCP read as the first (coalesced.ts): then both are ACKed at once.
+      s.recv({ response: 200, timeout: COALESCED_WAIT_MS, ontimeout: oneSoFar, actions: keepSecond });
+      s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
       s.send(inDialogRequest('ACK', second, { cseq: '[last_cseq_number]' }));
+      s.nop([], { next: bothAcked });
+      s.label(oneSoFar);
+      s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
+      s.recv({ response: 200, timeout: Math.max(2000, 16 * c.t1Ms), ontimeout: firstOnly, actions: keepSecond });
+      s.send(inDialogRequest('ACK', second, { cseq: '[last_cseq_number]' }));
+      s.label(bothAcked);
       transaction(c, { text: (auth) => inDialogRequest('BYE', second, { extra: [contact, ...(auth ? ['[authentication]'] : [])] }), accept: 'any' });
       s.label(firstOnly);
     } else if (c.canAuth) {

@@ -11,7 +11,7 @@ import { UAS_TAG } from './sip-text.js';
  * many proxies added to it (POSIX ERE; [[:cntrl:]] is the CRLF between the lines). When the message has none
  * (no Record-Route), the variable stays unset and SIPp leaves the line out of the message it writes.
  */
-function linesOf(name: string, assignTo: string): Action {
+export function linesOf(name: string, assignTo: string): Action {
   return { ereg: { regexp: `${name}:[[:print:]]*([[:cntrl:]]+${name}:[[:print:]]*)*`, search_in: 'msg', assign_to: assignTo } };
 }
 
