@@ -25,6 +25,7 @@ const INTEGRATION = [
   '<rootDir>/test/lab/worker-targets.test.ts',
   '<rootDir>/test/lab/remote-target.test.ts',
   '<rootDir>/test/report/report-run.test.ts',
+  '<rootDir>/test/report/shards.test.ts',
   '<rootDir>/test/capture/live.test.ts',
   '<rootDir>/test/capture/tshark-parity.test.ts',
   '<rootDir>/test/cli/',

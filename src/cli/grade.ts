@@ -64,7 +64,7 @@ export async function gradeCommand(o: GradeOptions, out: (s: string) => void, er
   out(`sipwright: grading ${students.length} student${students.length === 1 ? '' : 's'} on ${rubric.items.length} items (${suites.join(', ')}), ${parallel} at a time; gradebook in ${outDir}`);
 
   const graded: StudentGrade[] = [];
-  const save = () => writeGradebook(outDir, rubric, mergeStudents(kept, graded, order));
+  const save = () => writeGradebook(outDir, rubric, mergeStudents(kept, graded, order), order);
   save();
   const running = new Set<Running>();
   let stoppedBy: TerminatingSignal | undefined;

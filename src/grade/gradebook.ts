@@ -14,6 +14,8 @@ export interface Gradebook {
   rubric: Rubric;
   max: number;
   students: StudentGrade[];
+  /** Every student id of the class in its order, graded here or not: the order a merge of shards keeps. */
+  classOrder?: string[];
 }
 
 export function readGradebook(dir: string): Gradebook | undefined {
@@ -35,8 +37,8 @@ export function mergeStudents(old: StudentGrade[], fresh: StudentGrade[], order:
   return [...known, ...others];
 }
 
-export function writeGradebook(dir: string, rubric: Rubric, students: StudentGrade[]): Gradebook {
-  const book: Gradebook = { rubric, max: maxPoints(rubric), students };
+export function writeGradebook(dir: string, rubric: Rubric, students: StudentGrade[], classOrder?: string[]): Gradebook {
+  const book: Gradebook = { rubric, max: maxPoints(rubric), students, ...(classOrder ? { classOrder } : {}) };
   writeFileSync(join(dir, 'grades.json'), JSON.stringify(book, null, 2) + '\n');
   writeFileSync(join(dir, 'grades.csv'), csv(rubric, students));
   writeFileSync(join(dir, 'gradebook.html'), html(rubric, book));

@@ -5,7 +5,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeGradebook, type Gradebook } from '../grade/gradebook.js';
+import { mergeStudents, writeGradebook, type Gradebook } from '../grade/gradebook.js';
 import type { StudentGrade } from '../grade/score.js';
 
 interface SummaryTest { target?: string; status: 'passed' | 'failed' | 'skipped' }
@@ -102,7 +102,9 @@ export function mergeReports(dirs: string[], outDir: string): MergeResult {
       for (const s of book.students) byId.set(s.id, s);
       copyInto(join(dir, 'students'), join(out, 'students'));
     }
-    writeGradebook(out, rubric, [...byId.values()]);
+    // Students in the class's order, as one batch writes them; parts from before classOrder: in part order.
+    const order = books.flatMap(({ book }) => book.classOrder ?? []).filter((id, i, all) => all.indexOf(id) === i);
+    writeGradebook(out, rubric, mergeStudents([], [...byId.values()], order), order.length ? order : undefined);
     students = byId.size;
   }
   if (!summaries.length && !junits.length && !books.length) throw new Error(`none of ${parts.join(', ')} holds a summary.json, junit.xml or grades.json`);
