@@ -25,7 +25,9 @@ export interface RenderPaths {
 }
 
 export function renderListen(o: KamailioOptions): string {
-  return o.transports.map((t) => `listen=${t}:${o.address}:${o.port}`).join('\n');
+  // An IPv6 address is bracketed, as in a SIP URI, or Kamailio reads its last group as the port.
+  const host = o.address.includes(':') ? `[${o.address}]` : o.address;
+  return o.transports.map((t) => `listen=${t}:${host}:${o.port}`).join('\n');
 }
 
 export function renderGlobals(o: KamailioOptions, paths: RenderPaths): string {
@@ -35,14 +37,16 @@ debug=2
 log_stderror=yes
 log_prefix="{$mt $hdr(CSeq) $ci} "
 children=2
-tcp_children=2
+# One TCP reader: with two, a connection's messages could be read by either, and a 180 read by one was relayed
+# after the 200 read by the other (seen in a loaded CI run). UDP keeps two receivers, as it always had.
+tcp_children=1
 auto_aliases=no
 dns=no
 rev_dns=no
 use_dns_cache=no
 ${renderListen(o)}
 alias=${q(o.domain)}
-alias=${q(`${o.address}:${o.port}`)}
+alias=${q(`${o.address.includes(':') ? `[${o.address}]` : o.address}:${o.port}`)}
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
 loadmodule "kex.so"
