@@ -121,12 +121,18 @@ export function compileSubscribe(o: Common & SubscribeOptions): ScenarioBuilder 
 }
 
 /** Takes `count` requests of `method` and answers each 200 (a phone receiving MESSAGEs, say). */
+/** How long a UA that answered stays up before it exits (and, over TCP, closes its connections). */
+const ANSWERED_LINGER_MS = 300;
+
 export function compileAccept(o: { name: string; user: string; method: string; count: number; withinMs: number }): ScenarioBuilder {
   const s = scenario(o.name);
   for (let i = 0; i < o.count; i++) {
     s.recv({ request: o.method, timeout: o.withinMs, ontimeout: 'end' });
     s.send(responseToLast('200 OK', { tag: true, extra: [contactLine(o.user)] }));
   }
+  // Over TCP, SIPp's exit closes the connection 1 ms after its last 200: Asterisk took that FIN before the 200
+  // and marked a qualified contact Unreachable. A moment's wait lets the far end read the answer first.
+  s.pause(ANSWERED_LINGER_MS);
   s.label('end');
   return s;
 }
