@@ -12,6 +12,7 @@ import { imageTag } from '../../src/runtime/images/recipe.js';
 import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
 import { ownTempDir, removeTempDir } from '../../src/runtime/temp-dirs.js';
 import { EnvironmentError, spawnNative, which } from '../../src/runtime/native.js';
+import { hostPort, uriHost } from '../../src/util/host.js';
 import { READY_LINE, renderKamailioConfig } from './config.js';
 import { kamailioDefect, type KamailioDefect } from './defects.js';
 import { parseUlDump, type LocationBinding } from './kamcmd.js';
@@ -36,7 +37,8 @@ export class Kamailio {
       address,
       port,
       transports: ['udp', 'tcp'],
-      domain: address,
+      // A domain is a URI host: an IPv6 address in brackets.
+      domain: uriHost(address),
       registrar: true,
       proxy: true,
       auth: true,
@@ -133,13 +135,16 @@ export class Kamailio {
    * point in a container); returns the command line's arguments after the config path.
    */
   private render(runDir: string): { cfg: string; args: string[] } {
-    const cfg = renderKamailioConfig(this.o, { ctlSocket: join(runDir, 'kamailio_ctl') }, this.overrides);
-    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${this.o.address}:${this.o.port}`]);
+    // Kamailio reads an IPv6 address in a listen socket or a URI only in brackets ("udp:[2001:db8::2]:5060"):
+    // the config brackets its listen= and alias lines itself, the peers' next hops ($du) are bracketed here.
+    const peers = this.o.peers.map((p) => ({ ...p, address: uriHost(p.address) }));
+    const cfg = renderKamailioConfig({ ...this.o, peers }, { ctlSocket: join(runDir, 'kamailio_ctl') }, this.overrides);
+    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${uriHost(this.o.address)}:${this.o.port}`]);
     return { cfg, args: ['-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', '32', '-M', '4', ...listen] };
   }
 
   private get name(): string {
-    return `kamailio@${this.o.address}:${this.o.port}`;
+    return `kamailio@${hostPort(this.o.address, this.o.port)}`;
   }
 
   /** Writes the config (mode 0600: it holds account hashes) into a fresh runtime folder; returns the command line. */
@@ -270,8 +275,9 @@ export class StartedKamailio {
   get port(): number {
     return this.options.port;
   }
+  /** "address:port", an IPv6 address bracketed. */
   get hostPort(): string {
-    return `${this.options.address}:${this.options.port}`;
+    return hostPort(this.options.address, this.options.port);
   }
   get running(): boolean {
     return this.proc.running;

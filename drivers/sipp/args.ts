@@ -5,6 +5,7 @@
  * every trace file SIPp can write, so a failure always leaves its evidence.
  */
 
+import { isIP } from 'node:net';
 import { redact } from '../../src/report/redact.js';
 
 /** ws and wss are SIP over WebSocket (RFC 7118), plain and on TLS. tls, ws and wss need SIPp 3.8 (the sipp image). */
@@ -64,6 +65,15 @@ export interface RunFiles {
 
 const KEY = /^[A-Za-z0-9_.-]+$/;
 
+/**
+ * Where SIPp's control socket binds (-ci): the local address, or for an IPv6 one IPv4 loopback. SIPp opens that
+ * socket as AF_INET whatever -ci says (setup_ctrl_socket), so `-ci 2001:db8::1` fails with "Address family not
+ * supported by protocol" (SIPp 3.6.1, measured) and SIPp exits before its first message.
+ */
+export function controlAddress(localIp: string): string {
+  return isIP(localIp) === 6 ? '127.0.0.1' : localIp;
+}
+
 export function buildArgs(o: SippOptions, files: RunFiles, callIdPrefix: string, controlPort: number): string[] {
   if (!o.localIp) throw new Error('SIPp needs withLocal(ip, port): nothing may bind 0.0.0.0');
   const args: string[] = [];
@@ -75,7 +85,7 @@ export function buildArgs(o: SippOptions, files: RunFiles, callIdPrefix: string,
   if (o.tls?.cert) args.push('-tls_cert', o.tls.cert);
   if (o.tls?.key) args.push('-tls_key', o.tls.key);
   for (const f of o.injectionFiles) args.push('-inf', f);
-  args.push('-ci', o.localIp, '-cp', String(controlPort));
+  args.push('-ci', controlAddress(o.localIp), '-cp', String(controlPort));
   args.push('-nostdin');
   args.push('-m', String(o.calls));
   if (o.rate) {

@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import type { RuntimeKind } from '../../src/runtime/kind.js';
 import { EnvironmentError, spawnNative } from '../../src/runtime/native.js';
-import { buildArgs, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
+import { buildArgs, controlAddress, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
 import { waitUntilBound } from './readiness.js';
 import { buildResult, describeResult, type SippResult } from './result.js';
 import { chooseRuntime, containerSipp, mountsFor, nativeSipp, pathArguments, whyNotNative, type SippProcess } from './runtime.js';
@@ -143,7 +143,7 @@ export class Sipp {
     this.o.timeoutMs = ms;
     return this;
   }
-  /** The control port (-cp, bound on the local address with -ci). Default: a free port on that address. */
+  /** The control port (-cp, bound on the local address with -ci; IPv4 loopback for an IPv6 one). Default: a free port there. */
   withControlPort(port: number): this {
     this.o.controlPort = port;
     return this;
@@ -242,7 +242,7 @@ export class Sipp {
     } satisfies RunFiles & Record<string, string>;
     // An existing file runs from where it is (relative pcap or CSV paths in it keep working); a copy is kept.
     writeFileSync(join(dir, `${base}.xml`), xml);
-    const controlPort = o.controlPort ?? (await freeUdpPort(o.localIp));
+    const controlPort = o.controlPort ?? (await freeUdpPort(controlAddress(o.localIp)));
     const callIdPrefix = `sipwright-${randomBytes(6).toString('hex')}`;
     const args = buildArgs(o, files, callIdPrefix, controlPort);
     const command = displayCommand(runtime === 'native' ? o.binary : 'sipp', args, secrets);

@@ -29,6 +29,7 @@ import { TestRun } from './test-run.js';
 import { runTransport } from './transport.js';
 import { PortEpochs } from './port-epochs.js';
 import { isLoopbackAddress } from '../runtime/route.js';
+import { hostPort } from '../util/host.js';
 import { reapStaleNetns } from '../runtime/netns.js';
 import { extractSip } from '../capture/extract.js';
 import { Trace } from '../trace/trace.js';
@@ -257,8 +258,7 @@ export class Lab {
     for (const [name, addr] of this.parties) names[addr] = name;
     const local = this.started?.local;
     if (local) {
-      const host = local.address.includes(':') ? `[${local.address}]` : local.address;
-      for (const [key, base] of this.partyPorts) for (let k = 0; k < PORTS_PER_PARTY; k++) names[`${host}:${base + k}`] = key.slice(0, key.lastIndexOf(' '));
+      for (const [key, base] of this.partyPorts) for (let k = 0; k < PORTS_PER_PARTY; k++) names[hostPort(local.address, base + k)] = key.slice(0, key.lastIndexOf(' '));
     }
     return names;
   }

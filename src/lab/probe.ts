@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
+import { hostPort, uriHost } from '../util/host.js';
 
 export class TargetUnreachable extends Error {}
 
@@ -21,13 +22,13 @@ export interface ProbeOptions {
 
 function optionsRequest(o: ProbeOptions, proto: string, localPort: number): string {
   const branch = 'z9hG4bK-sw-probe-' + randomBytes(6).toString('hex');
-  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const target = hostPort(o.host, o.port);
   return [
-    `OPTIONS sip:${host}:${o.port} SIP/2.0`,
-    `Via: SIP/2.0/${proto} ${o.from}:${localPort};branch=${branch};rport`,
+    `OPTIONS sip:${target} SIP/2.0`,
+    `Via: SIP/2.0/${proto} ${hostPort(o.from, localPort)};branch=${branch};rport`,
     'Max-Forwards: 70',
-    `From: <sip:sipwright-probe@${o.from}>;tag=${randomBytes(4).toString('hex')}`,
-    `To: <sip:${host}:${o.port}>`,
+    `From: <sip:sipwright-probe@${uriHost(o.from)}>;tag=${randomBytes(4).toString('hex')}`,
+    `To: <sip:${target}>`,
     `Call-ID: probe-${randomBytes(8).toString('hex')}@${o.from}`,
     'CSeq: 1 OPTIONS',
     'Accept: application/sdp',
@@ -38,11 +39,11 @@ function optionsRequest(o: ProbeOptions, proto: string, localPort: number): stri
 }
 
 function unreachable(o: ProbeOptions, why: string): TargetUnreachable {
-  return new TargetUnreachable(`target ${o.name} at ${o.host}:${o.port} (${o.transport}) is unreachable: ${why}`);
+  return new TargetUnreachable(`target ${o.name} at ${hostPort(o.host, o.port)} (${o.transport}) is unreachable: ${why}`);
 }
 
 async function probeUdp(o: ProbeOptions, timeoutMs: number): Promise<string> {
-  const sock = createSocket(o.host.includes(':') ? 'udp6' : 'udp4');
+  const sock = createSocket(isIP(o.host) === 6 ? 'udp6' : 'udp4');
   try {
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);

@@ -4,16 +4,26 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { canonicalIp } from '../util/host.js';
 
 export const ROLES = ['registrar', 'proxy', 'pbx', 'ua', 'presence'] as const;
 export type Role = (typeof ROLES)[number];
 export const TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export type TargetTransport = (typeof TRANSPORTS)[number];
 
-const hostPort = z.string().transform((value, ctx) => {
-  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(value) ?? /^([^:\s]+)(?::(\d+))?$/.exec(value);
+/**
+ * "host:port" or "host" (port 5060): an IPv4 address, a DNS name, or an IPv6 literal, bracketed when it has a
+ * port ("[2001:db8::2]:5060", RFC 3986 §3.2.2) and bare when it has none ("2001:db8::2"). An IPv6 address
+ * comes out in RFC 5952 form, as the capture writes it, so that a ladder finds the target by its text.
+ */
+const hostPort = z.string({
+  // YAML reads an unquoted `address: [2001:db8::2]` as a list of one.
+  error: (iss) => (Array.isArray(iss.input) ? `got a list: an IPv6 address in brackets is quoted in YAML (address: "[2001:db8::2]:5060"), or written bare (address: 2001:db8::2)` : undefined),
+}).transform((value, ctx) => {
+  // A bare IPv6 literal is the whole value: its last group is never read as a port.
+  const m = isIP(value) === 6 ? [value, value] : /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(value) ?? /^([^:\s]+)(?::(\d+))?$/.exec(value);
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: `expected host:port (e.g. 127.0.0.50:5060 or [::1]:5060), got "${value}"` });
+    ctx.addIssue({ code: 'custom', message: `expected host:port (e.g. 127.0.0.50:5060, [2001:db8::2]:5060 or a bare 2001:db8::2), got "${value}"` });
     return z.NEVER;
   }
   const port = m[2] === undefined ? 5060 : Number(m[2]);
@@ -22,11 +32,16 @@ const hostPort = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
   const host = m[1];
+  const bracketed = value.startsWith('[');
+  if (bracketed && isIP(host) !== 6) {
+    ctx.addIssue({ code: 'custom', message: `"[${host}]" is not an IPv6 address (only IPv6 literals are bracketed)` });
+    return z.NEVER;
+  }
   if (!isIP(host) && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host)) {
     ctx.addIssue({ code: 'custom', message: `"${host}" is neither an IP address nor a host name` });
     return z.NEVER;
   }
-  return { host, port };
+  return { host: canonicalIp(host), port };
 });
 
 const sipToken = z.string().min(1).regex(/^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$/, 'must be a SIP user part (no spaces, no "@" or ":")');
@@ -114,7 +129,7 @@ export const TargetSchema = z
      * The local address the parties send from (they share it, told apart by port); by default the one that
      * routes to the target, as `ip route get` says. `sipwright run --local-address` overrides it.
      */
-    local: z.object({ address: z.string().refine((a) => isIP(a) !== 0, 'must be an IP address of this machine') }).strict().optional(),
+    local: z.object({ address: z.string().refine((a) => isIP(a) !== 0, 'must be an IP address of this machine').transform(canonicalIp) }).strict().optional(),
   })
   .strict();
 export type TargetFile = z.infer<typeof TargetSchema>;

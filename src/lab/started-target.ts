@@ -8,6 +8,7 @@ import type { AddressBlock } from './address-block.js';
 import { interfaceOf, isLoopbackAddress, routeTo, type LocalRoute } from '../runtime/route.js';
 import { probeTarget } from './probe.js';
 import { resolveHost } from './resolve.js';
+import { hostPort, uriHost } from '../util/host.js';
 import type { LabConfig } from './schema.js';
 import type { TargetPlan } from './target.js';
 
@@ -37,10 +38,6 @@ export interface StartedTarget {
   stop(): Promise<void>;
 }
 
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 /**
  * RTP ports for a block's Asterisk: 100 per block from 20000, below Linux's ephemeral range (32768…), so two
  * workers' PBXes never pick the same media port.
@@ -56,7 +53,7 @@ function embeddedTarget(plan: TargetPlan, address: string, lab: LabConfig, node:
     plan: { ...plan, host: address },
     host: address,
     port: plan.port,
-    hostPort: `${address}:${plan.port}`,
+    hostPort: hostPort(address, plan.port),
     domain: lab.domain,
     startedAt: Date.now(),
     logs: () => node.logs(),
@@ -106,7 +103,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     if (peer) k.withPeer(peer.domain, peer.host, peer.port);
     if (logFile) k.withLogFile(logFile);
     const kamailio = await k.start();
-    return { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: `${peer.host}:${peer.port}` } } : {}) };
+    return { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: hostPort(peer.host, peer.port) } } : {}) };
   }
   const host = await resolveHost(plan.host!, `target ${plan.name} (${plan.source}) address`);
   const local = localRouteFor(plan, host);
@@ -116,10 +113,10 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     host,
     ...(local ? { local } : {}),
     port: plan.port,
-    hostPort: `${bracket(host)}:${plan.port}`,
-    domain: plan.domain ?? host,
+    hostPort: hostPort(host, plan.port),
+    domain: plan.domain ?? uriHost(host),
     startedAt: Date.now(),
-    ...(plan.proxy?.peer?.host ? { peer: { domain: plan.proxy.peer.domain, host: plan.proxy.peer.host, port: plan.proxy.peer.port, hostPort: `${bracket(plan.proxy.peer.host)}:${plan.proxy.peer.port}` } } : {}),
+    ...(plan.proxy?.peer?.host ? { peer: { domain: plan.proxy.peer.domain, host: plan.proxy.peer.host, port: plan.proxy.peer.port, hostPort: hostPort(plan.proxy.peer.host, plan.proxy.peer.port) } } : {}),
     logs: () => undefined,
     stop: async () => {},
   };

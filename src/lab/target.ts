@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { uriHost } from '../util/host.js';
 import { formatIssues, LabConfigSchema, TargetSchema, type Account, type LabConfig, type Role, type TargetTransport } from './schema.js';
 
 export class ConfigError extends Error {}
@@ -59,7 +60,10 @@ function readStructured(path: string, what: string): unknown {
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const pos = e.linePos?.[0];
-      throw new ConfigError(`${what} ${path}${pos ? ` line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
+      // `address: [2001:db8::2]:5060` starts a YAML list: the brackets need quotes.
+      const line = pos ? text.split('\n')[pos.line - 1] ?? '' : '';
+      const hint = /^\s*address:\s*\[/.test(line) ? ` (an IPv6 address with a port is quoted in YAML: address: "[2001:db8::2]:5060")` : '';
+      throw new ConfigError(`${what} ${path}${pos ? ` line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}${hint}`);
     }
     throw new ConfigError(`${what} ${path}: ${(e as Error).message}`);
   }
@@ -83,7 +87,8 @@ export function loadTargetFile(path: string): TargetPlan {
     host: t.address.host,
     port: t.address.port,
     transport: t.transport,
-    domain: t.domain ?? t.address.host,
+    // A domain is a URI host: an IPv6 address stands in brackets there (sip:alice@[2001:db8::2]).
+    domain: t.domain ?? uriHost(t.address.host),
     roles: t.roles,
     accounts: t.accounts,
     features: t.features,

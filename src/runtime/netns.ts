@@ -1,12 +1,14 @@
 /**
  * A network namespace joined to this one by a veth pair: a "host on another machine" without a second machine.
- * The namespace's side has `inside`, ours `outside`, on a /30 of their own; traffic between them crosses a real
- * interface, so a capture there sees what a capture on a NIC would. Deleting the namespace deletes the pair.
+ * The namespace's side has `inside`, ours `outside`, on a /30 (IPv4) or /64 (IPv6) of their own; traffic
+ * between them crosses a real interface, so a capture there sees what a capture on a NIC would. Deleting the
+ * namespace deletes the pair.
  *
  * The name carries the owner's pid and start time (sw-PID-START-N), so leftovers of a crashed owner are found
  * and deleted at the next start (reapStaleNetns), like the process registry's groups.
  */
 import { execFileSync } from 'node:child_process';
+import { isIP } from 'node:net';
 import { isAlive, processStartTime } from './process-registry.js';
 import { onExitOrSignal } from './exit-cleanup.js';
 import { which } from './native.js';
@@ -15,11 +17,11 @@ export const NETNS_PREFIX = 'sw-';
 const NAME = /^sw-(\d+)-(\d+)-(\d+)$/;
 
 export interface NetnsOptions {
-  /** The namespace's address (its end of the veth pair). */
+  /** The namespace's address (its end of the veth pair): IPv4 or IPv6, the same family as `outside`. */
   inside: string;
   /** Our address (this namespace's end). */
   outside: string;
-  /** Prefix length of the link between them. Default 30. */
+  /** Prefix length of the link between them. Default 30 for IPv4, 64 for IPv6. */
   prefix?: number;
 }
 
@@ -69,15 +71,20 @@ export function createNetns(o: NetnsOptions): StartedNetns {
   // Interface names are at most 15 characters: pid and sequence keep them unique on the machine.
   const outsideIf = `swo${process.pid}x${n}`.slice(0, 15);
   const insideIf = `swi${process.pid}x${n}`.slice(0, 15);
-  const prefix = o.prefix ?? 30;
+  const family = isIP(o.inside);
+  if (family === 0 || isIP(o.outside) !== family) throw new Error(`createNetns: inside ${o.inside} and outside ${o.outside} must be IP addresses of one family`);
+  const prefix = o.prefix ?? (family === 6 ? 64 : 30);
+  // An IPv6 address is "tentative" until duplicate address detection is done (a second or more), and a socket
+  // can't bind it meanwhile: on a link of two ends we made, there is nobody to detect, so nodad.
+  const addrFlags = family === 6 ? ['nodad'] : [];
   ip(['netns', 'add', name]);
   const ns = new StartedNetns(name, o.inside, o.outside, outsideIf);
   try {
     ip(['link', 'add', outsideIf, 'type', 'veth', 'peer', 'name', insideIf]);
     ip(['link', 'set', insideIf, 'netns', name]);
-    ip(['addr', 'add', `${o.outside}/${prefix}`, 'dev', outsideIf]);
+    ip(['addr', 'add', `${o.outside}/${prefix}`, 'dev', outsideIf, ...addrFlags]);
     ip(['link', 'set', outsideIf, 'up']);
-    ns.exec(['ip', 'addr', 'add', `${o.inside}/${prefix}`, 'dev', insideIf]);
+    ns.exec(['ip', 'addr', 'add', `${o.inside}/${prefix}`, 'dev', insideIf, ...addrFlags]);
     ns.exec(['ip', 'link', 'set', insideIf, 'up']);
     ns.exec(['ip', 'link', 'set', 'lo', 'up']);
   } catch (e) {

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { isIP } from 'node:net';
+import { canonicalIp } from '../util/host.js';
 
 export interface LocalRoute {
   /** The local address packets to the destination leave from. */
@@ -12,7 +13,8 @@ export interface LocalRoute {
   iface: string;
 }
 
-interface IpRoute {
+/** One route of `ip -j route get` (the fields read here). */
+export interface IpRoute {
   dev?: string;
   prefsrc?: string;
   type?: string;
@@ -44,24 +46,32 @@ export function routeTo(destination: string): LocalRoute {
   } catch (e) {
     throw new Error(`no route from this machine to ${destination}: ${(e as Error).message}`);
   }
+  return routeFromIp(destination, routes);
+}
+
+/**
+ * What `ip -j route get destination` answered, as a LocalRoute. The source address is in RFC 5952 form (as
+ * the capture writes it), IPv6 included: `ip` gives it so, and a destination of this machine is normalised.
+ */
+export function routeFromIp(destination: string, routes: IpRoute[]): LocalRoute {
   const r = routes[0];
   if (!r?.dev) throw new Error(`no route from this machine to ${destination}`);
   // A destination that is an address of this machine is reached over lo, from itself.
   const address = r.prefsrc ?? (r.type === 'local' ? destination : undefined);
   if (!address) throw new Error(`the route to ${destination} (via ${r.dev}) has no source address: give one with --local-address`);
-  return { address, iface: r.dev };
+  return { address: canonicalIp(address), iface: r.dev };
 }
 
 /** The interface that holds `address`, which must be one of this machine's; `what` names where it was given. */
 export function interfaceOf(address: string, what: string): LocalRoute {
   if (!isIP(address)) throw new Error(`${what}: "${address}" is not an IP address`);
   const links = ipJson<IpAddr[]>([...family(address), 'addr', 'show']);
-  const want = address.toLowerCase();
-  const link = links.find((l) => (l.addr_info ?? []).some((a) => a.local?.toLowerCase() === want));
+  const want = canonicalIp(address);
+  const link = links.find((l) => (l.addr_info ?? []).some((a) => a.local !== undefined && canonicalIp(a.local) === want));
   if (!link) throw new Error(`${what}: ${address} is not an address of this machine (ip addr show lists its addresses)`);
-  return { address, iface: link.ifname };
+  return { address: want, iface: link.ifname };
 }
 
 export function isLoopbackAddress(address: string): boolean {
-  return (isIP(address) === 4 && address.startsWith('127.')) || address === '::1';
+  return (isIP(address) === 4 && address.startsWith('127.')) || canonicalIp(address) === '::1';
 }

@@ -3,11 +3,13 @@
  * of its own, behind a veth pair, at an address of the benchmarking range (198.18.0.0/15), described by a
  * target file and run against by that address. The parties then share the local address that routes to it
  * (told apart by port, named in ladders all the same), and each test's capture listens on the veth with a
- * filter for the target and the worker's ports. Also: a target reachable only over TCP, a name that does not
- * resolve, and a --local-address that is not this machine's.
+ * filter for the target and the worker's ports. Also: a target at an IPv6 address (2001:2::/48, the IPv6
+ * benchmarking range), a target reachable only over TCP, a name that does not resolve, and a --local-address
+ * that is not this machine's.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kamailio, type KamailioTransport, type StartedKamailio } from '../../drivers/kamailio/index.js';
@@ -15,6 +17,7 @@ import { extractSip } from '../../src/capture/extract.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { which } from '../../src/runtime/native.js';
 import { createNetns, sipwrightNetns, type StartedNetns } from '../../src/runtime/netns.js';
+import { uriHost } from '../../src/util/host.js';
 import { ACCOUNTS, notPassed, ROOT, RUN_LIMIT, runSuite, type SummaryTest } from '../suites/support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump', 'ip'].every((c) => which(c));
@@ -29,9 +32,14 @@ interface RemoteProxy {
   stop(): Promise<void>;
 }
 
-/** A Kamailio alone in a namespace at 198.18.<block>.<2+4i>, reached from 198.18.<block>.<1+4i>. */
-async function startRemoteProxy(block: AddressBlock, i: number, transports: KamailioTransport[] = ['udp', 'tcp']): Promise<RemoteProxy> {
-  const ns = createNetns({ inside: `198.18.${block.index}.${4 * i + 2}`, outside: `198.18.${block.index}.${4 * i + 1}` });
+/**
+ * A Kamailio alone in a namespace at 198.18.<block>.<2+4i>, reached from 198.18.<block>.<1+4i>; over IPv6 at
+ * 2001:2:0:<block>::2, reached from 2001:2:0:<block>::1 (the benchmarking range 2001:2::/48, one /64 per block).
+ */
+async function startRemoteProxy(block: AddressBlock, i: number, transports: KamailioTransport[] = ['udp', 'tcp'], family: 4 | 6 = 4): Promise<RemoteProxy> {
+  const ns = family === 6
+    ? createNetns({ inside: `2001:2:0:${block.index}::2`, outside: `2001:2:0:${block.index}::1` })
+    : createNetns({ inside: `198.18.${block.index}.${4 * i + 2}`, outside: `198.18.${block.index}.${4 * i + 1}` });
   try {
     const kamailio = await new Kamailio(ns.inside).withNetns(ns.name).withTransports(...transports).withDomain('remote.test').withAccounts(ACCOUNTS).withT1(100).start();
     return { ns, kamailio, stop: async () => { await kamailio.stop(); ns.delete(); } };
@@ -80,16 +88,19 @@ function unexpectedSkips(tests: SummaryTest[], allowed: RegExp[]): string[] {
 
 const NOISE_CALL_ID = 'sipwright-noise-not-in-any-trace';
 
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** OPTIONS to the target every 50 ms from an ephemeral port of the local address, in a child process. */
 function startNoise(from: string, to: string): ChildProcess {
+  const [f, t] = [uriHost(from), uriHost(to)];
   const script = `
-    const s = require('node:dgram').createSocket('udp4');
+    const s = require('node:dgram').createSocket('${isIP(from) === 6 ? 'udp6' : 'udp4'}');
     s.bind(0, ${JSON.stringify(from)}, () => {
       let n = 0;
       setInterval(() => {
         const p = s.address().port;
-        const m = ['OPTIONS sip:${to} SIP/2.0', 'Via: SIP/2.0/UDP ${from}:' + p + ';branch=z9hG4bK-noise-' + (++n) + ';rport', 'Max-Forwards: 70',
-          'From: <sip:noise@${from}>;tag=noise', 'To: <sip:${to}>', 'Call-ID: ${NOISE_CALL_ID}', 'CSeq: ' + n + ' OPTIONS', 'Content-Length: 0', '', ''].join('\\r\\n');
+        const m = ['OPTIONS sip:${t} SIP/2.0', 'Via: SIP/2.0/UDP ${f}:' + p + ';branch=z9hG4bK-noise-' + (++n) + ';rport', 'Max-Forwards: 70',
+          'From: <sip:noise@${f}>;tag=noise', 'To: <sip:${t}>', 'Call-ID: ${NOISE_CALL_ID}', 'CSeq: ' + n + ' OPTIONS', 'Content-Length: 0', '', ''].join('\\r\\n');
         s.send(m, 5060, ${JSON.stringify(to)});
       }, 50);
     });`;
@@ -168,6 +179,51 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
       expect(r.tests.filter((t) => t.status === 'skipped' && /^over TCP /.test(t.skipReason ?? '')).length).toBe(3);
       expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(35);
       expect(r.code).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
+  }, RUN_LIMIT);
+
+  test('a target at an IPv6 address: its registration, call, forking and PRACK suites pass over UDP, the parties sharing the local IPv6 address', async () => {
+    // Session timers pass too (by hand: 6 of 6), but their tests wait out RFC 4028 intervals in real time
+    // (a minute), and add no address handling the call suites lack.
+    const proxy = await startRemoteProxy(block, 2, ['udp'], 6);
+    try {
+      // The bracketed form, quoted: YAML reads an unquoted [ … ] as a list.
+      const file = targetFile(dir, 'remote-proxy-v6', `"[${proxy.ns.inside}]:5060"`, 'udp');
+      const noise = startNoise(proxy.ns.outside, proxy.ns.inside);
+      let r: ReturnType<typeof runSuite>;
+      let noiseRan: boolean;
+      try {
+        r = runSuite(['registration', 'calls', 'forking', 'prack'], join(dir, 'v6'), ['--target', file]);
+      } finally {
+        noiseRan = noise.exitCode === null && noise.signalCode === null;
+        noise.kill('SIGKILL');
+      }
+      expect(noiseRan).toBe(true);
+      expect(r!.out).toContain(`from ${proxy.ns.outside} on ${proxy.ns.hostIface}`);
+      expect(notPassed(r.tests).filter((t) => !t.startsWith('skipped'))).toEqual([]);
+      expect(unexpectedSkips(r.tests, [])).toEqual([]);
+      expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(33);
+      expect(r.code).toBe(0);
+      const report = join(dir, 'v6', 'report');
+      const call = r.tests.find((t) => /Basic call through the proxy/.test(t.fullName ?? t.name) && /INVITE/.test(t.name) && t.ladderHtml)!;
+      expect(call).toBeDefined();
+      const ladder = readFileSync(join(report, call.ladderHtml!.replace(/\.html$/, '.txt')), 'utf8');
+      for (const party of ['alice', 'bob', 'proxy']) expect(ladder).toContain(party);
+      expect(ladder).not.toContain(proxy.ns.outside);
+      // The user agents write the IPv6 address as SIP wants it: bracketed in Via and Contact, bare after IN IP6.
+      const wire = readFileSync(join(report, call.pcap!)).toString('latin1');
+      const local = uriHost(proxy.ns.outside);
+      expect(wire).toMatch(new RegExp(String.raw`\r\nVia: SIP/2\.0/UDP ${escape(local)}:\d+;branch=`));
+      expect(wire).toMatch(new RegExp(String.raw`\r\nContact: <sip:bob@${escape(local)}:\d+`));
+      expect(wire).toContain(`\r\nc=IN IP6 ${proxy.ns.outside}\r\n`);
+      expect(wire).toContain(`\r\nRecord-Route: <sip:${uriHost(proxy.ns.inside)};lr`);
+      const pcaps = r.tests.filter((x) => x.pcap).map((t) => ({ test: t.name, bytes: readFileSync(join(report, t.pcap!)) }));
+      expect(pcaps.length).toBeGreaterThanOrEqual(33);
+      for (const { test, bytes } of pcaps) {
+        expect({ test, outside: packetsOutside(bytes, proxy.ns.inside, proxy.ns.outside), noise: bytes.includes(NOISE_CALL_ID) }).toEqual({ test, outside: [], noise: false });
+      }
     } finally {
       await proxy.stop();
     }

@@ -21,9 +21,29 @@ describe('target file', () => {
     expect(secretsOf(t)).toEqual(['alice-secret', 'bob-secret']);
   });
 
-  test('the port defaults to 5060, the domain to the host, and JSON works too', () => {
+  test('the port defaults to 5060, the domain to the host (an IPv6 one bracketed, as in a URI), and JSON works too', () => {
     const t = loadTargetFile(file('t.json', JSON.stringify({ name: 'x', address: '[::1]', roles: ['proxy'] })));
-    expect(t).toMatchObject({ host: '::1', port: 5060, domain: '::1', accounts: [] });
+    expect(t).toMatchObject({ host: '::1', port: 5060, domain: '[::1]', accounts: [] });
+  });
+
+  test('an IPv6 address: bracketed with a port, or bare (port 5060), in the form the capture writes it', () => {
+    const at = (address: string) => loadTargetFile(file('v6.yaml', `name: v6\naddress: ${address}\nroles: [proxy]\n`));
+    expect(at('"[2001:2::2]:5070"')).toMatchObject({ host: '2001:2::2', port: 5070, domain: '[2001:2::2]' });
+    expect(at('2001:2:0:231::2')).toMatchObject({ host: '2001:2:0:231::2', port: 5060 });
+    // A bare literal is the whole address: its last group is never taken for a port.
+    expect(at('2001:2::2:5060')).toMatchObject({ host: '2001:2::2:5060', port: 5060 });
+    // RFC 5952: lower case, no leading zeros, the longest run of zero groups as "::".
+    expect(at('"[2001:0002:0000:00E8:0000:0000:0000:0002]:5060"')).toMatchObject({ host: '2001:2:0:e8::2' });
+    expect(loadTargetFile(file('v6local.yaml', 'name: v6\naddress: 2001:2::2\nroles: [proxy]\nlocal: { address: "2001:2:0:0::1" }\n')).local).toEqual({ address: '2001:2::1' });
+    expect(loadTargetFile(file('v6peer.yaml', 'name: v6\naddress: 2001:2::2\nroles: [proxy]\nproxy: { peer: { domain: other.test, address: "[2001:2::3]:5062" } }\n')).proxy?.peer).toEqual({ domain: 'other.test', host: '2001:2::3', port: 5062 });
+  });
+
+  test('a bracketed address that is not IPv6, and an IPv6 one YAML took for a list, are errors that say what to write', () => {
+    expect(() => loadTargetFile(file('v4br.yaml', 'name: v\naddress: "[127.0.0.1]:5060"\nroles: [proxy]\n'))).toThrow(/address: "\[127\.0\.0\.1\]" is not an IPv6 address/);
+    expect(() => loadTargetFile(file('v6bad.yaml', 'name: v\naddress: "[2001:2::2]:99999"\nroles: [proxy]\n'))).toThrow(/address: port 99999 is outside 1\.\.65535/);
+    // Unquoted, [2001:2::2] is a YAML list, and [2001:2::2]:5060 no YAML at all.
+    expect(() => loadTargetFile(file('v6list.yaml', 'name: v\naddress: [2001:2::2]\nroles: [proxy]\n'))).toThrow(/address: got a list: an IPv6 address in brackets is quoted in YAML/);
+    expect(() => loadTargetFile(file('v6port.yaml', 'name: v\naddress: [2001:2::2]:5060\nroles: [proxy]\n'))).toThrow(/line 2, column \d+: .*\(an IPv6 address with a port is quoted in YAML: address: "\[2001:db8::2\]:5060"\)/);
   });
 
   test('every problem is listed with the field it is in', () => {
