@@ -19,6 +19,7 @@ import { BuildError } from '../runtime/images/steps.js';
 import { probeTarget } from '../lab/probe.js';
 import { RESOLVED_ENV, resolveAll, UnresolvableHost } from '../lab/resolve.js';
 import { localRouteFor } from '../lab/started-target.js';
+import { hostPort } from '../util/host.js';
 import { interfaceOf } from '../runtime/route.js';
 import { reapStaleNetns } from '../runtime/netns.js';
 import { generateAllureReport } from '../report/allure-generate.js';
@@ -206,7 +207,8 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   mkdirSync(reportDir, { recursive: true });
   const configFile = join(reportDir, '.jest-suites.config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const names = plans.map((p) => `${p.name}${p.host ? ` (${p.host}${resolved[p.host] ? ` = ${resolved[p.host]}` : ''}:${p.port}${localNote(p, resolved)})` : ''}`).join(', ');
+  const where = (host: string, port: number) => (resolved[host] ? `${host} = ${hostPort(resolved[host], port)}` : hostPort(host, port));
+  const names = plans.map((p) => `${p.name}${p.host ? ` (${where(p.host, p.port!)}${localNote(p, resolved)})` : ''}`).join(', ');
   out(`sipwright: running ${o.suite?.length ? o.suite.join(', ') : 'every suite'} against ${selection.mode === 'every' ? `every embedded target (${names}), each with the suites its roles allow` : names}`);
 
   const env: NodeJS.ProcessEnv = {

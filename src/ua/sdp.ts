@@ -56,7 +56,8 @@ export function sdpLines(spec: SdpSpec = {}): string[] {
       sessionVersion: spec.version ?? FIRST_VERSION,
       netType: 'IN',
       ipVer: 4,
-      address: '[local_ip]',
+      // [media_ip], not [local_ip]: SIPp brackets [local_ip] when it is IPv6, and an SDP address has no brackets.
+      address: '[media_ip]',
     },
     name: '-',
     connection: { version: 4, ip: '[media_ip]' },

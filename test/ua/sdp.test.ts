@@ -6,7 +6,7 @@ test('an offer names the codecs in order, the direction, and SIPp keywords for a
   const lines = sdpLines({ direction: 'sendonly', codecs: ['PCMA', 'PCMU'], version: 7, sessionId: 42 });
   expect(lines).toEqual([
     'v=0',
-    'o=sipwright 42 7 IN IP[local_ip_type] [local_ip]',
+    'o=sipwright 42 7 IN IP[media_ip_type] [media_ip]',
     's=-',
     'c=IN IP[media_ip_type] [media_ip]',
     't=0 0',
