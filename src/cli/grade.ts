@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { loadClass, type Student } from '../grade/class-list.js';
 import { mergeStudents, readGradebook, writeGradebook } from '../grade/gradebook.js';
-import { GradeConfigError, loadRubric, suitesOf, type Rubric } from '../grade/rubric.js';
+import { GradeConfigError, grepOf, loadRubric, suitesOf, type Rubric } from '../grade/rubric.js';
 import { failedStudent, scoreStudent, type RunTest, type StudentGrade } from '../grade/score.js';
 import { dieOf, interceptSignals, signalExitCode, type TerminatingSignal } from '../runtime/exit-cleanup.js';
 import { killGroup } from '../runtime/process-registry.js';
@@ -113,7 +113,9 @@ async function gradeOne(student: Student, rubric: Rubric, suites: string[], outD
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const summary = join(dir, 'summary.json');
-  const args = [join(PROJECT_ROOT, 'bin', 'sipwright.js'), 'run', '--target', student.targetFile, '--suite', ...suites, '--report', dir, '--json', summary, '--no-allure', '--workers', '1', ...(o.localAddress ? ['--local-address', o.localAddress] : [])];
+  // Only the tests that earn points run; the others would be scored nowhere.
+  const grep = grepOf(rubric);
+  const args = [join(PROJECT_ROOT, 'bin', 'sipwright.js'), 'run', '--target', student.targetFile, '--suite', ...suites, '--report', dir, '--json', summary, '--no-allure', '--workers', '1', ...(grep !== undefined ? ['--grep', grep] : []), ...(o.localAddress ? ['--local-address', o.localAddress] : [])];
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JEST_WORKER_ID: undefined } });
   const entry = { student, child };
   running.add(entry);

@@ -91,6 +91,24 @@ export function suitesOf(rubric: Rubric): string[] {
   return [...new Set(rubric.items.flatMap((i) => i.tests.map((t) => t.suite)))];
 }
 
+/**
+ * A `--grep` (jest's test-name pattern, case-insensitive, on "target describe title") that runs the tests the
+ * rubric names and no others, or undefined when it can't be narrowed: a selector with no name (a whole suite),
+ * or a `^` the full name would move. A title's start is after a space in the full name, so a leading `^`
+ * becomes `(?:^| )`: the grep may take in a few more tests than the rubric scores, never fewer.
+ */
+export function grepOf(rubric: Rubric): string | undefined {
+  const names = rubric.items.flatMap((i) => i.tests.map((t) => t.name));
+  if (names.some((n) => n === undefined)) return undefined;
+  const parts: string[] = [];
+  for (const name of names as string[]) {
+    const rest = name.startsWith('^') ? name.slice(1) : name;
+    if (/(?<![\\[])\^/.test(rest)) return undefined;
+    parts.push(`(?:${name.startsWith('^') ? '(?:^| )' : ''}${rest})`);
+  }
+  return [...new Set(parts)].join('|');
+}
+
 export function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }

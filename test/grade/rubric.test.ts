@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadClass } from '../../src/grade/class-list.js';
 import { csv, mergeStudents } from '../../src/grade/gradebook.js';
-import { GradeConfigError, loadRubric, maxPoints, suitesOf, type Rubric } from '../../src/grade/rubric.js';
+import { GradeConfigError, grepOf, loadRubric, maxPoints, suitesOf, type Rubric } from '../../src/grade/rubric.js';
 import { failedStudent, scoreStudent, type RunTest } from '../../src/grade/score.js';
 import { ROOT } from '../suites/support.js';
 
@@ -36,6 +36,21 @@ describe('rubric files', () => {
     expect(suitesOf(r)).toEqual(['registration', 'calls', 'forking', 'prack']);
     expect(maxPoints(r)).toBeGreaterThan(20);
     expect(r.items.every((i) => r.exercises.some((e) => e.id === i.exercise))).toBe(true);
+  });
+
+  test('a student runs only the tests the rubric names: its grep takes in every title it scores', () => {
+    const course = loadRubric(join(ROOT, 'rubrics', 'sip-course.yaml'));
+    const grep = new RegExp(grepOf(course)!, 'i');
+    // As jest matches it: "target describe title"; the rubric's own pattern is on the title alone.
+    expect(grep.test('embedded:kamailio Digest authentication (RFC 3261 §22) digest challenge: 401 then 200')).toBe(true);
+    expect(grep.test('embedded:kamailio Basic call through the proxy (RFC 3261 §12, §16) INVITE, 100, 180, 200, ACK, BYE, 200 cross the proxy in both directions')).toBe(true);
+    expect(grep.test('embedded:kamailio Session timers through a proxy (RFC 4028) the refresher re-INVITEs')).toBe(false);
+    // A whole suite, or a ^ it can't move, can't be narrowed: every test of the suites runs.
+    expect(grepOf(RUBRIC)).toBeUndefined();
+    const one = (name: string): Rubric => ({ ...RUBRIC, items: [{ ...RUBRIC.items[0], tests: [{ suite: 'calls', name }] }] });
+    expect(grepOf(one('a|^b'))).toBeUndefined();
+    expect(grepOf(one('^a[^b]c'))).toBe('(?:(?:^| )a[^b]c)');
+    expect(grepOf(one('\\^x'))).toBe('(?:\\^x)');
   });
 
   test('a mistake names the field', () => {
