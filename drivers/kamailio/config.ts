@@ -40,6 +40,9 @@ children=2
 # One TCP reader: with two, a connection's messages could be read by either, and a 180 read by one was relayed
 # after the 200 read by the other (seen in a loaded CI run). UDP keeps two receivers, as it always had.
 tcp_children=1
+# Connections it opens start from its listening port, as its UDP does: where parties share an address (a
+# remote target's run), the ladder names a node by address and port, and an ephemeral port would be nobody.
+tcp_reuse_port=yes
 auto_aliases=no
 dns=no
 rev_dns=no
@@ -144,7 +147,7 @@ function renderRouting(o: KamailioOptions): string {
   const on = defectSwitch(o.defects);
   const when = (d: KamailioDefect, lines: string) => (on(d) ? lines : '');
   const peers = o.peers
-    .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${p.address}:${p.port}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
+    .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${p.address}:${p.port}${p.transport ? `;transport=${p.transport}` : ''}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
     .join('\n');
   // Every request the proxy forwards passes RELAY, so what a broken ALG or SBC does to them goes here, after
   // the INVITE retransmission fix, which a broken proxy keeps like every other line of the good route.

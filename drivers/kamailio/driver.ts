@@ -85,8 +85,8 @@ export class Kamailio {
     this.o.timers.inviteAfterProvisionalMs = ms;
     return this;
   }
-  withPeer(domain: string, address: string, port = 5060): this {
-    this.o.peers.push({ domain, address, port });
+  withPeer(domain: string, address: string, port = 5060, transport?: 'tcp'): this {
+    this.o.peers.push({ domain, address, port, ...(transport ? { transport } : {}) });
     return this;
   }
   /**

@@ -28,7 +28,6 @@ import { workerStore } from './worker-store.js';
 import { TestRun } from './test-run.js';
 import { runTransport } from './transport.js';
 import { PortEpochs } from './port-epochs.js';
-import { isLoopbackAddress } from '../runtime/route.js';
 import { hostPort } from '../util/host.js';
 import { reapStaleNetns } from '../runtime/netns.js';
 import { extractSip } from '../capture/extract.js';
@@ -69,16 +68,6 @@ export interface LabTestOptions {
 }
 
 type TestFn = (lab: Lab) => Promise<void>;
-
-/**
- * Whether the parties will share one local address towards the target (StartedTarget.local), as far as the
- * file says before the target starts: a local address given, or an address off loopback (a name counts as off).
- */
-function sharesLocalAddress(plan: TargetPlan, env: RunEnv): boolean {
-  if (plan.kind !== 'external') return false;
-  if (plan.local || env.localAddress) return true;
-  return !(plan.host && (isLoopbackAddress(plan.host) || plan.host === 'localhost'));
-}
 
 /** The SIP ports of a party where parties share an address: 5060 to 5063 as a suite sees them. */
 const PORTS_PER_PARTY = 4;
@@ -368,9 +357,7 @@ export class Lab {
         ? req
         : this.options.peerParty && !this.plan.proxy?.peer
           ? `target ${this.plan.name} declares no other domain to route to (proxy.peer in the target file: a domain it sends to an address of this machine, where sipwright runs that domain's proxy)`
-          : this.options.peerParty && sharesLocalAddress(this.plan, this.env)
-            ? `target ${this.plan.name} is reached from one local address: the other domain's proxy and its user would talk over this machine's loopback, which the capture on the interface to the target does not see (not supported yet)`
-            : undefined);
+          : undefined);
     if (skipReason) {
       writeMeta(this.env.reportDir, { suite: this.suite, file: this.testFile, fullName, target: this.plan.name, rules: [], findings: 0, skipReason });
       test.skip(name, () => {});

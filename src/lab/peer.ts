@@ -14,7 +14,8 @@ export async function startPeer(target: StartedTarget, lab: LabConfig): Promise<
     .withDomain(peer.domain)
     .withAccounts(target.plan.accounts.map((a) => ({ user: a.authUser ?? a.user, password: a.password })))
     .withT1(target.plan.t1Ms)
-    .withPeer(target.domain, target.host, target.port)
+    // A target reached over TCP only (its file says transport: tcp) is reached so from here too.
+    .withPeer(target.domain, target.host, target.port, target.plan.transport === 'tcp' ? 'tcp' : undefined)
     .withRuntime(target.plan.kind === 'embedded' ? lab.runtime.kamailio : 'auto');
   try {
     return await k.start();

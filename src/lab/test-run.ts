@@ -58,8 +58,12 @@ export class TestRun {
       // other domain's proxy the lab runs), on the interface that reaches it. Nothing else on a busy
       // interface matches, another worker's or a background test's ports included.
       const [lo, hi] = block.portRange;
-      const filter = `host ${t.host} and (portrange ${lo}-${hi}${t.peer ? ` or port ${t.peer.port}` : ''})`;
-      run.capture = await LiveCapture.start({ file: run.pcap, filter, iface: t.local.iface, markerAddress: t.host, markerFrom: { address: t.local.address, port: block.markerPort }, name: `capture of "${fullName}"` });
+      const withTarget = `host ${t.host} and (portrange ${lo}-${hi}${t.peer ? ` or port ${t.peer.port}` : ''})`;
+      // The other domain's proxy runs on this machine: its legs with the parties (bob registers with it, it
+      // relays to him) never leave it, so they are taken on loopback too, by their ports.
+      const filter = t.peer ? `(${withTarget}) or (src host ${t.peer.host} and dst host ${t.peer.host} and portrange ${lo}-${hi})` : withTarget;
+      const iface = t.peer ? 'any' : t.local.iface;
+      run.capture = await LiveCapture.start({ file: run.pcap, filter, iface, markerAddress: t.host, markerFrom: { address: t.local.address, port: block.markerPort }, name: `capture of "${fullName}"` });
       return run;
     }
     // The target, and the other domain's proxy, may live outside the block (a target file names them).

@@ -8,6 +8,7 @@ import { expect } from '@jest/globals';
 import { describeLab, type Lab } from '../../src/lab/fixture.js';
 import type { Via } from '../../src/sip/headers/via.js';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
+import { canonicalIp } from '../../src/util/host.js';
 
 /** bob registers with proxyB and answers; alice calls bob@<other domain> through the target; returns the trace. */
 async function aliceCallsBobAcrossDomains(lab: Lab): Promise<Trace> {
@@ -25,7 +26,11 @@ const uriOf = (m: TraceMessage | undefined) => (m?.message.kind === 'request' ? 
 /** A Via's identity: what a proxy may not change (it may add received/rport to the one it got the request from). */
 const viaKey = (v: Via) => `${v.transport} ${v.host}:${v.port ?? 5060};branch=${v.branch}`;
 const vias = (m: TraceMessage) => m.message.vias.map(viaKey);
-const hostOf = (uriText: string) => /^<?sips?:(?:[^@>]*@)?([^;:>]+)/.exec(uriText)?.[1];
+/** A URI's host as the lab names hosts: an IPv6 reference without its brackets, in one form (RFC 5952). */
+const hostOf = (uriText: string) => {
+  const host = /^<?sips?:(?:[^@>]*@)?(\[[^\]]+\]|[^;:>]+)/.exec(uriText)?.[1];
+  return host === undefined ? undefined : canonicalIp(host.replace(/^\[(.*)\]$/, '$1'));
+};
 
 /**
  * The proxies a Record-Route or route set names, in order. A proxy that receives on one transport and sends on

@@ -17,7 +17,7 @@ import { extractSip } from '../../src/capture/extract.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { which } from '../../src/runtime/native.js';
 import { createNetns, sipwrightNetns, type StartedNetns } from '../../src/runtime/netns.js';
-import { uriHost } from '../../src/util/host.js';
+import { hostPort, uriHost } from '../../src/util/host.js';
 import { ACCOUNTS, notPassed, ROOT, RUN_LIMIT, runSuite, type SummaryTest } from '../suites/support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump', 'ip'].every((c) => which(c));
@@ -25,6 +25,10 @@ const d = canRun ? describe : describe.skip;
 
 /** The suites a registrar and proxy has the roles for. */
 const PROXY_SUITES = ['registration', 'calls', 'forking', 'prack', 'session-timers'];
+
+/** The other domain each remote proxy routes: to this machine's end of its veth, where the run starts its proxy. */
+const PEER_DOMAIN = 'other.test';
+const PEER_PORT = 5070;
 
 interface RemoteProxy {
   ns: StartedNetns;
@@ -41,7 +45,9 @@ async function startRemoteProxy(block: AddressBlock, i: number, transports: Kama
     ? createNetns({ inside: `2001:2:0:${block.index}::2`, outside: `2001:2:0:${block.index}::1` })
     : createNetns({ inside: `198.18.${block.index}.${4 * i + 2}`, outside: `198.18.${block.index}.${4 * i + 1}` });
   try {
-    const kamailio = await new Kamailio(ns.inside).withNetns(ns.name).withTransports(...transports).withDomain('remote.test').withAccounts(ACCOUNTS).withT1(100).start();
+    // The other domain is served from this side of the veth, where the run starts that domain's proxy.
+    const kamailio = await new Kamailio(ns.inside).withNetns(ns.name).withTransports(...transports).withDomain('remote.test').withAccounts(ACCOUNTS).withT1(100)
+      .withPeer(PEER_DOMAIN, ns.outside, PEER_PORT, transports.includes('udp') ? undefined : 'tcp').start();
     return { ns, kamailio, stop: async () => { await kamailio.stop(); ns.delete(); } };
   } catch (e) {
     ns.delete();
@@ -49,7 +55,7 @@ async function startRemoteProxy(block: AddressBlock, i: number, transports: Kama
   }
 }
 
-function targetFile(dir: string, name: string, address: string, transport: string, extra: string[] = []): string {
+function targetFile(dir: string, name: string, address: string, transport: string, extra: string[] = [], peer?: string): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, [
     `name: ${name}`,
@@ -59,7 +65,7 @@ function targetFile(dir: string, name: string, address: string, transport: strin
     'domain: remote.test',
     't1: 100',
     'registrar: { minExpires: 60 }',
-    'proxy: { sequentialForking: true }',
+    `proxy: { sequentialForking: true${peer ? `, peer: { domain: ${PEER_DOMAIN}, address: "${hostPort(peer, PEER_PORT)}" }` : ''} }`,
     ...extra,
     'accounts:',
     ...ACCOUNTS.map((a) => `  - { user: ${a.user}, password: ${a.password} }`),
@@ -68,13 +74,22 @@ function targetFile(dir: string, name: string, address: string, transport: strin
   return file;
 }
 
-/** Every packet of a test's capture is between the target and the local address, on the worker's ports. */
+/**
+ * Every packet of a test's capture is between the target and the local address, or on this machine between the
+ * other domain's proxy and a party (both at the local address).
+ */
 function packetsOutside(pcap: Buffer, target: string, local: string): string[] {
   const r = extractSip(pcap);
   return r.payloads.flatMap((m) => {
     const ends = [m.src.ip, m.dst.ip].sort().join(' ');
-    return ends === [target, local].sort().join(' ') ? [] : [`${m.src.ip}:${m.src.port} → ${m.dst.ip}:${m.dst.port}`];
+    const peerLeg = ends === `${local} ${local}`;
+    return ends === [target, local].sort().join(' ') || peerLeg ? [] : [`${m.src.ip}:${m.src.port} → ${m.dst.ip}:${m.dst.port}`];
   });
+}
+
+/** The inter-domain calls ran and passed: the other domain's proxy was reached through the remote target. */
+function interDomainPassed(tests: SummaryTest[]): string[] {
+  return tests.filter((t) => t.suite === 'calls' && /Inter-domain call through two proxies/.test(t.fullName ?? '')).map((t) => `${t.status}: ${t.name}`);
 }
 
 /**
@@ -82,7 +97,7 @@ function packetsOutside(pcap: Buffer, target: string, local: string): string[] {
  * registrar that answers 423) nor one of `allowed`.
  */
 function unexpectedSkips(tests: SummaryTest[], allowed: RegExp[]): string[] {
-  const declared = [/does not declare the role pbx$/, /declares no other domain to route to/, /answers too brief an expiry with 423/, ...allowed];
+  const declared = [/does not declare the role pbx$/, /answers too brief an expiry with 423/, ...allowed];
   return tests.filter((t) => t.status === 'skipped' && !declared.some((re) => re.test(t.skipReason ?? ''))).map((t) => `${t.name}: ${t.skipReason}`);
 }
 
@@ -128,7 +143,7 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
   test('passes every suite it has the roles for over UDP, its parties sharing the local address, named in the ladders', async () => {
     const proxy = await startRemoteProxy(block, 0);
     try {
-      const file = targetFile(dir, 'remote-proxy', `${proxy.ns.inside}:5060`, 'udp');
+      const file = targetFile(dir, 'remote-proxy', `${proxy.ns.inside}:5060`, 'udp', [], proxy.ns.outside);
       // Another program on the same interface talks SIP to the same target all along: none of it may enter a trace.
       const noise = startNoise(proxy.ns.outside, proxy.ns.inside);
       let r: ReturnType<typeof runSuite>;
@@ -143,6 +158,8 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
       expect(r!.out).toContain(`from ${proxy.ns.outside} on ${proxy.ns.hostIface}`);
       expect(notPassed(r.tests).filter((t) => !t.startsWith('skipped'))).toEqual([]);
       expect(unexpectedSkips(r.tests, [])).toEqual([]);
+      expect(interDomainPassed(r.tests).length).toBeGreaterThan(0);
+      expect(interDomainPassed(r.tests).filter((t) => !t.startsWith('passed'))).toEqual([]);
       expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(40);
       expect(r.code).toBe(0);
       const call = r.tests.find((t) => /Basic call through the proxy/.test(t.fullName ?? t.name) && t.ladderHtml)!;
@@ -171,11 +188,13 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
       expect(refused.code).toBe(1);
       expect(refused.ms).toBeLessThan(20_000);
 
-      const tcp = targetFile(dir, 'tcp-only', `${proxy.ns.inside}:5060`, 'tcp');
+      const tcp = targetFile(dir, 'tcp-only', `${proxy.ns.inside}:5060`, 'tcp', [], proxy.ns.outside);
       const r = runSuite(PROXY_SUITES, join(dir, 'tcp'), ['--target', tcp]);
       expect(notPassed(r.tests).filter((t) => !t.startsWith('skipped'))).toEqual([]);
       // What only happens over UDP is skipped with the reason, and nothing else.
       expect(unexpectedSkips(r.tests, [/^over TCP /])).toEqual([]);
+      expect(interDomainPassed(r.tests).length).toBeGreaterThan(0);
+      expect(interDomainPassed(r.tests).filter((t) => !t.startsWith('passed'))).toEqual([]);
       expect(r.tests.filter((t) => t.status === 'skipped' && /^over TCP /.test(t.skipReason ?? '')).length).toBe(3);
       expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(35);
       expect(r.code).toBe(0);
@@ -190,7 +209,7 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
     const proxy = await startRemoteProxy(block, 2, ['udp'], 6);
     try {
       // The bracketed form, quoted: YAML reads an unquoted [ … ] as a list.
-      const file = targetFile(dir, 'remote-proxy-v6', `"[${proxy.ns.inside}]:5060"`, 'udp');
+      const file = targetFile(dir, 'remote-proxy-v6', `"[${proxy.ns.inside}]:5060"`, 'udp', [], proxy.ns.outside);
       const noise = startNoise(proxy.ns.outside, proxy.ns.inside);
       let r: ReturnType<typeof runSuite>;
       let noiseRan: boolean;
@@ -204,6 +223,8 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
       expect(r!.out).toContain(`from ${proxy.ns.outside} on ${proxy.ns.hostIface}`);
       expect(notPassed(r.tests).filter((t) => !t.startsWith('skipped'))).toEqual([]);
       expect(unexpectedSkips(r.tests, [])).toEqual([]);
+      expect(interDomainPassed(r.tests).length).toBeGreaterThan(0);
+      expect(interDomainPassed(r.tests).filter((t) => !t.startsWith('passed'))).toEqual([]);
       expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(33);
       expect(r.code).toBe(0);
       const report = join(dir, 'v6', 'report');

@@ -28,6 +28,18 @@ describe('Kamailio config rendering', () => {
     expect(cfg).toMatch(/listen=udp:127\.0\.0\.9:5060\nlisten=tcp:127\.0\.0\.9:5060/);
   });
 
+  test('a peer domain is relayed to its proxy, over TCP where the peer is declared so; an IPv6 listen is bracketed', () => {
+    const peers = new Kamailio('127.0.0.9').withPeer('a.test', '192.0.2.7', 5070).withPeer('b.test', '192.0.2.8', 5060, 'tcp').options;
+    const routed = renderKamailioConfig(peers, { ctlSocket: '/tmp/x/ctl' });
+    expect(routed).toContain('$du = "sip:192.0.2.7:5070";');
+    expect(routed).toContain('$du = "sip:192.0.2.8:5060;transport=tcp";');
+    // One TCP reader: a connection's messages are relayed in the order they came.
+    expect(routed).toMatch(/^tcp_children=1$/m);
+    const v6 = renderKamailioConfig(new Kamailio('2001:2::2').withTransports('udp').options, { ctlSocket: '/tmp/x/ctl' });
+    expect(v6).toMatch(/^listen=udp:\[2001:2::2\]:5060$/m);
+    expect(v6).toContain('alias="[2001:2::2]:5060"');
+  });
+
   test('the config holds HA1 hashes, never a password, whatever characters it has', () => {
     expect(cfg).not.toContain('pw-alice');
     expect(cfg).toContain(`$var(pw) = "${createHash('md5').update(`alice:lab.test:${ACCOUNTS[0].password}`).digest('hex')}";`);
