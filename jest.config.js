@@ -30,6 +30,7 @@ const INTEGRATION = [
   '<rootDir>/test/capture/tshark-parity.test.ts',
   '<rootDir>/test/cli/',
   '<rootDir>/test/grade/grade.test.ts',
+  '<rootDir>/test/examples/compose-lab.test.ts',
 ];
 
 export default {
