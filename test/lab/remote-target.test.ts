@@ -122,6 +122,40 @@ function startNoise(from: string, to: string): ChildProcess {
   return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
 }
 
+/** At least `atLeast` pcaps, each holding only the run's own packets (packetsOutside) and none of the noise. */
+function expectOnlyOwnPackets(tests: SummaryTest[], report: string, proxy: RemoteProxy, atLeast: number): void {
+  const pcaps = tests.filter((x) => x.pcap).map((t) => ({ test: t.name, bytes: readFileSync(join(report, t.pcap!)) }));
+  expect(pcaps.length).toBeGreaterThanOrEqual(atLeast);
+  for (const { test, bytes } of pcaps) {
+    expect({ test, outside: packetsOutside(bytes, proxy.ns.inside, proxy.ns.outside), noise: bytes.includes(NOISE_CALL_ID) }).toEqual({ test, outside: [], noise: false });
+  }
+}
+
+/**
+ * `sipwright run` of these suites against the remote proxy while another program sends it SIP on the same
+ * interface; every test passes, the inter-domain calls included, or is skipped for what the file declares.
+ */
+function runAmidNoise(proxy: RemoteProxy, suites: string[], out: string, file: string, atLeast: number): ReturnType<typeof runSuite> {
+  const noise = startNoise(proxy.ns.outside, proxy.ns.inside);
+  let r: ReturnType<typeof runSuite>;
+  let noiseRan: boolean;
+  try {
+    r = runSuite(suites, out, ['--target', file]);
+  } finally {
+    noiseRan = noise.exitCode === null && noise.signalCode === null;
+    noise.kill('SIGKILL');
+  }
+  expect(noiseRan).toBe(true);
+  expect(r.out).toContain(`from ${proxy.ns.outside} on ${proxy.ns.hostIface}`);
+  expect(notPassed(r.tests).filter((t) => !t.startsWith('skipped'))).toEqual([]);
+  expect(unexpectedSkips(r.tests, [])).toEqual([]);
+  expect(interDomainPassed(r.tests).length).toBeGreaterThan(0);
+  expect(interDomainPassed(r.tests).filter((t) => !t.startsWith('passed'))).toEqual([]);
+  expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(atLeast);
+  expect(r.code).toBe(0);
+  return r;
+}
+
 function sipwright(args: string[], timeoutMs = 60_000): { code: number | null; out: string; ms: number } {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'sipwright.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, JEST_WORKER_ID: undefined } });
@@ -145,23 +179,7 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
     try {
       const file = targetFile(dir, 'remote-proxy', `${proxy.ns.inside}:5060`, 'udp', [], proxy.ns.outside);
       // Another program on the same interface talks SIP to the same target all along: none of it may enter a trace.
-      const noise = startNoise(proxy.ns.outside, proxy.ns.inside);
-      let r: ReturnType<typeof runSuite>;
-      let noiseRan: boolean;
-      try {
-        r = runSuite(PROXY_SUITES, join(dir, 'udp'), ['--target', file]);
-      } finally {
-        noiseRan = noise.exitCode === null && noise.signalCode === null;
-        noise.kill('SIGKILL');
-      }
-      expect(noiseRan).toBe(true);
-      expect(r!.out).toContain(`from ${proxy.ns.outside} on ${proxy.ns.hostIface}`);
-      expect(notPassed(r.tests).filter((t) => !t.startsWith('skipped'))).toEqual([]);
-      expect(unexpectedSkips(r.tests, [])).toEqual([]);
-      expect(interDomainPassed(r.tests).length).toBeGreaterThan(0);
-      expect(interDomainPassed(r.tests).filter((t) => !t.startsWith('passed'))).toEqual([]);
-      expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(40);
-      expect(r.code).toBe(0);
+      const r = runAmidNoise(proxy, PROXY_SUITES, join(dir, 'udp'), file, 40);
       const call = r.tests.find((t) => /Basic call through the proxy/.test(t.fullName ?? t.name) && t.ladderHtml)!;
       expect(call).toBeDefined();
       const report = join(dir, 'udp', 'report');
@@ -169,11 +187,7 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
       expect(ladder).toMatch(/alice/);
       expect(ladder).toMatch(/bob/);
       expect(ladder).toMatch(/proxy/);
-      const pcaps = r.tests.filter((x) => x.pcap).map((t) => ({ test: t.name, bytes: readFileSync(join(report, t.pcap!)) }));
-      expect(pcaps.length).toBeGreaterThanOrEqual(40);
-      for (const { test, bytes } of pcaps) {
-        expect({ test, outside: packetsOutside(bytes, proxy.ns.inside, proxy.ns.outside), noise: bytes.includes(NOISE_CALL_ID) }).toEqual({ test, outside: [], noise: false });
-      }
+      expectOnlyOwnPackets(r.tests, report, proxy, 40);
     } finally {
       await proxy.stop();
     }
@@ -210,23 +224,7 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
     try {
       // The bracketed form, quoted: YAML reads an unquoted [ … ] as a list.
       const file = targetFile(dir, 'remote-proxy-v6', `"[${proxy.ns.inside}]:5060"`, 'udp', [], proxy.ns.outside);
-      const noise = startNoise(proxy.ns.outside, proxy.ns.inside);
-      let r: ReturnType<typeof runSuite>;
-      let noiseRan: boolean;
-      try {
-        r = runSuite(['registration', 'calls', 'forking', 'prack'], join(dir, 'v6'), ['--target', file]);
-      } finally {
-        noiseRan = noise.exitCode === null && noise.signalCode === null;
-        noise.kill('SIGKILL');
-      }
-      expect(noiseRan).toBe(true);
-      expect(r!.out).toContain(`from ${proxy.ns.outside} on ${proxy.ns.hostIface}`);
-      expect(notPassed(r.tests).filter((t) => !t.startsWith('skipped'))).toEqual([]);
-      expect(unexpectedSkips(r.tests, [])).toEqual([]);
-      expect(interDomainPassed(r.tests).length).toBeGreaterThan(0);
-      expect(interDomainPassed(r.tests).filter((t) => !t.startsWith('passed'))).toEqual([]);
-      expect(r.tests.filter((t) => t.status === 'passed').length).toBeGreaterThanOrEqual(33);
-      expect(r.code).toBe(0);
+      const r = runAmidNoise(proxy, ['registration', 'calls', 'forking', 'prack'], join(dir, 'v6'), file, 33);
       const report = join(dir, 'v6', 'report');
       const call = r.tests.find((t) => /Basic call through the proxy/.test(t.fullName ?? t.name) && /INVITE/.test(t.name) && t.ladderHtml)!;
       expect(call).toBeDefined();
@@ -240,11 +238,7 @@ d('a target on another host (a Kamailio in a network namespace)', () => {
       expect(wire).toMatch(new RegExp(String.raw`\r\nContact: <sip:bob@${escape(local)}:\d+`));
       expect(wire).toContain(`\r\nc=IN IP6 ${proxy.ns.outside}\r\n`);
       expect(wire).toContain(`\r\nRecord-Route: <sip:${uriHost(proxy.ns.inside)};lr`);
-      const pcaps = r.tests.filter((x) => x.pcap).map((t) => ({ test: t.name, bytes: readFileSync(join(report, t.pcap!)) }));
-      expect(pcaps.length).toBeGreaterThanOrEqual(33);
-      for (const { test, bytes } of pcaps) {
-        expect({ test, outside: packetsOutside(bytes, proxy.ns.inside, proxy.ns.outside), noise: bytes.includes(NOISE_CALL_ID) }).toEqual({ test, outside: [], noise: false });
-      }
+      expectOnlyOwnPackets(r.tests, report, proxy, 33);
     } finally {
       await proxy.stop();
     }
