@@ -310,9 +310,15 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     ];
     const giveUp = c.label('give_up');
     const second = c.label('second');
+    const oneEarly = c.label('one_early');
+    const secondTaken = c.label('second_taken');
     firstWait([{ response: 183, rrs: true, actions: [...early(1), keepCseq, keepTopVia] }], { timeout: patience(c.t1Ms), ontimeout: end });
+    // The other branch's 183 may be in the same TCP read as this one (coalesced.ts): kept, and PRACKed second.
+    s.recv({ response: 183, timeout: COALESCED_WAIT_MS, ontimeout: oneEarly, actions: [...early(2), { assign: { assign_to: 'both_early', value: 1 } }] });
+    s.label(oneEarly);
     s.send(inDialogRequest('PRACK', { target: '[$target1]', from, to: 'To:[$to1]' }, { extra: ['RAck: [$rseq1] [$icseq] INVITE'] }), { retrans: c.t1Ms, start_txn: 'prack1' });
     s.recv({ response: 200, response_txn: 'prack1', timeout: patience(c.t1Ms), ontimeout: giveUp });
+    branchIf('both_early', secondTaken);
     s.label(second);
     s.recv({
       response: 183,
@@ -322,6 +328,7 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       next: second,
       test: 'same_branch',
     });
+    s.label(secondTaken);
     // Each early dialog numbers its own requests from the INVITE's CSeq (RFC 3261 §12.1.2): the same as the first PRACK's.
     s.send(inDialogRequest('PRACK', { target: '[$target2]', from, to: 'To:[$to2]' }, { cseq: '[cseq-1]', extra: ['RAck: [$rseq2] [$icseq] INVITE'] }), { retrans: c.t1Ms, start_txn: 'prack2' });
     s.recv({ response: 200, response_txn: 'prack2', timeout: patience(c.t1Ms), ontimeout: giveUp });
