@@ -6,6 +6,7 @@
  * replaced inside one route, so it follows every fix of the good config. With no defect on, nothing changes.
  */
 import { createHash } from 'node:crypto';
+import { hostPort } from '../../src/util/host.js';
 import { defectSwitch, type KamailioDefect } from './defects.js';
 import type { KamailioOptions } from './options.js';
 
@@ -26,8 +27,7 @@ export interface RenderPaths {
 
 export function renderListen(o: KamailioOptions): string {
   // An IPv6 address is bracketed, as in a SIP URI, or Kamailio reads its last group as the port.
-  const host = o.address.includes(':') ? `[${o.address}]` : o.address;
-  return o.transports.map((t) => `listen=${t}:${host}:${o.port}`).join('\n');
+  return o.transports.map((t) => `listen=${t}:${hostPort(o.address, o.port)}`).join('\n');
 }
 
 export function renderGlobals(o: KamailioOptions, paths: RenderPaths): string {
@@ -49,7 +49,7 @@ rev_dns=no
 use_dns_cache=no
 ${renderListen(o)}
 alias=${q(o.domain)}
-alias=${q(`${o.address.includes(':') ? `[${o.address}]` : o.address}:${o.port}`)}
+alias=${q(hostPort(o.address, o.port))}
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
 loadmodule "kex.so"
@@ -147,7 +147,7 @@ function renderRouting(o: KamailioOptions): string {
   const on = defectSwitch(o.defects);
   const when = (d: KamailioDefect, lines: string) => (on(d) ? lines : '');
   const peers = o.peers
-    .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${p.address}:${p.port}${p.transport ? `;transport=${p.transport}` : ''}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
+    .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${hostPort(p.address, p.port)}${p.transport ? `;transport=${p.transport}` : ''}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
     .join('\n');
   // Every request the proxy forwards passes RELAY, so what a broken ALG or SBC does to them goes here, after
   // the INVITE retransmission fix, which a broken proxy keeps like every other line of the good route.

@@ -136,10 +136,9 @@ export class Kamailio {
    */
   private render(runDir: string): { cfg: string; args: string[] } {
     // Kamailio reads an IPv6 address in a listen socket or a URI only in brackets ("udp:[2001:db8::2]:5060"):
-    // the config brackets its listen= and alias lines itself, the peers' next hops ($du) are bracketed here.
-    const peers = this.o.peers.map((p) => ({ ...p, address: uriHost(p.address) }));
-    const cfg = renderKamailioConfig({ ...this.o, peers }, { ctlSocket: join(runDir, 'kamailio_ctl') }, this.overrides);
-    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${uriHost(this.o.address)}:${this.o.port}`]);
+    // the config brackets its listen=, alias and next hops itself, and so does -l here.
+    const cfg = renderKamailioConfig(this.o, { ctlSocket: join(runDir, 'kamailio_ctl') }, this.overrides);
+    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${hostPort(this.o.address, this.o.port)}`]);
     return { cfg, args: ['-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', '32', '-M', '4', ...listen] };
   }
 

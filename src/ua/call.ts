@@ -108,6 +108,14 @@ function earlySteps(steps: readonly CallStep[]): number {
   return early;
 }
 
+/** A forked INVITE's n-th 2xx: its To (the dialog's tag) and its Contact, in to<n> and contact<n>. */
+function keepAnswer(n: number): Action[] {
+  return [
+    { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: `to${n}`, check_it: true } },
+    { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: `contact${n}`, check_it: true } },
+  ];
+}
+
 /** Compiles the call; every path ends at the scenario's last label. */
 export function compileCall(spec: CallSpec): ScenarioBuilder {
   const s = scenario(spec.name);
@@ -204,12 +212,7 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
 
   const takeAnswer = () => {
     const timed = o.sessionTimer ? lacksInterval('untimed', 'granted') : [];
-    const keepFirst: Action[] = o.forkedAnswers === 'keep-first'
-      ? [
-          { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to1', check_it: true } },
-          { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact1', check_it: true } },
-        ]
-      : [];
+    const keepFirst: Action[] = o.forkedAnswers === 'keep-first' ? keepAnswer(1) : [];
     firstWait(
       [
         // Provisionals (and copies of one already PRACKed) may come before the final response.
@@ -223,10 +226,7 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     if (o.forkedAnswers === 'keep-first') {
       dialog = { target: '[$contact1]', from, to: 'To:[$to1]' };
       const second: DialogRef = { target: '[$contact2]', from, to: 'To:[$to2]' };
-      const keepSecond: Action[] = [
-        { ereg: { regexp: '.*', search_in: 'hdr', header: 'To:', assign_to: 'to2', check_it: true } },
-        { ereg: { regexp: 'sip:[^>]*', search_in: 'hdr', header: 'Contact:', assign_to: 'contact2', check_it: true } },
-      ];
+      const keepSecond = keepAnswer(2);
       const oneSoFar = c.label('one_answer');
       const bothAcked = c.label('both_acked');
       const firstOnly = c.label('first_only');

@@ -58,4 +58,6 @@ test('the GitHub Actions matrix runs each shard of N and merges the parts it upl
   expect(shards).toEqual(Array.from({ length: shards.length }, (_, i) => i + 1));
   expect(wf.jobs.merge.needs).toBe('suites');
   expect(wf.jobs.merge.steps.some((s) => /sipwright report merge parts\/part-\* --out merged/.test(s.run ?? ''))).toBe(true);
+  // The verdict: the merged summary's, so a failed test in any part fails the workflow.
+  expect(wf.jobs.merge.steps.some((s) => /require\('\.\/merged\/summary\.json'\)\.success\) process\.exit\(1\)/.test(s.run ?? ''))).toBe(true);
 });
