@@ -11,8 +11,8 @@ import { loadLabConfig } from '../../src/lab/target.js';
 import { isAlive, liveEntries } from '../../src/runtime/process-registry.js';
 import { which } from '../../src/runtime/native.js';
 import { leakedContainers } from '../support/containers.js';
-import { notPassed, RUN_LIMIT, runSuite, type SummaryTest } from './support.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { notPassed, ROOT, RUN_LIMIT, runSuite, type SummaryTest } from './support.js';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
@@ -30,6 +30,8 @@ d('every suite on the embedded lab, through `sipwright run`', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'sipwright-embedded-'));
     r = runSuite([], join(dir, 'run'), []);
+    // A failed run keeps its report (captures, endpoint logs) for the next look: the temp folder goes at the end.
+    if (r.code !== 0) cpSync(join(dir, 'run'), join(ROOT, 'reports', 'embedded-failed'), { recursive: true });
   }, RUN_LIMIT);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
