@@ -28,6 +28,24 @@ describe('address blocks', () => {
     b.release();
   });
 
+  test('each block (one per jest worker) has ports of its own: parties sharing a remote target\'s local address never collide', () => {
+    const blocks = [claimAddressBlock(3), claimAddressBlock(4), claimAddressBlock(5)];
+    try {
+      const ranges = blocks.map((b) => b.portRange);
+      for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThan(ranges[i - 1][1]);
+      for (const b of blocks) {
+        const [lo, hi] = b.portRange;
+        const first = b.allocatePorts(4);
+        expect(first).toBeGreaterThanOrEqual(lo);
+        expect(first + 3).toBeLessThan(hi);
+        // The last port is the capture markers': never handed to a party.
+        expect(b.markerPort).toBe(hi);
+      }
+    } finally {
+      for (const b of blocks) b.release();
+    }
+  });
+
   test("a dead owner's block is taken over, under the takeover mutex, which is removed afterwards", () => {
     const dir = join(state, 'blocks');
     claimAddressBlock(3).release();
