@@ -70,6 +70,31 @@ async function confirmMarker(file: string, address: string, text: string, timeou
   throw new Error(`${name}: marker "${text}" never reached ${file} within ${timeoutMs} ms (is the filter right?)`);
 }
 
+/** The largest UDP datagram: a capture never truncates a SIP message. */
+const CAPTURE_SNAPLEN = 65535;
+/**
+ * tcpdump's ring (-B, KiB). In immediate mode every slot is snaplen-sized (64 KiB), so the default 2 MB held
+ * a few dozen packets and a busy CI machine dropped the rest. A bigger ring is not free: the kernel zeroes all
+ * of it when the capture starts, in one system call the scheduler does not interrupt, and on this project's CI
+ * machines (VMs that hand free memory back to the host) 64 MB took 250-350 ms of a CPU. With one capture per
+ * test and three workers, two starts at once froze the whole machine that long, and a good Asterisk or
+ * Kamailio answered or retransmitted past T1 (TMR-07, TMR-09, TMR-13: 4 of 7 whole-lab runs failed so).
+ * 8 MB costs an eighth of that and, with loopback's duplicates left out (kernelFilter), holds 128 packets:
+ * several times any burst a suite sends, and one more is not lost silently (stop() fails on a drop).
+ */
+const CAPTURE_RING_KIB = 8192;
+/** How many packets the ring holds on loopback while tcpdump is not scheduled. */
+export const CAPTURE_RING_PACKETS = CAPTURE_RING_KIB / 64;
+/**
+ * On loopback the kernel hands a packet socket each packet twice, going out and coming in; libpcap drops the
+ * outgoing copy only after it took a ring slot. `inbound` drops it in the kernel's filter instead, which
+ * doubles what the ring holds and loses nothing (every loopback packet comes in). Elsewhere (`any`, towards a
+ * remote target) what we send is only ever outgoing, so the filter stays as it is.
+ */
+function kernelFilter(iface: string, filter: string): string {
+  return iface === 'lo' ? `(${filter}) and inbound` : filter;
+}
+
 let markerSeq = 0;
 
 export class LiveCapture {
@@ -79,13 +104,10 @@ export class LiveCapture {
     const timeoutMs = o.timeoutMs ?? 5000;
     // -Z root: tcpdump otherwise drops to its own user, which may not write into our report folder.
     // --immediate-mode: without it the kernel hands packets over in 1 s batches, and each marker waits for one.
-    // In immediate mode every ring slot is snaplen-sized, so the default 2 MB buffer held only 8 packets and a
-    // busy machine dropped the rest (seen in CI): a 64 KiB snaplen (the largest UDP datagram) and 64 MB of
-    // buffer give room for about a thousand.
     const proc = await spawnNative({
       name,
       command: 'tcpdump',
-      args: ['-i', iface, '-n', '-s', '65535', '-B', '65536', '-U', '--immediate-mode', '-Z', 'root', '-w', o.file, o.filter],
+      args: ['-i', iface, '-n', '-s', String(CAPTURE_SNAPLEN), '-B', String(CAPTURE_RING_KIB), '-U', '--immediate-mode', '-Z', 'root', '-w', o.file, kernelFilter(iface, o.filter)],
       readyLine: /listening on/,
       readyTimeoutMs: timeoutMs,
       installHint: TCPDUMP_INSTALL_HINT,
@@ -114,6 +136,11 @@ export class StartedCapture {
 
   get running(): boolean {
     return this.proc.running;
+  }
+
+  /** tcpdump's process id. */
+  get pid(): number {
+    return this.proc.pid;
   }
 
   /** Confirms everything sent so far is in the file, then stops tcpdump (SIGINT flushes it). Idempotent. */
