@@ -48,7 +48,7 @@ describeLab('Registration (RFC 3261 §10)', { roles: ['registrar'] }, (lab) => {
       { contacts: [{ user: `${me.user}-t2b` }], expires: 900 },
     ]).run();
     const trace = await lab.trace();
-    const oks = trace.find({ status: 200, from: 'registrar' });
+    const oks = trace.find({ status: 200, from: 'registrar', retransmissions: false });
     expect(oks).toHaveLength(2);
     const last = oks[1];
     const a = bindingOf(last, `${me.user}-t2a`);
@@ -78,7 +78,7 @@ describeLab('Registration (RFC 3261 §10)', { roles: ['registrar'] }, (lab) => {
     const trace = await lab.trace();
     const regs = trace.requests('REGISTER').filter((m) => !m.retransmission);
     expect(new Set(regs.map((m) => m.message.callId)).size).toBe(1);
-    const oks = trace.find({ status: 200, from: 'registrar' });
+    const oks = trace.find({ status: 200, from: 'registrar', retransmissions: false });
     expect(oks).toHaveLength(2);
     const renewed = oks[1];
     const bindings = renewed.message.contacts.filter((c) => c.uriText.includes(`${me.user}-t4@`));
@@ -168,7 +168,7 @@ describeLab('Registration (RFC 3261 §10)', { roles: ['registrar'] }, (lab) => {
       { contacts: [] },
     ]).run();
     const trace = await lab.trace();
-    const oks = trace.find({ status: 200, from: 'registrar' });
+    const oks = trace.find({ status: 200, from: 'registrar', retransmissions: false });
     expect(oks).toHaveLength(3);
     const query = oks[2];
     expect(bindingFor(query, `${me.user}-t7a`)).toBeUndefined();
@@ -183,7 +183,7 @@ describeLab('Registration (RFC 3261 §10)', { roles: ['registrar'] }, (lab) => {
       { contacts: [] },
     ]).run();
     const trace = await lab.trace();
-    const oks = trace.find({ status: 200, from: 'registrar' });
+    const oks = trace.find({ status: 200, from: 'registrar', retransmissions: false });
     expect(oks).toHaveLength(3);
     expect(describeBindings(oks[0])).toMatch(new RegExp(`${me.user}-t8a`));
     expect(describeBindings(oks[2])).toBe('no bindings');
@@ -202,7 +202,7 @@ describeLab('Registration (RFC 3261 §10)', { roles: ['registrar'] }, (lab) => {
     const me = alice();
     await lab.ua('alice', me).registrations([{ contacts: [{ user: `${me.user}-t10` }], expires: 600 }, { contacts: [] }, { contacts: [] }]).run();
     const trace = await lab.trace();
-    const oks = trace.find({ status: 200, from: 'registrar' });
+    const oks = trace.find({ status: 200, from: 'registrar', retransmissions: false });
     expect(oks).toHaveLength(3);
     for (const ok of oks.slice(1)) expect(bindingFor(ok, `${me.user}-t10`)).toBeDefined();
     const queries = trace.requests('REGISTER').filter((m) => m.message.contacts.length === 0 && !m.retransmission);
