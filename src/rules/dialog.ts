@@ -308,7 +308,9 @@ const dlg09 = rule('DLG-09', 'MUST', 'RFC 3261 §13.2.2.4', 'The UAC ACKs every 
       }
       if (missed && firstMissed) {
         const what = acks.length === 0 ? 'no ACK was sent at all' : `only ${acks.length} ACK(s) followed`;
-        out.push(finding(dlg09, `${copies.length} copies of ${copies[0].label} (To tag ${tag}) reached the UAC but ${what}; each 2xx needs its ACK`, firstMissed.index, t.request.index));
+        // The UAC's INVITE first: a finding is laid at the door of the sender of its first message, and the
+        // one at fault is the UAC, not the UAS whose 2xx went unanswered.
+        out.push(finding(dlg09, `${copies.length} copies of ${copies[0].label} (To tag ${tag}) reached the UAC but ${what} (the first unACKed: #${firstMissed.index}); each 2xx needs its ACK`, t.request.index, firstMissed.index));
       }
     }
   }

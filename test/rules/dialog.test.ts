@@ -19,7 +19,8 @@ describe('DLG rules', () => {
     ['an ACK on a new branch', () => flow().invite('alice', 'bob').reply(200).ack().trace()]);
   pair('DLG-08', ['an ACK of a 486 with another CSeq number', () => flow().invite('alice', 'bob').reply(486).ack({ edit: (t) => t.replace('CSeq: 1 ACK', 'CSeq: 2 ACK') }).trace(), 2],
     ['an ACK copying the INVITE', () => flow().invite('alice', 'bob').reply(486).ack().trace()]);
-  pair('DLG-09', ['a 200 never ACKed', () => flow().invite('alice', 'bob').at(0).reply(200).at(1).bye('alice').at(10).trace(), 1],
+  // Laid at the UAC's INVITE (#0), not at the UAS's unanswered 200: the verdict goes to the one at fault.
+  pair('DLG-09', ['a 200 never ACKed', () => flow().invite('alice', 'bob').at(0).reply(200).at(1).bye('alice').at(10).trace(), 0],
     ['a 200 ACKed', () => flow().invite('alice', 'bob').at(0).reply(200).at(1).ack().at(1.01).bye('alice').at(10).trace()]);
   pair('DLG-10', ['a 200 not retransmitted while the ACK is late', () => flow().invite('alice', 'bob').at(0).reply(200).at(1).ack().at(3).trace(), 1],
     ['a 200 ACKed at once', () => flow().invite('alice', 'bob').at(0).reply(200).at(1).ack().at(1.05).trace()]);
