@@ -132,7 +132,7 @@ const can08 = rule('CAN-08', 'MUST', 'RFC 3261 §16.10', 'A stateful proxy answe
     const legs = legsFrom(trace, inv);
     if (!legs.length) continue;
     if (!t.responses.some((r) => r.status === 200) && late(end - cancel.time, 64 * ctx.t1, ctx)) {
-      out.push(finding(can08, `proxy ${cancel.to} forwarded the INVITE but never answered its CANCEL with 200`, cancel.index));
+      out.push(finding(can08, `proxy ${cancel.to} forwarded the INVITE but never answered its CANCEL with 200`, legs[0].out.request.index, cancel.index));
     }
     for (const leg of legs) {
       const pending = leg.out.responses.some((r) => r.status! < 200 && r.index < cancel.index) && !leg.out.responses.some((r) => r.status! >= 200 && r.index < cancel.index);
@@ -141,7 +141,7 @@ const can08 = rule('CAN-08', 'MUST', 'RFC 3261 §16.10', 'A stateful proxy answe
       const fin = finalResponse(leg.out);
       if (fin && fin.time < cancel.time + 2 * ctx.t1) continue;
       if (end - cancel.time < 2 * ctx.t1) continue;
-      out.push(finding(can08, `proxy ${cancel.to} got CANCEL but sent none on its pending branch to ${leg.out.server} (INVITE #${leg.out.request.index}, answered provisionally)`, cancel.index, leg.out.request.index));
+      out.push(finding(can08, `proxy ${cancel.to} got CANCEL but sent none on its pending branch to ${leg.out.server} (INVITE #${leg.out.request.index}, answered provisionally)`, leg.out.request.index, cancel.index));
     }
   }
   return out;

@@ -399,7 +399,7 @@ const dlg12 = rule('DLG-12', 'MUST', 'RFC 3261 §15.1.2', 'BYE is answered 2xx w
         if (f && f.index < fin.index) continue;
         if (t.request.index > bye.index) continue;
         if (!f) {
-          if (late(end - fin.time, 64 * ctx.t1, ctx)) out.push(finding(dlg12, `INVITE (CSeq ${cseqOf(t.request)?.seq}) was still pending when the BYE was accepted and never got a final response`, t.request.index, fin.index));
+          if (late(end - fin.time, 64 * ctx.t1, ctx)) out.push(finding(dlg12, `INVITE (CSeq ${cseqOf(t.request)?.seq}) was still pending when the BYE was accepted and never got a final response`, fin.index, t.request.index));
         } else if (f.status !== 487) {
           out.push({ ...finding(dlg12, `INVITE pending when the BYE was accepted was answered ${f.label}, expected 487 Request Terminated`, f.index, fin.index), level: 'SHOULD' });
         }

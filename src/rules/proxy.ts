@@ -84,11 +84,11 @@ const prx05 = ruleOnce('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional 
     if (end - r.time < 2 * ctx.t1) continue;
     const sentFinal = leg.in.responses.find((u) => u.status! >= 200 && u.index < r.index);
     if (r.status! < 200 && !r.retransmission && !sentFinal) {
-      out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label} (To tag ${toTagOf(r) ?? 'none'}) but did not forward it upstream`, r.index));
+      out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label} (To tag ${toTagOf(r) ?? 'none'}) but did not forward it upstream`, leg.out.request.index, r.index));
     } else if (r.status! >= 200 && r.status! < 300) {
       const n = leg.out.responses.filter((x) => x.status === r.status).length;
       const m = leg.in.responses.filter((x) => x.status === r.status).length;
-      out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label}${r.retransmission ? ' (a retransmission)' : ''} and did not forward it: ${n} received, ${m} sent upstream; every 2xx goes upstream`, r.index));
+      out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label}${r.retransmission ? ' (a retransmission)' : ''} and did not forward it: ${n} received, ${m} sent upstream; every 2xx goes upstream`, leg.out.request.index, r.index));
     }
   }
   return out;
@@ -115,7 +115,7 @@ const prx07 = rule('PRX-07', 'SHOULD', 'RFC 3261 §16.7 item 5', 'A 6xx on one b
         if (o === l) continue;
         const pending = o.out.responses.some((r) => r.status! < 200 && r.index < six.index) && !o.out.responses.some((r) => r.status! >= 200 && r.index < six.index);
         if (pending && !o.out.cancel && end - six.time > 2 * ctx.t1) {
-          out.push(finding(prx07, `proxy ${l.out.request.from} got ${six.label} on one branch but did not CANCEL the pending branch to ${o.out.server}`, six.index, o.out.request.index));
+          out.push(finding(prx07, `proxy ${l.out.request.from} got ${six.label} on one branch but did not CANCEL the pending branch to ${o.out.server}`, o.out.request.index, six.index));
         }
       }
     }

@@ -142,7 +142,7 @@ const ses10 = rule('SES-10', 'SHOULD', 'RFC 4028 §10', 'The refresher refreshes
     const deadline = last.ok.time + last.seconds;
     if (!bye && end > deadline + 1) {
       const who = last.refresherIsUac ? `the ${last.t.method}'s sender (refresher=uac)` : `the ${last.t.method}'s answerer (refresher=uas)`;
-      out.push(finding(ses10, `no refresh within Session-Expires ${last.seconds} s of ${last.ok.label}: ${who} should have refreshed (capture runs ${Math.round(end - last.ok.time)} s)`, last.ok.index));
+      out.push(finding(ses10, `no refresh within Session-Expires ${last.seconds} s of ${last.ok.label}: ${who} should have refreshed (capture runs ${Math.round(end - last.ok.time)} s)`, last.refresherIsUac ? last.t.request.index : last.ok.index));
     }
   }
   return out;
@@ -154,7 +154,7 @@ const ses11 = rule('SES-11', 'SHOULD', 'RFC 4028 §10', 'Without a refresh the o
   for (const list of negotiated(trace).values()) {
     const last = list[list.length - 1];
     const bye = byeAfter(trace, last);
-    if (!bye && end > last.ok.time + last.seconds + 1) out.push(finding(ses11, `the session expired (${last.seconds} s after ${last.ok.label}) without refresh and the non-refresher sent no BYE`, last.ok.index));
+    if (!bye && end > last.ok.time + last.seconds + 1) out.push(finding(ses11, `the session expired (${last.seconds} s after ${last.ok.label}) without refresh and the non-refresher sent no BYE`, last.refresherIsUac ? last.ok.index : last.t.request.index));
   }
   return out;
 });

@@ -85,7 +85,7 @@ const tmr04 = rule('TMR-04', 'MUST', 'RFC 3261 §17.1.1.2 (Timer D)', 'Each retr
       while (ai < acks.length && acks[ai].index < c.index) ai++;
       if (ai < acks.length) { ai++; continue; }
       if (end - c.time < 2 * ctx.t1) break;
-      out.push(finding(tmr04, `${c.label}${c.retransmission ? ' (retransmission)' : ''} was not ACKed; the client answers every copy for Timer D (32 s on UDP)`, c.index, t.request.index));
+      out.push(finding(tmr04, `${c.label}${c.retransmission ? ' (retransmission)' : ''} was not ACKed; the client answers every copy for Timer D (32 s on UDP)`, t.request.index, c.index));
       break;
     }
   }

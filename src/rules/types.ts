@@ -83,6 +83,11 @@ export function compareMessages(a: readonly number[], b: readonly number[]): num
   return a.length - b.length;
 }
 
+/**
+ * A finding on the messages it names. The first is sent by the party at fault: a lab test's verdict goes to
+ * the sender of a MUST finding's first message (test-run.ts). When the fault is something not sent (an ACK,
+ * a CANCEL, a forwarded response), lead with a message the one at fault did send, then the one it ignored.
+ */
 export function finding(r: Pick<Rule, 'id' | 'level' | 'rfc'>, message: string, ...messages: number[]): Finding {
   return { rule: r.id, level: r.level, rfc: r.rfc, message, messages };
 }

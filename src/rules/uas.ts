@@ -231,7 +231,7 @@ const uas15 = rule('UAS-15', 'MUST', 'RFC 3261 §8.2.6, §17.2.1', 'No provision
     // A ringing INVITE outliving a proxy's Timer C (> 3 min) plus Timer B has been abandoned.
     const lastProv = t.responses[t.responses.length - 1];
     if (late(end - lastProv.time, 180 + 64 * ctx.t1, ctx)) {
-      out.push({ ...finding(uas15, `INVITE answered ${lastProv.label} got no final response in the ${Math.round(end - lastProv.time)} s the capture went on`, t.request.index, lastProv.index), level: 'SHOULD' });
+      out.push({ ...finding(uas15, `INVITE answered ${lastProv.label} got no final response in the ${Math.round(end - lastProv.time)} s the capture went on`, lastProv.index, t.request.index), level: 'SHOULD' });
     }
   }
   return out;

@@ -3,7 +3,8 @@ import { pair } from '../support/rules.js';
 
 const timed = (se = '1800', extra: Record<string, string> = {}) => flow().invite('alice', 'bob', { headers: { Supported: 'timer', 'Session-Expires': se, ...extra } });
 const ok = (se: string, extra: Record<string, string> = {}) => ({ headers: { 'Session-Expires': se, ...extra } });
-const negotiated = () => timed('90').at(0).reply(200, ok('90;refresher=uac', { Require: 'timer' })).at(0.1).ack().at(0.2);
+const negotiated = (refresher: 'uac' | 'uas' = 'uac') => timed('90').at(0).reply(200, ok(`90;refresher=${refresher}`, refresher === 'uac' ? { Require: 'timer' } : {})).at(0.1).ack().at(0.2);
+const expired = (refresher: 'uac' | 'uas') => negotiated(refresher).request('OPTIONS', 'carol', 'dave').at(200).trace();
 
 describe('SES rules', () => {
   pair('SES-01', ['Session-Expires 60', () => timed('60').trace(), 0], ['Session-Expires 1800', () => timed('1800').trace()]);
@@ -23,8 +24,11 @@ describe('SES rules', () => {
   pair('SES-08', ['a 200 raising the interval', () => timed('1800').reply(200, ok('3600;refresher=uas')).trace(), 1], ['the interval kept', () => timed('1800').reply(200, ok('1800;refresher=uas')).trace()]);
   pair('SES-09', ['refresher=uac for a UAC without timer support', () => flow().invite('alice', 'bob').reply(200, ok('1800;refresher=uac', { Require: 'timer' })).trace(), 1],
     ['refresher=uas for it', () => flow().invite('alice', 'bob').reply(200, ok('1800;refresher=uas')).trace()]);
-  pair('SES-10', ['no refresh within 90 s', () => negotiated().request('OPTIONS', 'carol', 'dave').at(200).trace(), 1], ['a BYE before expiry', () => negotiated().bye('alice').at(60).trace()]);
-  pair('SES-11', ['no BYE after the session expired', () => negotiated().request('OPTIONS', 'carol', 'dave').at(200).trace(), 1], ['a BYE before expiry', () => negotiated().bye('bob').at(60).trace()]);
+  // Each names first a message of the side at fault: the refresher (SES-10), the other side (SES-11).
+  pair('SES-10', ['no refresh within 90 s by alice, refresher=uac', () => expired('uac'), 0], ['a BYE before expiry', () => negotiated().bye('alice').at(60).trace()]);
+  pair('SES-10', ['no refresh within 90 s by bob, refresher=uas', () => expired('uas'), 1], ['a refresh by bob', () => negotiated('uas').inDialog('UPDATE', 'bob', { headers: { 'Session-Expires': '90;refresher=uas' } }).at(45).reply(200, ok('90;refresher=uas')).at(45.1).bye('bob').at(100).trace()]);
+  pair('SES-11', ['no BYE from bob after the session expired, refresher=uac', () => expired('uac'), 1], ['a BYE before expiry', () => negotiated().bye('bob').at(60).trace()]);
+  pair('SES-11', ['no BYE from alice after the session expired, refresher=uas', () => expired('uas'), 0], ['a BYE from alice before expiry', () => negotiated('uas').bye('alice').at(60).trace()]);
   pair('SES-12', ['a refresh without Session-Expires', () => negotiated().inDialog('INVITE', 'alice').at(45).trace(), 3],
     ['a refresh repeating it', () => negotiated().inDialog('INVITE', 'alice', { headers: { 'Session-Expires': '90;refresher=uac', Supported: 'timer' } }).at(45).reply(200, ok('90;refresher=uac', { Require: 'timer' })).at(45.1).trace()]);
 });
