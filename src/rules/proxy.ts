@@ -77,13 +77,22 @@ const prx04 = rule('PRX-04', 'MUST', 'RFC 3261 §16.7 item 3', 'A proxy removes 
   return out;
 });
 
+/**
+ * The proxy had received a 2xx on some branch of the request before `r`: forwarding that 2xx ends its server
+ * transaction (RFC 3261 §17.2.1), so a provisional racing it on another branch has nowhere to go, even when
+ * the 2xx leaves after it on the wire.
+ */
+function got2xxBefore(trace: Trace, leg: Leg, r: TraceMessage): boolean {
+  return requestLegs(trace).some((l) => l.in === leg.in && l.out.responses.some((x) => x.status! >= 200 && x.status! < 300 && x.index < r.index));
+}
+
 const prx05 = ruleOnce('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional responses (not 100) and every 2xx are forwarded upstream', (trace, ctx) => {
   const out: Finding[] = [];
   const end = traceEnd(trace);
   for (const { in: r, leg } of responseLegs(trace).unmatched) {
     if (end - r.time < 2 * ctx.t1) continue;
     const sentFinal = leg.in.responses.find((u) => u.status! >= 200 && u.index < r.index);
-    if (r.status! < 200 && !r.retransmission && !sentFinal) {
+    if (r.status! < 200 && !r.retransmission && !sentFinal && !got2xxBefore(trace, leg, r)) {
       out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label} (To tag ${toTagOf(r) ?? 'none'}) but did not forward it upstream`, leg.out.request.index, r.index));
     } else if (r.status! >= 200 && r.status! < 300) {
       const n = leg.out.responses.filter((x) => x.status === r.status).length;

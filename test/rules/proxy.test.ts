@@ -1,5 +1,5 @@
 import { flow } from '../support/flow.js';
-import { pair } from '../support/rules.js';
+import { findings, pair } from '../support/rules.js';
 
 const inv = (opts = {}) => flow().invite('alice', 'proxy', { uri: 'sip:bob@bob.test', ...opts });
 /** INVITE relayed to bob, 180 back to the proxy (#2). */
@@ -15,6 +15,16 @@ describe('PRX rules', () => {
     ['the proxy\'s Via removed', () => ringing().forward('alice').trace()]);
   // PRX-05 and PRX-07 name the proxy's INVITE first (#1), not bob's 180 or carol's 603: the fault is the proxy's.
   pair('PRX-05', ['a 180 never relayed upstream', () => ringing().reply(200, { to: 1 }).at(2).forward('alice').at(2.01).trace(), 1], ['every 180 and 200 relayed', () => ringing().forward('alice').reply(200, { to: 1 }).at(1).forward('alice').at(1.01).trace()]);
+  test('PRX-05 spares a provisional that raced a 2xx the proxy had already received on another branch', () => {
+    // bob's 200 reaches the proxy first, carol's 180 1 ms later, and the 200 leaves upstream after both.
+    const raced = () => inv().at(0).forward('bob').at(0.01).forward('carol', { index: 0 }).at(0.02)
+      .reply(200, { to: 1 }).at(1).reply(180, { to: 2 }).at(1.001);
+    expect(findings(raced().forward('alice', { index: 3 }).at(1.002).request('OPTIONS', 'carol', 'dave').at(5).trace(), 'PRX-05')).toEqual([]);
+    // The same 180 before any 2xx came in must still go upstream.
+    const early = inv().at(0).forward('bob').at(0.01).forward('carol', { index: 0 }).at(0.02)
+      .reply(180, { to: 2 }).at(0.5).reply(200, { to: 1 }).at(1).forward('alice', { index: 4 }).at(1.002).request('OPTIONS', 'carol', 'dave').at(5).trace();
+    expect(findings(early, 'PRX-05').map((f) => f.messages)).toEqual([[2, 3]]);
+  });
   pair('PRX-06', ['a 503 relayed as is', () => inv().forward('bob').reply(503).forward('alice').trace(), 3], ['500 upstream instead', () => inv().forward('bob').reply(503).reply(500, { to: 0 }).trace()]);
   pair('PRX-07', ['a 603 on one branch without CANCEL of the other', () => fork().reply(603, { to: 2 }).at(1).forward('alice').at(1.01).request('OPTIONS', 'carol', 'dave').at(5).trace(), 1],
     ['the other branch cancelled', () => fork().reply(603, { to: 2 }).at(1).cancel({ invite: 1 }).at(1.01).request('OPTIONS', 'carol', 'dave').at(5).trace()]);
