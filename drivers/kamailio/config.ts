@@ -143,6 +143,34 @@ ${auth}${ignoreRemoval}${store}\texit;
 }`;
 }
 
+/**
+ * Proxy authentication of the domain's own users (RFC 3261 §22.3), as the stock kamailio.cfg does it: a
+ * request that starts a dialog or stands alone, From in our domain, is challenged with 407 until its
+ * Proxy-Authorization checks out for the user in From; requests from other domains pass unchallenged.
+ */
+function renderProxyAuth(o: KamailioOptions): string {
+  const realm = cfgString(o.domain);
+  return `route[PROXYAUTH] {
+\tif (!is_method("INVITE|MESSAGE|SUBSCRIBE|REFER|PUBLISH") || !(from_uri == myself)) {
+\t\treturn;
+\t}
+\tif (!is_present_hf("Proxy-Authorization")) {
+\t\tproxy_challenge(${realm}, "1");
+\t\texit;
+\t}
+\troute(PASSWORD);
+\tif ($var(pw) == "" || !pv_proxy_authenticate(${realm}, "$var(pw)", "1")) {
+\t\tproxy_challenge(${realm}, "1");
+\t\texit;
+\t}
+\tif ($au != $fU) {
+\t\tsl_send_reply("403", "Authentication ID does not match From");
+\t\texit;
+\t}
+\tconsume_credentials();
+}`;
+}
+
 function renderRouting(o: KamailioOptions): string {
   const on = defectSwitch(o.defects);
   const when = (d: KamailioDefect, lines: string) => (on(d) ? lines : '');
@@ -267,7 +295,7 @@ function renderRequestRoute(o: KamailioOptions): string {
     ? `\tif (is_method("REGISTER")) {\n\t\troute(REGISTRAR);\n\t\texit;\n\t}`
     : `\tif (is_method("REGISTER")) {\n\t\tsl_send_reply("405", "Method Not Allowed");\n\t\texit;\n\t}`;
   const proxy = o.proxy
-    ? `\troute(RECORDROUTE);
+    ? `${o.proxyAuth ? '\troute(PROXYAUTH);\n' : ''}\troute(RECORDROUTE);
 \tif (!uri == myself) {
 \t\troute(FOREIGN);
 \t}
@@ -334,6 +362,6 @@ export function applyRouteOverrides(cfg: string, overrides: string[]): string {
 
 /** The whole kamailio.cfg. It holds password hashes (HA1): written with mode 0600, never attached. */
 export function renderKamailioConfig(o: KamailioOptions, paths: RenderPaths, routeOverrides: string[] = []): string {
-  const cfg = [renderGlobals(o, paths), renderRequestRoute(o), renderRegistrar(o), renderAccounts(o), renderRouting(o)].join('\n\n') + '\n';
+  const cfg = [renderGlobals(o, paths), renderRequestRoute(o), renderRegistrar(o), ...(o.proxy && o.proxyAuth ? [renderProxyAuth(o)] : []), renderAccounts(o), renderRouting(o)].join('\n\n') + '\n';
   return applyRouteOverrides(cfg, routeOverrides);
 }

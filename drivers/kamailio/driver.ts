@@ -67,6 +67,11 @@ export class Kamailio {
     this.o.auth = on;
     return this;
   }
+  /** Challenge its own users' INVITE, MESSAGE, SUBSCRIBE, REFER and PUBLISH with 407 (options.ts, proxyAuth). */
+  withProxyAuth(on = true): this {
+    this.o.proxyAuth = on;
+    return this;
+  }
   withAccounts(accounts: KamailioAccount[]): this {
     this.o.accounts = accounts.map((a) => ({ ...a }));
     return this;

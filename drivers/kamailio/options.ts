@@ -39,6 +39,12 @@ export interface KamailioOptions {
   proxy: boolean;
   /** Challenge REGISTER with digest (401) for the accounts below. */
   auth: boolean;
+  /**
+   * Challenge requests from its own users (From in its domain) that start a dialog or stand alone (INVITE,
+   * MESSAGE, SUBSCRIBE, REFER, PUBLISH) with 407 and Proxy-Authenticate, as carrier and PBX proxies do
+   * (RFC 3261 §22.3): the stock kamailio.cfg's `from_uri==myself` rule. Off unless asked for.
+   */
+  proxyAuth?: boolean;
   accounts: KamailioAccount[];
   registrarOptions: RegistrarOptions;
   timers: TmTimers;

@@ -10,6 +10,8 @@ import { claimAddressBlock, type AddressBlock } from '../../../src/lab/address-b
 import { which } from '../../../src/runtime/native.js';
 import { isAlive } from '../../../src/runtime/process-registry.js';
 import { compileRegistration } from '../../../src/ua/register.js';
+import { compileMessage } from '../../../src/ua/requests.js';
+import { readFileSync } from 'node:fs';
 
 const canRun = ['kamailio', 'kamcmd', 'sipp'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
@@ -43,6 +45,14 @@ describe('Kamailio config rendering', () => {
   test('the config holds HA1 hashes, never a password, whatever characters it has', () => {
     expect(cfg).not.toContain('pw-alice');
     expect(cfg).toContain(`$var(pw) = "${createHash('md5').update(`alice:lab.test:${ACCOUNTS[0].password}`).digest('hex')}";`);
+  });
+
+  test('proxy authentication is rendered only when asked for, after the registrar and before routing', () => {
+    expect(cfg).not.toContain('PROXYAUTH');
+    const auth = renderKamailioConfig(new Kamailio('127.0.0.9').withDomain('lab.test').withAccounts(ACCOUNTS).withProxyAuth().options, { ctlSocket: '/tmp/x' });
+    expect(auth).toMatch(/\troute\(PROXYAUTH\);\n\troute\(RECORDROUTE\);/);
+    expect(auth).toContain('proxy_challenge("lab.test", "1");');
+    expect(auth).not.toContain('pw-alice');
   });
 
   test('no accounts renders a config Kamailio accepts (no switch with only a default)', () => {
@@ -92,6 +102,33 @@ d('Kamailio driver (real Kamailio)', () => {
     expect(bindings[0].expiresIn).toBeGreaterThan(290);
     expect(bindings[0].expiresIn).toBeLessThanOrEqual(300);
     expect(k.logs()).toContain('SIPWRIGHT KAMAILIO READY');
+  });
+
+  test('with proxy authentication, its own user\'s MESSAGE is challenged with 407 and passes with credentials; a wrong password never passes; another domain\'s user is not challenged', async () => {
+    const proxy = await new Kamailio(block.allocateHost()).withDomain('lab.test').withAccounts(ACCOUNTS).withT1(100).withProxyAuth().start();
+    try {
+      /** The status lines of what came back to a MESSAGE from `user@domain`, and whether it carried credentials. */
+      const send = async (user: string, domain: string, password: string) => {
+        const ua = block.allocateHost();
+        const r = await new Sipp(compileMessage({ name: `message-${user}`, identity: { user, domain }, uri: 'sip:nobody@lab.test', body: { type: 'text/plain', lines: ['hi'] }, canAuth: true, t1Ms: 500 }))
+          .withLocal(ua)
+          .withRemote(proxy.hostPort)
+          .withAuth(user, password)
+          .withTimeout(5000)
+          .withControlPort(block.allocatePort())
+          .withLogDir(dir)
+          .withName(`message-${user}-${password.length}`)
+          .run();
+        const log = readFileSync(r.files.messages, 'utf8');
+        return { statuses: [...log.matchAll(/^SIP\/2\.0 (\d{3})/gm)].map((m) => Number(m[1])), credentials: /^Proxy-Authorization: Digest username="[^"]*"/m.test(log) };
+      };
+      // nobody is not registered: past the authentication, the location lookup answers 404.
+      expect(await send('alice', 'lab.test', ACCOUNTS[0].password)).toEqual({ statuses: [407, 404], credentials: true });
+      expect((await send('alice', 'lab.test', 'wrong')).statuses).toEqual([407, 407]);
+      expect(await send('carol', 'elsewhere.test', 'whatever')).toEqual({ statuses: [404], credentials: false });
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test('a config Kamailio rejects fails the start with its own error, and nothing is left running', async () => {
