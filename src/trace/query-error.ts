@@ -33,9 +33,15 @@ export class TraceQueryError extends Error {
     const mark = new Map<number, string>(matches.map((m, i) => [m.index, `match ${i + 1}`]));
     const ladder = renderTextLadder(trace.ladder({ mark }), { width: 110, color: false });
     const found = matches.length === 0 ? 'no message matches' : `${matches.length} messages match (${matches.map((m) => `#${m.index} ${m.label} ${m.from} -> ${m.to}`).join(', ')})`;
-    super(`trace.${expected === 'exactly one' ? 'one' : 'earliest/latest'}(${describeQuery(query)}): ${found}, expected ${expected}${query.retransmissions ? '' : ' (retransmissions left out)'}\n\nLadder (${trace.messages.length} messages):\n${ladder}`);
+    super(`trace.${expected === 'exactly one' ? 'one' : 'earliest/latest'}(${describeQuery(query)}): ${found}, expected ${expected}${leftOut(query)}\n\nLadder (${trace.messages.length} messages):\n${ladder}`);
     this.name = 'TraceQueryError';
     this.matches = matches.map((m) => m.index);
     this.query = describeQuery(query);
   }
+}
+
+/** What one(), earliest() and latest() left out of the matches, as the query did not ask for it. */
+function leftOut(query: MessageQuery): string {
+  const out = [...(query.retransmissions ? [] : ['retransmissions']), ...(query.challenged ? [] : ['requests turned back by a 401/407'])];
+  return out.length ? ` (${out.join(' and ')} left out)` : '';
 }

@@ -10,7 +10,7 @@ import { groupDialogs, type Dialog } from './dialogs.js';
 import type { LadderArrow, LadderInput } from './ladder-types.js';
 import { PartyNames, endpointText } from './parties.js';
 import { labelOf, type TraceMessage } from './trace-message.js';
-import { groupTransactions, type Transaction } from './transactions.js';
+import { finalResponse, groupTransactions, type Transaction } from './transactions.js';
 import { TraceQueryError } from './query-error.js';
 
 export interface TraceOptions {
@@ -50,7 +50,20 @@ export interface MessageQuery {
   before?: TraceMessage;
   /** Include retransmissions (default true). */
   retransmissions?: boolean;
+  /**
+   * Include the requests a 401 or 407 turned back, and the ACKs of those challenges (default true; one(),
+   * earliest() and latest() leave them out): sent again with credentials, the request a person names is the
+   * one that went through, on a target that authenticates as on one that does not.
+   */
+  challenged?: boolean;
   where?: (m: TraceMessage) => boolean;
+}
+
+/** A request (or the ACK of its final response) whose transaction ended in a 401 or 407 challenge. */
+function turnedBack(m: TraceMessage): boolean {
+  if (m.message.kind !== 'request' || !m.transaction) return false;
+  const status = finalResponse(m.transaction)?.status;
+  return status === 401 || status === 407;
 }
 
 /** Dialogs by message, per trace, built on the first dialogsOf (a trace's dialogs are fixed at construction). */
@@ -144,6 +157,7 @@ export class Trace {
       if (q.after !== undefined && m.index <= q.after.index) return false;
       if (q.before !== undefined && m.index >= q.before.index) return false;
       if (q.retransmissions === false && m.retransmission) return false;
+      if (q.challenged === false && turnedBack(m)) return false;
       if (q.where && !q.where(m)) return false;
       return true;
     });
@@ -159,7 +173,7 @@ export class Trace {
    * marked), so a test needs no `!` and a failure shows what the wire held.
    */
   one(q: MessageQuery): TraceMessage {
-    const matches = this.find({ retransmissions: false, ...q });
+    const matches = this.find({ retransmissions: false, challenged: false, ...q });
     if (matches.length === 1) return matches[0];
     throw new TraceQueryError(this, q, matches);
   }
@@ -169,14 +183,14 @@ export class Trace {
    * may (alice's first INVITE and its retry after a 422). None throws as one() does.
    */
   earliest(q: MessageQuery): TraceMessage {
-    const matches = this.find({ retransmissions: false, ...q });
+    const matches = this.find({ retransmissions: false, challenged: false, ...q });
     if (matches.length > 0) return matches[0];
     throw new TraceQueryError(this, q, matches, 'at least one');
   }
 
   /** The last of the messages a query matches (first copies, as earliest()); none throws. */
   latest(q: MessageQuery): TraceMessage {
-    const matches = this.find({ retransmissions: false, ...q });
+    const matches = this.find({ retransmissions: false, challenged: false, ...q });
     if (matches.length > 0) return matches[matches.length - 1];
     throw new TraceQueryError(this, q, matches, 'at least one');
   }

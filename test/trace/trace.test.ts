@@ -5,6 +5,7 @@ import { extractSip } from '../../src/capture/extract.js';
 import { finalResponse } from '../../src/trace/transactions.js';
 import { Trace } from '../../src/trace/trace.js';
 import { renderTextLadder } from '../../src/trace/ladder-text.js';
+import { flow } from '../support/flow.js';
 
 const pcap = (name: string, parties?: Record<string, string>) =>
   Trace.fromCapture(extractSip(readFileSync(join(process.cwd(), 'test/vectors/pcaps', name))), { parties });
@@ -133,4 +134,29 @@ test('fromPayloads reports its progress, ending with every payload parsed, unpar
   expect(trace.unparsed).toHaveLength(1);
   expect(seen[0]).toEqual([0, payloads.length]);
   expect(seen.at(-1)).toEqual([payloads.length, payloads.length]);
+});
+
+describe('a request turned back by a challenge and sent again with credentials', () => {
+  const challenged = () => {
+    const f = flow().invite('alice', 'proxy', { uri: 'sip:bob@lab.test' }).reply(407, { headers: { 'Proxy-Authenticate': 'Digest realm="lab.test", nonce="n1"' } }).ack();
+    return f.invite('alice', 'proxy', { uri: 'sip:bob@lab.test', callId: f.msg(0).callId!, fromTag: f.msg(0).fromTag!, cseq: 2, headers: { 'Proxy-Authorization': 'Digest username="alice", realm="lab.test", nonce="n1", uri="sip:bob@lab.test", response="00"' } })
+      .reply(200).ack().trace();
+  };
+
+  test('one(), earliest() and latest() name the request that went through, and the ACK of its 2xx', () => {
+    const t = challenged();
+    expect(t.one({ method: 'INVITE', from: 'alice' }).index).toBe(3);
+    expect(t.earliest({ method: 'INVITE' }).index).toBe(3);
+    expect(t.one({ method: 'ACK' }).index).toBe(5);
+    // The challenge itself is still there to be named.
+    expect(t.one({ status: 407 }).index).toBe(1);
+  });
+
+  test('find() keeps both, and a query asking for the challenged ones gets them', () => {
+    const t = challenged();
+    expect(t.find({ method: 'INVITE' }).map((m) => m.index)).toEqual([0, 3]);
+    expect(t.earliest({ method: 'INVITE', challenged: true }).index).toBe(0);
+    expect(() => t.one({ method: 'INVITE', challenged: true })).toThrow(/2 messages match[^]*\(retransmissions left out\)/);
+    expect(() => t.one({ method: 'BYE' })).toThrow(/retransmissions and requests turned back by a 401\/407 left out/);
+  });
 });
