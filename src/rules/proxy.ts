@@ -78,12 +78,13 @@ const prx04 = rule('PRX-04', 'MUST', 'RFC 3261 §16.7 item 3', 'A proxy removes 
 });
 
 /**
- * The proxy had received a 2xx on some branch of the request before `r`: forwarding that 2xx ends its server
- * transaction (RFC 3261 §17.2.1), so a provisional racing it on another branch has nowhere to go, even when
- * the 2xx leaves after it on the wire.
+ * The proxy had received a 2xx on some branch of the request before `r`, or within the slack after it:
+ * forwarding that 2xx ends its server transaction (RFC 3261 §17.2.1), so a provisional racing it on another
+ * branch has nowhere to go. A proxy handles its branches' responses in parallel (Kamailio, one process per
+ * TCP connection), so which of two that came within a millisecond it handled first, the wire can't say.
  */
-function got2xxBefore(trace: Trace, leg: Leg, r: TraceMessage): boolean {
-  return requestLegs(trace).some((l) => l.in === leg.in && l.out.responses.some((x) => x.status! >= 200 && x.status! < 300 && x.index < r.index));
+function got2xxBefore(trace: Trace, leg: Leg, r: TraceMessage, slack: number): boolean {
+  return requestLegs(trace).some((l) => l.in === leg.in && l.out.responses.some((x) => x.status! >= 200 && x.status! < 300 && (x.index < r.index || x.time - r.time <= slack)));
 }
 
 const prx05 = ruleOnce('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional responses (not 100) and every 2xx are forwarded upstream', (trace, ctx) => {
@@ -92,7 +93,7 @@ const prx05 = ruleOnce('PRX-05', 'MUST', 'RFC 3261 §16.7 item 5', 'Provisional 
   for (const { in: r, leg } of responseLegs(trace).unmatched) {
     if (end - r.time < 2 * ctx.t1) continue;
     const sentFinal = leg.in.responses.find((u) => u.status! >= 200 && u.index < r.index);
-    if (r.status! < 200 && !r.retransmission && !sentFinal && !got2xxBefore(trace, leg, r)) {
+    if (r.status! < 200 && !r.retransmission && !sentFinal && !got2xxBefore(trace, leg, r, ctx.slack)) {
       out.push(finding(prx05, `proxy ${leg.out.request.from} received ${r.label} (To tag ${toTagOf(r) ?? 'none'}) but did not forward it upstream`, leg.out.request.index, r.index));
     } else if (r.status! >= 200 && r.status! < 300) {
       const n = leg.out.responses.filter((x) => x.status === r.status).length;

@@ -20,6 +20,10 @@ describe('PRX rules', () => {
     const raced = () => inv().at(0).forward('bob').at(0.01).forward('carol', { index: 0 }).at(0.02)
       .reply(200, { to: 1 }).at(1).reply(180, { to: 2 }).at(1.001);
     expect(findings(raced().forward('alice', { index: 3 }).at(1.002).request('OPTIONS', 'carol', 'dave').at(5).trace(), 'PRX-05')).toEqual([]);
+    // Or 1 ms after it (two TCP connections read by two processes): which came first inside the proxy, the wire can't say.
+    const crossed = inv().at(0).forward('bob').at(0.01).forward('carol', { index: 0 }).at(0.02)
+      .reply(180, { to: 2 }).at(1).reply(200, { to: 1 }).at(1.001).forward('alice', { index: 4 }).at(1.002).request('OPTIONS', 'carol', 'dave').at(5).trace();
+    expect(findings(crossed, 'PRX-05')).toEqual([]);
     // The same 180 before any 2xx came in must still go upstream.
     const early = inv().at(0).forward('bob').at(0.01).forward('carol', { index: 0 }).at(0.02)
       .reply(180, { to: 2 }).at(0.5).reply(200, { to: 1 }).at(1).forward('alice', { index: 4 }).at(1.002).request('OPTIONS', 'carol', 'dave').at(5).trace();
