@@ -91,7 +91,7 @@ export async function main(
     .option('--transport <udp|tcp|tls>', 'transport the user agents use (default: the target\'s)')
     .option('--report <dir>', 'report directory (default: reports)')
     .option('--json <file>', 'write the JSON summary here (default: <report>/summary.json)')
-    .option('--lab-config <file>', 'embedded lab settings (T1, domain, accounts, registrar limits)')
+    .option('--lab-config <file>', 'embedded lab settings (T1, domain, accounts, registrar limits, proxyAuth)')
     .option('--workers <n>', 'parallel jest workers (default: 3 on the embedded lab, 1 with a target file, whose accounts the workers would share)')
     .option('--local-address <ip>', 'the local address the parties share towards a target file (default: the one that routes to it; a target on loopback gives each party its own)')
     .option('--grep <pattern>', 'only the tests whose full name matches this regular expression (jest\'s test-name pattern); the others are reported as skipped')

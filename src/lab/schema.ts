@@ -162,6 +162,11 @@ export const LabConfigSchema = z
       .strict()
       .default({ minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxContacts: 10 }),
     runtime: LabRuntimeSchema.default({ kamailio: 'auto', asterisk: 'auto', sipp: 'auto' }),
+    /**
+     * The embedded Kamailio authenticates its own users as a proxy: 407 on their INVITE, MESSAGE, SUBSCRIBE,
+     * REFER and PUBLISH, as carrier and PBX proxies do (RFC 3261 §22.3), so the suites take the authenticated path.
+     */
+    proxyAuth: z.boolean().default(false),
   })
   .strict();
 export type LabConfig = z.infer<typeof LabConfigSchema>;

@@ -101,6 +101,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withT1(lab.t1)
       .withRuntime(lab.runtime.kamailio);
     if (peer) k.withPeer(peer.domain, peer.host, peer.port);
+    if (lab.proxyAuth) k.withProxyAuth();
     if (logFile) k.withLogFile(logFile);
     const kamailio = await k.start();
     return { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: hostPort(peer.host, peer.port) } } : {}) };

@@ -63,7 +63,7 @@ describeLab('Basic call through the proxy (RFC 3261 §12, §16)', { roles: ['reg
   });
 
   lab.test('a call to a user with no binding is rejected with 404 or 480 and goes no further', { rfc: 'RFC 3261 §16.5' }, async () => {
-    await lab.ua('alice').call('nobody-registered', { expect: 'reject' }).run();
+    await lab.ua('alice', lab.account(0)).call('nobody-registered', { expect: 'reject' }).run();
     const trace = await lab.trace();
     const invite = trace.one({ method: 'INVITE', from: 'alice' });
     expect([404, 480]).toContain(trace.responsesTo(invite).find((r) => (r.status ?? 0) >= 200)?.status);

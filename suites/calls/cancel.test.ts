@@ -8,7 +8,7 @@ import { describeLab } from '../../src/lab/fixture.js';
 
 describeLab('CANCEL before answer (RFC 3261 §9, §16.10)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   lab.test('CANCEL before answer: 200 to the CANCEL, 487 to the INVITE, and the ACK for the 487 on the same branch', { rfc: ['RFC 3261 §9.2', 'RFC 3261 §16.10', 'RFC 3261 §17.1.1.3'] }, async () => {
-    const alice = lab.ua('alice');
+    const alice = lab.ua('alice', lab.account(0));
     const bob = lab.ua('bob', lab.account(1));
     await bob.register();
     const ringing = await bob.answer({ noAnswer: true }).start();

@@ -22,7 +22,7 @@ const silentCallee = overUdp('a dead callee refuses the connection at once (a tr
 describeLab('A callee that crashes mid-call (RFC 3261 §16.7, §17.1.2)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   const t1 = lab.plan.t1Ms;
   lab.test("the callee crashes after the ACK: alice's BYE gets 408 or 481, or times out by Timer F (64·T1), and never a 200 for the dead callee", { rfc: ['RFC 3261 §16.7', 'RFC 3261 §16.9', 'RFC 3261 §17.1.2.2'], requires: silentCallee, timeoutMs: 30_000 + 2 * byeWaitMs(t1) }, async () => {
-    const alice = lab.ua('alice');
+    const alice = lab.ua('alice', lab.account(0));
     const bob = lab.ua('bob', lab.account(1));
     await bob.register();
     const crashing = await bob.answer({ crashAfterAck: true }).start();

@@ -3,7 +3,7 @@ import type { Lab } from '../../src/lab/fixture.js';
 import type { Trace } from '../../src/trace/trace.js';
 
 export async function aliceCallsBob(lab: Lab): Promise<Trace> {
-  const alice = lab.ua('alice');
+  const alice = lab.ua('alice', lab.account(0));
   const bob = lab.ua('bob', lab.account(1));
   await bob.register();
   const answering = await bob.answer().start();

@@ -69,7 +69,7 @@ describeLab('Hold and resume through the proxy (RFC 3264 §8.4)', { roles: ['reg
       const bob = lab.ua('bob', lab.account(1));
       await bob.register();
       const answering = await bob.answer().start();
-      await holdAndResume(lab.ua('alice'), bob, hold, 100);
+      await holdAndResume(lab.ua('alice', lab.account(0)), bob, hold, 100);
       await answering.settle();
       const trace = await lab.trace();
       // The re-INVITEs are requests of the dialog (bob's tag in To), relayed to bob by loose routing.

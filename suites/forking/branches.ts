@@ -31,5 +31,6 @@ export function finalOn(branch: TraceMessage): TraceMessage {
 
 /** INVITE responses from the proxy to alice with this status class (first copies). */
 export function toAlice(trace: Trace, status: number | string): TraceMessage[] {
-  return trace.find({ from: 'proxy', to: 'alice', status, cseqMethod: 'INVITE', retransmissions: false });
+  // A proxy that authenticates its users turns alice's first INVITE back with a 407: a challenge, not the call's answer.
+  return trace.find({ from: 'proxy', to: 'alice', status, cseqMethod: 'INVITE', retransmissions: false, where: (m) => m.status !== 407 });
 }

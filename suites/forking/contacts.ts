@@ -19,9 +19,9 @@ export async function registerContacts(lab: Lab, contacts: Array<{ party: Contac
   for (const { party, q } of contacts) await contact(lab, party).register({ q });
 }
 
-/** alice, who calls bob (the AoR) through the proxy. */
+/** alice, who calls bob (the AoR) through the proxy as her account, answering its challenges as a phone does. */
 export function alice(lab: Lab): UserAgent {
-  return lab.ua('alice');
+  return lab.ua('alice', lab.account(0));
 }
 
 export function bob(lab: Lab): UserAgent {

@@ -19,8 +19,9 @@ export interface ReliableCallFlow {
   callee?: Pick<AnswerOptions, 'answerAfterMs'>;
 }
 
-function alice(lab: Lab, via: Via) {
-  return via === 'pbx' ? lab.ua('alice', lab.account(0)) : lab.ua('alice');
+/** alice calls as her account, answering a challenge from the proxy or the PBX as a phone does. */
+function alice(lab: Lab) {
+  return lab.ua('alice', lab.account(0));
 }
 
 /**
@@ -34,7 +35,7 @@ export async function reliableCall(lab: Lab, f: ReliableCallFlow) {
   // Through a proxy the UPDATE reaches bob, who answers it; a PBX answers it itself.
   const earlyUpdate = f.via === 'proxy' && f.caller?.update ? NEW_OFFER : undefined;
   const answering = await bob.answer({ reliable: true, answerAfterMs: lab.plan.t1Ms, earlyUpdate, ...f.callee }).start();
-  const call = alice(lab, f.via).call(bob, { reliable: f.caller?.require100rel ? 'required' : 'supported' }).prack({ afterMs: f.caller?.prackAfterMs });
+  const call = alice(lab).call(bob, { reliable: f.caller?.require100rel ? 'required' : 'supported' }).prack({ afterMs: f.caller?.prackAfterMs });
   if (f.caller?.update) call.update(NEW_OFFER);
   await call.bye({ afterMs: f.caller?.holdMs }).run();
   await answering.settle();
@@ -46,7 +47,7 @@ export async function requireRejected(lab: Lab) {
   const bob = lab.ua('bob', lab.account(1));
   await bob.register();
   const answering = await bob.answer({ without100rel: true }).start();
-  await lab.ua('alice').call(bob, { reliable: 'required', expect: 'either' }).bye().run();
+  await lab.ua('alice', lab.account(0)).call(bob, { reliable: 'required', expect: 'either' }).bye().run();
   await answering.settle();
   return lab.trace();
 }
@@ -63,7 +64,7 @@ export async function forkedCallCancelled(lab: Lab) {
   for (const p of phones) await p.register();
   const t1Ms = lab.plan.t1Ms;
   const answering = await Promise.all(phones.map((p, i) => p.answer({ reliable: true, noAnswer: true, ringAfterMs: i * 3 * t1Ms }).start()));
-  await lab.ua('alice').call(phones[0], { reliable: 'supported' }).prack({ dialogs: 2 }).cancel().run();
+  await lab.ua('alice', lab.account(0)).call(phones[0], { reliable: 'supported' }).prack({ dialogs: 2 }).cancel().run();
   for (const a of answering) await a.settle();
   return lab.trace();
 }

@@ -31,7 +31,7 @@ describeLab('Session timers through a proxy (RFC 4028)', { roles: ['registrar', 
     const bob = lab.ua('bob', lab.account(1));
     await bob.register();
     const uas = await answering(bob, { refresher: 'uac' });
-    const r = await calling(lab.ua('alice'), bob, { offer: { se: 1800, minSE: SHORTEST }, then: 'hangup' });
+    const r = await calling(lab.ua('alice', lab.account(0)), bob, { offer: { se: 1800, minSE: SHORTEST }, then: 'hangup' });
     await uas.settle();
     const trace = await lab.trace();
 
@@ -58,13 +58,13 @@ describeLab('Session timers through a proxy (RFC 4028)', { roles: ['registrar', 
     const bobsMinimum = 120;
     await bob.register();
     const uas = await answering(bob, { refresher: 'uac', minSE: bobsMinimum });
-    const r = await calling(lab.ua('alice'), bob, { offer: { se: SHORTEST, minSE: SHORTEST }, then: 'hangup' });
+    const r = await calling(lab.ua('alice', lab.account(0)), bob, { offer: { se: SHORTEST, minSE: SHORTEST }, then: 'hangup' });
     await uas.settle();
     const trace = await lab.trace();
 
     const refused = trace.earliest({ status: 422, from: 'proxy', to: 'alice' });
     expect(minSE(refused)).toBe(bobsMinimum);
-    const [first, retry] = trace.find({ method: 'INVITE', from: 'alice', to: 'proxy', retransmissions: false });
+    const [first, retry] = trace.find({ method: 'INVITE', from: 'alice', to: 'proxy', retransmissions: false, challenged: false });
     expect(first).toBeAnsweredWith(422);
     // The 422 ended bob's INVITE transaction at the proxy too: it ACKed it on its own hop.
     const refusedHop = trace.earliest({ method: 'INVITE', from: 'proxy', to: 'bob' });
@@ -89,7 +89,7 @@ describeLab('Session timers through a proxy (RFC 4028)', { roles: ['registrar', 
       const bob = lab.ua('bob', lab.account(1));
       await bob.register();
       const uas = await answering(bob, { refresher });
-      const r = await calling(lab.ua('alice'), bob, { offer: { se: 1800, minSE: SHORTEST, refresher }, then: 'hangup' });
+      const r = await calling(lab.ua('alice', lab.account(0)), bob, { offer: { se: 1800, minSE: SHORTEST, refresher }, then: 'hangup' });
       await uas.settle();
       const trace = await lab.trace();
       const forwarded = trace.earliest({ method: 'INVITE', from: 'proxy', to: 'bob' });
@@ -106,7 +106,7 @@ describeLab('Session timers through a proxy (RFC 4028)', { roles: ['registrar', 
     const se = SHORTEST;
     await bob.register();
     const uas = await answering(bob, { refresher: 'uas', then: 'refresh', se }, sippWait(se));
-    const r = await calling(lab.ua('alice'), bob, { offer: { se, minSE: se }, then: 'refreshed', waitMs: se * 1000 }, sippWait(se));
+    const r = await calling(lab.ua('alice', lab.account(0)), bob, { offer: { se, minSE: se }, then: 'refreshed', waitMs: se * 1000 }, sippWait(se));
     await uas.settle();
     const trace = await lab.trace();
 
@@ -134,7 +134,7 @@ describeLab('Session timers through a proxy (RFC 4028)', { roles: ['registrar', 
     const se = SHORTEST;
     await bob.register();
     const uas = await answering(bob, { refresher: 'uac', then: 'expire', se }, sippWait(se));
-    const r = await calling(lab.ua('alice'), bob, { offer: { se, minSE: se, refresher: 'uac' }, then: 'silent', waitMs: se * 1000 + 10_000 }, sippWait(se));
+    const r = await calling(lab.ua('alice', lab.account(0)), bob, { offer: { se, minSE: se, refresher: 'uac' }, then: 'silent', waitMs: se * 1000 + 10_000 }, sippWait(se));
     await uas.settle();
     const trace = await lab.trace();
     expectLapsedSession(trace, inviteOk(trace, 'proxy', 'alice'), se, { bye: { from: 'proxy', to: 'alice' } });
