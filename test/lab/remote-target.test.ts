@@ -8,10 +8,10 @@
  * that is not this machine's.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Kamailio, type KamailioTransport, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import { extractSip } from '../../src/capture/extract.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
@@ -141,6 +141,8 @@ function runAmidNoise(proxy: RemoteProxy, suites: string[], out: string, file: s
   let noiseRan: boolean;
   try {
     r = runSuite(suites, out, ['--target', file]);
+    // A failed run keeps its report (captures, SIPp and Kamailio logs) for the next look: the temp folder goes.
+    if (r.code !== 0) cpSync(out, join(ROOT, 'reports', `remote-failed-${basename(out)}`), { recursive: true });
   } finally {
     noiseRan = noise.exitCode === null && noise.signalCode === null;
     noise.kill('SIGKILL');
