@@ -54,7 +54,8 @@ d('forking suite through `sipwright run`', () => {
       // One run: the same proxy described three ways, and embedded:asterisk (a PBX: no proxy role).
       const files = [target(k, 'my-proxy'), target(k, 'parallel-only', { sequential: false }), target(k, 'registrar-only', { roles: 'registrar' })];
       const r = runSuite('forking', join(dir, 'external'), [...targets(files), ...(asteriskAway ? [] : ['--target', 'embedded:asterisk'])]);
-      expect(r.code).toBe(0);
+      // What failed, with its message, before the exit code: a bare "expected 0, received 1" says nothing.
+      expect({ code: r.code, failed: notPassed(r.tests.filter((t) => t.status === 'failed')) }).toEqual({ code: 0, failed: [] });
       const mine = onTarget(r.tests, 'my-proxy');
       expect(mine.length).toBeGreaterThanOrEqual(TESTS);
       expect(notPassed(mine)).toEqual([]);
