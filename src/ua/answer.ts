@@ -8,7 +8,6 @@
 import { scenario, type Action, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { Versions } from './call.js';
 import { UAS_DIALOG, inDialogRequest } from './dialog.js';
-import { COALESCED_WAIT_MS } from './coalesced.js';
 import { inviteResponseHeaders, KEEP_INVITE, linesOf } from './keep-invite.js';
 import { answerTo, DIRECTIONS, type Direction, type SdpSpec } from './sdp.js';
 import { KEEP_REFRESH_SE, lacksInterval, REFRESH_OK_HEADERS, timing, type Refresher } from './session-timer.js';
@@ -176,21 +175,26 @@ export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
   } else {
     s.send(message(okHeaders, o.reliable ? undefined : answerSdp), { retrans: c.t1Ms });
   }
-  // A CANCEL that crossed the 200 is answered 200 and changes nothing (RFC 3261 §9.2); then comes the ACK.
+  // A CANCEL that crossed the 200 is answered 200 and changes nothing (RFC 3261 §9.2). Its 200 waits for the
+  // ACK, which the proxy sends right behind: answered at once, the send could meet the ACK arriving (in the
+  // same TCP read, coalesced.ts, or over UDP a millisecond late, after a short wait ran out but before SIPp sent),
+  // and SIPp aborts the call on it ("unexpected message while sending"), leaving the BYE unanswered. The 200
+  // is built from the CANCEL's own lines, as [last_*] then name the ACK.
   const confirmed = c.label('confirmed');
   const crossed = c.label('crossed');
-  const cancelFirst = c.label('cancel_first');
+  const noAck = c.label('crossed_no_ack');
   const ackedFirst = c.label('acked_first');
+  const cancelOk = message(['SIP/2.0 200 OK', '[$cancel_via]', 'From:[$cancel_from]', `To:[$cancel_to];${UAS_TAG}`, '[last_Call-ID:]', 'CSeq:[$cancel_cseq]']);
   s.recv({ request: 'CANCEL', optional: true, next: crossed, actions: KEEP_CANCEL });
   s.recv({ request: 'ACK', next: confirmed });
   s.label(crossed);
-  // The proxy's ACK may be in the same TCP read as its CANCEL (coalesced.ts): then the CANCEL is answered after it.
-  s.recv({ request: 'ACK', timeout: COALESCED_WAIT_MS, ontimeout: cancelFirst, next: ackedFirst });
-  s.label(cancelFirst);
-  s.send(responseToLast('200 OK', { tag: true }));
+  s.recv({ request: 'ACK', timeout: 64 * c.t1Ms, ontimeout: noAck, next: ackedFirst });
+  s.label(noAck);
+  // No ACK within Timer H's span: the CANCEL is answered anyway, and the ACK may still come.
+  s.send(cancelOk);
   s.recv({ request: 'ACK', next: confirmed });
   s.label(ackedFirst);
-  s.send(message(['SIP/2.0 200 OK', '[$cancel_via]', 'From:[$cancel_from]', `To:[$cancel_to];${UAS_TAG}`, '[last_Call-ID:]', 'CSeq:[$cancel_cseq]']));
+  s.send(cancelOk);
   s.label(confirmed);
 
   if (o.crashAfterAck) {
