@@ -14,6 +14,7 @@ import { PROXY_RULES } from './proxy.js';
 import { REFER_RULES } from './refer.js';
 import { REGISTRATION_RULES } from './registration.js';
 import { SDP_RULES } from './sdp.js';
+import { SDES_RULES } from './sdes.js';
 import { SESSION_TIMER_RULES } from './session-timers.js';
 import { SYNTAX_RULES } from './syntax.js';
 import { TIMER_RULES } from './timers.js';
@@ -37,6 +38,7 @@ function guarded(r: Rule): Rule {
 export const ALL_RULES: Rule[] = [
   ...SYNTAX_RULES, ...UAC_RULES, ...UAS_RULES, ...DIALOG_RULES, ...CANCEL_RULES, ...TIMER_RULES, ...PROXY_RULES,
   ...REGISTRATION_RULES, ...PRACK_RULES, ...SESSION_TIMER_RULES, ...REFER_RULES, ...EVENT_RULES, ...MESSAGE_PUBLISH_RULES, ...SDP_RULES,
+  ...SDES_RULES,
 ].map(guarded);
 
 /** Catalogue ids with no rule, and why. */

@@ -78,7 +78,7 @@ function mediaList(s: SessionDescription): string {
   return s.media.map((m) => `${m.type} ${m.port}`).join(', ') || 'none';
 }
 
-interface Sdp { msg: TraceMessage; text: string; s: SessionDescription }
+export interface Sdp { msg: TraceMessage; text: string; s: SessionDescription }
 
 /** Parsed session descriptions by text (a proxy relays the same SDP on each hop), null where parsing failed. */
 type SdpCache = Map<string, SessionDescription | null>;
@@ -98,9 +98,9 @@ function parse(m: TraceMessage, cache: SdpCache): Sdp | undefined {
   return s === null ? undefined : { msg: m, text, s };
 }
 
-type Kind = 'offer' | 'answer' | 'preview';
+export type Kind = 'offer' | 'answer' | 'preview';
 
-interface Exchange { offer: Sdp; answer: Sdp; kind: Kind }
+export interface Exchange { offer: Sdp; answer: Sdp; kind: Kind }
 
 interface HopLog {
   exchanges: Exchange[];
@@ -204,6 +204,14 @@ function logs(trace: Trace): HopLog[] {
   for (const d of trace.dialogs) if (d.method === 'INVITE') for (const h of hops(d)) out.push(walk(h, cache));
   logCache.set(trace, out);
   return out;
+}
+
+/**
+ * Every offer/answer exchange of the trace's INVITE dialogs, hop by hop (a proxy's two sides each carry it),
+ * for the rules of other RFCs that read the SDP negotiated (SDES-02). Read-only.
+ */
+export function offerAnswerExchanges(trace: Trace): ReadonlyArray<Readonly<Exchange>> {
+  return logs(trace).flatMap((l) => l.exchanges);
 }
 
 function exchangeRule(id: string, level: 'MUST' | 'SHOULD', rfc: string, title: string, check: (e: Exchange) => string | undefined): Rule {
