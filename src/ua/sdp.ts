@@ -3,6 +3,7 @@
  * addresses and the media port are SIPp keywords, filled in by SIPp when the message goes out, so one
  * description serves any party on any address.
  */
+import { randomBytes } from 'node:crypto';
 import * as sdpTransform from 'sdp-transform';
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -12,10 +13,24 @@ export const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvon
 export const CODECS = { PCMU: 0, GSM: 3, PCMA: 8, G722: 9 } as const;
 export type Codec = keyof typeof CODECS;
 
+/** The SRTP crypto-suites of RFC 4568 §6.2 a lab UA offers (both use a 30-byte master key and salt). */
+export const SDES_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
+export type SdesSuite = (typeof SDES_SUITES)[number];
+
 export interface SdpCrypto {
-  suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
-  /** base64 key||salt (30 bytes); made per run, never committed. */
+  /** The a=crypto tag (RFC 4568 §4.1), which the answer repeats for the line it picks. Default: its place in the list, from 1. */
+  tag?: number;
+  suite: SdesSuite;
+  /** base64 key||salt (30 bytes): made per test with sdesKey(), never committed. */
   key: string;
+}
+
+/**
+ * A fresh SRTP master key and salt for `inline:` (RFC 4568 §6.1: 16 + 14 bytes for the AES_CM_128 suites).
+ * Key material is a secret: reports mask every `inline:` key (src/report/redact.ts).
+ */
+export function sdesKey(): string {
+  return randomBytes(30).toString('base64');
 }
 
 export interface SdpSpec {
@@ -32,8 +47,11 @@ export interface SdpSpec {
   sessionId?: number;
   /** o= user name. */
   username?: string;
-  /** SRTP (RFC 4568): RTP/SAVP with one a=crypto line. */
-  crypto?: SdpCrypto;
+  /**
+   * SRTP with SDES (RFC 4568): RTP/SAVP with these a=crypto lines, one for an answer, one or more in an offer's
+   * order of preference. Absent: plain RTP/AVP.
+   */
+  crypto?: SdpCrypto | SdpCrypto[];
 }
 
 /** The o= version the user agents start from: large, so a frozen or reset version shows at once. */
@@ -47,6 +65,10 @@ export function answerTo(offer: Direction): Direction {
 /** The SDP body as lines (no trailing empty line), SIPp keywords in place of addresses and port. */
 export function sdpLines(spec: SdpSpec = {}): string[] {
   const codecs = spec.codecs?.length ? spec.codecs : (['PCMU'] as Codec[]);
+  const crypto = spec.crypto === undefined ? [] : Array.isArray(spec.crypto) ? spec.crypto : [spec.crypto];
+  if (spec.crypto !== undefined && crypto.length === 0) throw new Error('SDP: crypto is an empty list; leave it out for plain RTP/AVP');
+  const tags = crypto.map((c, i) => c.tag ?? i + 1);
+  if (new Set(tags).size !== tags.length) throw new Error(`SDP: a=crypto tags must differ within a media line (RFC 4568 §4.1), got ${tags.join(', ')}`);
   for (const c of codecs) if (!(c in CODECS)) throw new Error(`SDP: unknown codec "${c}" (known: ${Object.keys(CODECS).join(', ')})`);
   const session: sdpTransform.SessionDescription = {
     version: 0,
@@ -66,12 +88,12 @@ export function sdpLines(spec: SdpSpec = {}): string[] {
       {
         type: 'audio',
         port: PORT_PLACEHOLDER,
-        protocol: spec.crypto ? 'RTP/SAVP' : 'RTP/AVP',
+        protocol: crypto.length ? 'RTP/SAVP' : 'RTP/AVP',
         payloads: codecs.map((c) => CODECS[c]).join(' '),
         rtp: codecs.map((c) => ({ payload: CODECS[c], codec: c, rate: 8000 })),
         fmtp: [],
         direction: spec.direction ?? 'sendrecv',
-        ...(spec.crypto ? { crypto: [{ id: 1, suite: spec.crypto.suite, config: `inline:${spec.crypto.key}` }] } : {}),
+        ...(crypto.length ? { crypto: crypto.map((c, i) => ({ id: tags[i], suite: c.suite, config: `inline:${c.key}` })) } : {}),
       },
     ],
   };
