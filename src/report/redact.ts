@@ -1,7 +1,13 @@
 /**
  * Secrets (target passwords) must never reach a report: every attachment, step name and parameter goes
- * through here before it is handed to Allure.
+ * through here before it is handed to Allure. SRTP keys are secrets too, but nobody knows them in advance (the
+ * target makes its own): any key written inline in an SDP a=crypto line (RFC 4568 §6.1) is masked wherever
+ * it appears, whatever the list of secrets.
  */
+
+import { maskSdesKeys, sdesKeySpans } from '../util/sdes-keys.js';
+
+export { maskSdesKeys };
 
 /** Placeholder written where a secret was. */
 export const REDACTED = '***';
@@ -11,17 +17,17 @@ function usable(secrets: readonly string[]): string[] {
   return [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
 }
 
-/** Replaces every occurrence of each secret in text with `***`. */
+/** Replaces every occurrence of each secret in text with `***`, and masks SDES keys. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
+  let out = maskSdesKeys(text);
   for (const secret of usable(secrets)) out = out.split(secret).join(REDACTED);
   return out;
 }
 
-/** True when text holds any of the secrets. */
+/** True when text holds any of the secrets, or an SDES key. */
 export function containsSecret(data: string | Buffer, secrets: readonly string[]): boolean {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  return usable(secrets).some((s) => buf.includes(Buffer.from(s)));
+  return usable(secrets).some((s) => buf.includes(Buffer.from(s))) || sdesKeySpans(buf).length > 0;
 }
 
 /**
@@ -39,6 +45,10 @@ export function redactBytes(data: Buffer, secrets: readonly string[]): Buffer {
       out.fill(0x2a, at, at + needle.length);
       at = out.indexOf(needle, at + needle.length);
     }
+  }
+  for (const [start, end] of sdesKeySpans(out ?? data)) {
+    out ??= Buffer.from(data);
+    out.fill(0x2a, start, end);
   }
   return out ?? data;
 }

@@ -12,6 +12,7 @@ import { PartyNames, endpointText } from './parties.js';
 import { labelOf, type TraceMessage } from './trace-message.js';
 import { finalResponse, groupTransactions, type Transaction } from './transactions.js';
 import { TraceQueryError } from './query-error.js';
+import { maskSdesKeys } from '../util/sdes-keys.js';
 
 export interface TraceOptions {
   /** Address → party name ("127.0.3.1:5060" or "127.0.3.1" → "alice"). */
@@ -254,7 +255,8 @@ export class Trace {
         label: m.label + (m.retransmission ? ' (rtx)' : ''),
         time: m.time,
         transport: m.transport,
-        detail: m.message.toString(),
+        // SRTP keys in SDP are secrets: no ladder (text, HTML, a failure's) shows them.
+        detail: maskSdesKeys(m.message.toString()),
         mark: marked || undefined,
         note,
         group: m.dialog?.id ?? m.transaction?.id,

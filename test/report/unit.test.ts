@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
-import { redact, redactBytes, containsSecret } from '../../src/report/redact.js';
+import { redact, redactBytes, containsSecret, maskSdesKeys } from '../../src/report/redact.js';
+import { renderTextLadder } from '../../src/trace/ladder-text.js';
+import { renderHtmlLadder } from '../../src/trace/ladder-html.js';
+import { sdesKey } from '../../src/ua/sdp.js';
+import { flow } from '../support/flow.js';
 import { artifactDir, metaIndex, metaKey, readAllMeta, testSlug, writeMeta } from '../../src/report/artifacts.js';
 import { buildSummary } from '../../src/report/summary.js';
 import type { JestAggregatedResult, JestTestFileResult } from '../../src/report/jest-results.js';
@@ -241,5 +245,53 @@ describe('allure generate', () => {
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).exitCode).toBe(EXIT.ENVIRONMENT);
     expect((err as CliError).message).toMatch(/apt-get install default-jre-headless/);
+  });
+});
+
+describe('SRTP keys (RFC 4568 SDES) are masked like passwords, though nobody knows them in advance', () => {
+  // A key of the real shape, made here: the target makes its own, so masking cannot wait for a list of secrets.
+  const key = sdesKey();
+  const line = `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}|2^20|1:4`;
+
+  test('in text: the key goes, the tag, suite, lifetime and MKI stay; other "inline" words are left alone', () => {
+    expect(redact(`m=audio 4000 RTP/SAVP 0\r\n${line}\r\n`, [])).toBe('m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:***|2^20|1:4\r\n');
+    expect(maskSdesKeys(`a=crypto:2 AES_256_CM_HMAC_SHA1_80 inline:${key}${key};inline:${key}`)).toBe('a=crypto:2 AES_256_CM_HMAC_SHA1_80 inline:***;inline:***');
+    expect(redact('Content-Disposition: inline;handling=optional', [])).toBe('Content-Disposition: inline;handling=optional');
+    expect(containsSecret(line, [])).toBe(true);
+    expect(containsSecret(redact(line, []), [])).toBe(false);
+  });
+
+  test('in a pcap: masked with as many * bytes, so the capture keeps its lengths', () => {
+    const data = Buffer.from(`\x00\x01${line}\r\n\x02`, 'latin1');
+    const out = redactBytes(data, []);
+    expect(out.length).toBe(data.length);
+    expect(out.toString('latin1')).toBe(`\x00\x01a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${'*'.repeat(key.length)}|2^20|1:4\r\n\x02`);
+    expect(data.toString('latin1')).toContain(key);
+  });
+
+  test('in every ladder: the text ladder of a failure prints the marked message in full, cut into lines a mask after the fact would miss', () => {
+    const body = ['v=0', 'o=alice 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 4000 RTP/SAVP 0', line, ''].join('\r\n');
+    const trace = flow().invite('alice', 'bob', { body }).reply(488).ack().trace();
+    // The wire keeps the key (the trace is the evidence); what a person reads does not.
+    expect(trace.messages[0].message.bodyText).toContain(key);
+    const ladder = trace.ladder({ mark: new Map([[0, 'SDES-01']]) });
+    const text = renderTextLadder(ladder, { width: 60 });
+    expect(text).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\*\*\*\|2\^20/);
+    for (const out of [text, renderHtmlLadder(ladder, { title: 't' })]) {
+      expect(out).not.toContain(key);
+      expect(out).not.toContain(key.slice(-12));
+    }
+  });
+
+  test('scrubTree masks them in every file of a report with no passwords at all', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'ladder.txt'), line);
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ tests: [{ failureMessage: `offer:\r\n${line}` }] }));
+    writeFileSync(join(dir, 'capture.pcap'), Buffer.from(`\x00${line}\x00`, 'latin1'));
+    writeFileSync(join(dir, 'plain.txt'), 'nothing to mask');
+    expect(scrubTree(dir, []).map((p) => p.slice(dir.length + 1)).sort()).toEqual(['capture.pcap', 'ladder.txt', 'summary.json']);
+    for (const f of ['ladder.txt', 'summary.json', 'capture.pcap']) expect(readFileSync(join(dir, f), 'latin1')).not.toContain(key);
+    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).tests[0].failureMessage).toContain('inline:***|2^20|1:4');
+    rmSync(dir, { recursive: true });
   });
 });
