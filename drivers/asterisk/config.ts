@@ -81,6 +81,7 @@ export const MODULES: ReadonlyArray<[string, string]> = [
   ['res_pjsip_dtmf_info.so', 'DTMF in INFO'],
   ['res_pjsip_logger.so', '`pjsip set logger on` for debugging'],
   ['res_rtp_asterisk.so', 'RTP (rtp.conf)'],
+  ['res_srtp.so', 'SRTP (libsrtp2) for endpoints with media_encryption = sdes (RFC 4568 keys in SDP)'],
   ['pbx_config.so', 'extensions.conf'],
   ['app_dial.so', 'Dial(): the B2BUA leg to an account'],
   ['app_echo.so', 'Echo()'],
@@ -242,12 +243,13 @@ username = ${a.user}
 realm = ${o.domain}
 password_digest = MD5:${ha1(a.user, o.domain, a.password, 'md5')}
 password_digest = SHA-256:${ha1(a.user, o.domain, a.password, 'sha256')}
-`
+nonce_lifetime = ${o.nonceLifetimeS}
+${a.algorithms ? `supported_algorithms_uas = ${a.algorithms.join(',')}\n` : ''}`
         : '';
       return `[${a.user}](sipwright-endpoint)
 aors = ${a.user}
 ${auth ? `auth = ${a.user}-auth` : '; no auth: requests from this endpoint are never challenged'}
-
+${a.mediaEncryption ? `media_encryption = ${a.mediaEncryption}\n` : ''}
 [${a.user}](sipwright-aor)
 max_contacts = ${a.maxContacts ?? r.maxContacts}
 ${a.qualifyFrequency !== undefined ? `qualify_frequency = ${a.qualifyFrequency}\n` : ''}${authSection}`;

@@ -68,9 +68,23 @@ export class Asterisk {
     this.o.accounts = accounts.map((a) => ({ ...a }));
     return this;
   }
+  /**
+   * These accounts' calls must be SRTP keyed in SDP (media_encryption = sdes, RFC 4568): an RTP/AVP-only offer
+   * from one gets 488. Names accounts given with withAccounts() before.
+   */
+  withSdesRequired(...users: string[]): this {
+    for (const u of users) if (!this.o.accounts.some((a) => a.user === u)) throw new Error(`withSdesRequired: "${u}" is not one of the accounts (${this.o.accounts.map((a) => a.user).join(', ') || 'none yet: call withAccounts first'})`);
+    this.o.accounts = this.o.accounts.map((a) => (users.includes(a.user) ? { ...a, mediaEncryption: 'sdes' } : a));
+    return this;
+  }
   /** AOR settings applied to every account's AOR. */
   withRegistrar(opts: Partial<AsteriskRegistrarOptions>): this {
     this.o.registrar = { ...this.o.registrar, ...opts };
+    return this;
+  }
+  /** How long a nonce it issues stays fresh (every auth's nonce_lifetime); an older one gets a challenge with stale=true. */
+  withNonceLifetime(seconds: number): this {
+    this.o.nonceLifetimeS = seconds;
     return this;
   }
   /** pjsip timer_t1 in ms, and timer_b = 64·T1. */

@@ -7,10 +7,20 @@ export interface AsteriskAccount {
   password: string;
   /** Challenge this endpoint's requests with digest (default true). false: an endpoint with no auth at all (a negative control). */
   auth?: boolean;
+  /**
+   * media_encryption of its endpoint: 'sdes' requires SRTP keyed in SDP (RFC 4568) on its calls, both ways: an
+   * RTP/AVP offer from it gets 488, and Asterisk offers it RTP/SAVP. Default: plain RTP.
+   */
+  mediaEncryption?: 'sdes';
   /** Bindings allowed on this account's AOR (default: the registrar's maxContacts). */
   maxContacts?: number;
   /** OPTIONS pings to this AOR's bindings every so many seconds (default: the registrar's qualifyFrequency). */
   qualifyFrequency?: number;
+  /**
+   * The digest algorithms its challenges offer, in order, one WWW-Authenticate each (supported_algorithms_uas,
+   * RFC 8760). Default: MD5 alone.
+   */
+  algorithms?: Array<'MD5' | 'SHA-256' | 'SHA-512-256'>;
 }
 
 /** pjsip AOR settings, applied to every account's AOR. */
@@ -77,6 +87,8 @@ export interface AsteriskOptions {
   rtpPorts: { start: number; end: number };
   /** How an account is dialled (the B2BUA leg): Dial() options and the dialplan steps after the Dial. */
   dial: AsteriskDial;
+  /** nonce_lifetime of every auth, in seconds (Asterisk's default 32): an older nonce is answered with stale=true. */
+  nonceLifetimeS: number;
   /** Text appended to a rendered config file, or the whole of a file not rendered (file name → text). */
   extraConfig: Record<string, string>;
 }
@@ -118,6 +130,7 @@ export function defaultAsteriskOptions(address: string, port = 5060): AsteriskOp
     features: { ...DEFAULT_FEATURES },
     rtpPorts: { start: 10000, end: 20000 },
     dial: { options: '', after: ['Hangup()'] },
+    nonceLifetimeS: 32,
     extraConfig: {},
   };
 }

@@ -86,7 +86,7 @@ modparam("registrar", "max_expires", ${o.registrarOptions.maxExpires})
 modparam("registrar", "default_expires", ${o.registrarOptions.defaultExpires})
 modparam("registrar", "max_contacts", ${o.registrarOptions.maxContacts})
 modparam("auth", "qop", "auth")
-`;
+${o.nonceLifetimeS !== undefined ? `modparam("auth", "nonce_expire", ${o.nonceLifetimeS})\n` : ''}`;
 }
 
 /**
@@ -102,6 +102,14 @@ function renderAccounts(o: KamailioOptions): string {
   return `route[PASSWORD] {\n\t$var(pw) = "";\n${body}}`;
 }
 
+/**
+ * The challenge to credentials that did not check out: with stale=true (flag 16) when only their nonce had
+ * expired (-4), so the UA retries with the new nonce without asking its user (RFC 7616 §3.3); a plain one else.
+ */
+function challengeAgain(kind: 'www' | 'proxy', realm: string): string {
+  return `if ($rc == -4) {\n\t\t\t${kind}_challenge(${realm}, "17");\n\t\t} else {\n\t\t\t${kind}_challenge(${realm}, "1");\n\t\t}`;
+}
+
 function renderRegistrar(o: KamailioOptions): string {
   const on = defectSwitch(o.defects);
   const realm = cfgString(o.domain);
@@ -110,7 +118,7 @@ function renderRegistrar(o: KamailioOptions): string {
     ? ''
     : `\troute(PASSWORD);
 \tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "1")) {
-\t\twww_challenge(${realm}, "1");
+\t\t${challengeAgain('www', realm)}
 \t\texit;
 \t}
 `;
@@ -160,7 +168,7 @@ function renderProxyAuth(o: KamailioOptions): string {
 \t}
 \troute(PASSWORD);
 \tif ($var(pw) == "" || !pv_proxy_authenticate(${realm}, "$var(pw)", "1")) {
-\t\tproxy_challenge(${realm}, "1");
+\t\t${challengeAgain('proxy', realm)}
 \t\texit;
 \t}
 \tif ($au != $fU) {
@@ -291,6 +299,25 @@ ${peers}
 }
 
 function renderRequestRoute(o: KamailioOptions): string {
+  const on = defectSwitch(o.defects);
+  const realm = cfgString(o.domain);
+  // proxy-challenge-401: its users' INVITEs are challenged as a registrar or a UAS would, which a proxy must not
+  // (RFC 3261 §22.3): 401 with WWW-Authenticate, and Authorization checked.
+  const wrongChallenge = on('proxy-challenge-401')
+    ? `\tif (is_method("INVITE") && from_uri == myself) {
+\t\tif (!is_present_hf("Authorization")) {
+\t\t\twww_challenge(${realm}, "1");
+\t\t\texit;
+\t\t}
+\t\troute(PASSWORD);
+\t\tif ($var(pw) == "" || !pv_www_authenticate(${realm}, "$var(pw)", "1")) {
+\t\t\twww_challenge(${realm}, "1");
+\t\t\texit;
+\t\t}
+\t\tconsume_credentials();
+\t}
+`
+    : '';
   const register = o.registrar
     ? `\tif (is_method("REGISTER")) {\n\t\troute(REGISTRAR);\n\t\texit;\n\t}`
     : `\tif (is_method("REGISTER")) {\n\t\tsl_send_reply("405", "Method Not Allowed");\n\t\texit;\n\t}`;
@@ -331,7 +358,7 @@ function renderRequestRoute(o: KamailioOptions): string {
 \t}
 \tt_check_trans();
 \tremove_hf("Route");
-${register}
+${wrongChallenge}${register}
 ${proxy}
 }
 

@@ -28,7 +28,7 @@ export type RemovedLines = string | readonly [first: string, last: string];
 
 export interface KamailioDefectSpec {
   /** The sipwright suite that must fail on it. */
-  suite: 'registration' | 'calls' | 'forking' | 'prack' | 'session-timers';
+  suite: 'registration' | 'calls' | 'forking' | 'prack' | 'session-timers' | 'security';
   /** One line: what is broken, and the test(s) of the suite that must fail. */
   description: string;
   /** The blocks it changes, each with the good lines it takes out there (none: it only adds lines). */
@@ -45,7 +45,7 @@ const DEFECTS = {
   'wrong-password-accepted': {
     suite: 'registration',
     description: 'the first REGISTER is challenged, then any credentials are accepted unchecked: fails "a wrong password or an unknown user is never answered 200 …"',
-    touches: { 'route[REGISTRAR]': [['route(PASSWORD);', '}']] },
+    touches: { 'route[REGISTRAR]': [['route(PASSWORD);', 'exit;'], '}'] },
   },
   'contacts-dropped': {
     suite: 'registration',
@@ -64,6 +64,11 @@ const DEFECTS = {
   },
 
   // Proxy.
+  'proxy-challenge-401': {
+    suite: 'security',
+    description: 'the proxy challenges its users\' INVITEs with 401 and WWW-Authenticate, as a registrar or a UAS would (RFC 3261 §22.3 says 407): fails "INVITE is challenged as the target\'s role says …"',
+    touches: { request_route: [] },
+  },
   'no-record-route': {
     suite: 'calls',
     description: 'INVITEs are forwarded without Record-Route: fails "the proxy record-routes, the 2xx echoes it, and ACK and BYE are loose-routed through it …"',

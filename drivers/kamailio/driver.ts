@@ -72,6 +72,11 @@ export class Kamailio {
     this.o.proxyAuth = on;
     return this;
   }
+  /** How long a nonce it issues stays fresh (the auth module's nonce_expire). */
+  withNonceLifetime(seconds: number): this {
+    this.o.nonceLifetimeS = seconds;
+    return this;
+  }
   withAccounts(accounts: KamailioAccount[]): this {
     this.o.accounts = accounts.map((a) => ({ ...a }));
     return this;

@@ -18,7 +18,7 @@ import { EnvironmentError, spawnNative } from '../../src/runtime/native.js';
 import { buildArgs, controlAddress, displayCommand, socketKind, type RunFiles, type SippOptions, type SippTls, type SippTransport } from './args.js';
 import { waitUntilBound } from './readiness.js';
 import { buildResult, describeResult, type SippResult } from './result.js';
-import { chooseRuntime, containerSipp, mountsFor, nativeSipp, pathArguments, whyNotNative, type SippProcess } from './runtime.js';
+import { chooseRuntime, containerSipp, mountsFor, nativeSipp, pathArguments, whyNotNative, type SippNeeds, type SippProcess } from './runtime.js';
 import { ScenarioBuilder } from './scenario.js';
 
 export const SIPP_INSTALL_HINT = 'apt-get install sip-tester (as root), or run `sipwright doctor`';
@@ -48,6 +48,7 @@ export class Sipp {
     extraArgs: [],
   };
   private runtime: RuntimeKind = 'auto';
+  private needs: SippNeeds = {};
   private logDir?: string;
   private readyTimeoutMs = 5000;
   private label?: string;
@@ -121,6 +122,14 @@ export class Sipp {
   /** Credentials for `[authentication]` (-au/-ap). The password is masked as *** everywhere sipwright records. */
   withAuth(user: string, password: string): this {
     this.o.auth = { user, password };
+    return this;
+  }
+  /**
+   * The digest algorithms its challenges may name: one beyond MD5 (SHA-256, RFC 8760) needs SIPp 3.8, so `auto`
+   * then runs it in the sipp image.
+   */
+  withDigestAlgorithms(algorithms: readonly string[]): this {
+    this.needs = { ...this.needs, sha2Digest: algorithms.some((a) => !/^MD5(-sess)?$/i.test(a)) };
     return this;
   }
   /** `[service]`, the Request-URI user (-s). */
@@ -222,7 +231,7 @@ export class Sipp {
       throw new SippError(`SIPp ${this.name}: the scenario contains the password; keep it out and pass it with withAuth()`);
     }
     // Before any file is written: a native SIPp that can't do the transport is an error.
-    const runtime = chooseRuntime(this.runtime, o.binary, o.transport);
+    const runtime = chooseRuntime(this.runtime, o.binary, o.transport, undefined, this.needs);
     // Without a log folder from the caller, one of our own, kept after the run: a failure's message points a
     // person to its files. Only a SIPp that never started has nothing worth keeping there (see below).
     const ownDir = this.logDir === undefined;
@@ -262,7 +271,7 @@ export class Sipp {
         try {
           proc = await containerSipp({ name, args, cwd, mounts: mountsFor([dir], readable), secrets });
         } catch (e) {
-          if (e instanceof EnvironmentError && this.runtime === 'auto') throw new EnvironmentError(`SIPp ${this.name}: ${whyNotNative(o.binary, o.transport)}, and its container can't run: ${e.message}`);
+          if (e instanceof EnvironmentError && this.runtime === 'auto') throw new EnvironmentError(`SIPp ${this.name}: ${whyNotNative(o.binary, o.transport, undefined, this.needs)}, and its container can't run: ${e.message}`);
           throw e;
         }
       }

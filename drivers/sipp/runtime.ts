@@ -21,13 +21,22 @@ export interface SippCapabilities {
   version: string;
   tls: boolean;
   ws: boolean;
+  /** Digest with SHA-256 and SHA-512-256 (RFC 8760) for `[authentication]`: SIPp 3.8 has it, 3.6 only MD5. */
+  sha2Digest: boolean;
+}
+
+/** What a run asks of SIPp besides its transport. */
+export interface SippNeeds {
+  /** Its challenges may name SHA-256 or SHA-512-256. */
+  sha2Digest?: boolean;
 }
 
 /** From `sipp -v` (the build names TLS in its version) and `sipp -h` (only a WebSocket build documents -t w1). */
 export function parseCapabilities(versionText: string, helpText: string): SippCapabilities | undefined {
   const m = /SIPp v(\S+?)\.?\s*$/m.exec(versionText);
   if (!m) return undefined;
-  return { version: m[1], tls: /-TLS\b/.test(m[1]), ws: /WebSocket/i.test(helpText) };
+  const [major, minor] = m[1].split(/[.-]/).map(Number);
+  return { version: m[1], tls: /-TLS\b/.test(m[1]), ws: /WebSocket/i.test(helpText), sha2Digest: major > 3 || (major === 3 && minor >= 8) };
 }
 
 const probed = new Map<string, SippCapabilities | undefined>();
@@ -44,19 +53,20 @@ export function nativeCapabilities(binary: string): SippCapabilities | undefined
 }
 
 /** Why `caps` can't carry `transport`, or undefined when it can. */
-export function lacks(caps: SippCapabilities, transport: SippTransport): string | undefined {
+export function lacks(caps: SippCapabilities, transport: SippTransport, needs: SippNeeds = {}): string | undefined {
   if ((transport === 'tls' || transport === 'wss') && !caps.tls) return 'TLS';
   if ((transport === 'ws' || transport === 'wss') && !caps.ws) return 'WebSocket';
+  if (needs.sha2Digest && !caps.sha2Digest) return 'SHA-256 digest (RFC 8760)';
   return undefined;
 }
 
 export const SIPP_IMAGE_HINT = 'sipwright images build --only sipp';
 
 /** Why `auto` did not run SIPp natively, for the error when the container can't run either. */
-export function whyNotNative(binary: string, transport: SippTransport, probe = nativeCapabilities): string {
+export function whyNotNative(binary: string, transport: SippTransport, probe = nativeCapabilities, needs: SippNeeds = {}): string {
   const caps = probe(binary);
   if (!caps) return `${binary} is not installed (apt-get install sip-tester)`;
-  return `the installed SIPp ${caps.version} has no ${lacks(caps, transport) ?? 'use here'}`;
+  return `the installed SIPp ${caps.version} has no ${lacks(caps, transport, needs) ?? 'use here'}`;
 }
 
 /**
@@ -68,14 +78,16 @@ export function chooseRuntime(
   binary: string,
   transport: SippTransport,
   probe: (binary: string) => SippCapabilities | undefined = nativeCapabilities,
+  needs: SippNeeds = {},
 ): 'native' | 'container' {
   if (kind === 'container') return 'container';
   const caps = probe(binary);
-  const missing = caps && lacks(caps, transport);
+  const missing = caps && lacks(caps, transport, needs);
   if (kind === 'native') {
     if (missing) {
+      const what = lacks(caps, transport) ? `--transport ${transport}` : 'this run';
       throw new EnvironmentError(
-        `SIPp ${caps.version} (${which(binary)}) has no ${missing}, which --transport ${transport} needs: let it run in the sipp image (SIPp 3.8) with runtime auto or container (lab config runtime.sipp, or withRuntime)`,
+        `SIPp ${caps.version} (${which(binary)}) has no ${missing}, which ${what} needs: let it run in the sipp image (SIPp 3.8) with runtime auto or container (lab config runtime.sipp, or withRuntime)`,
       );
     }
     return 'native';

@@ -293,7 +293,8 @@ export class Lab {
         track: (running) => lab.run.track(running),
       },
       name,
-      account,
+      // Challenges name the target's algorithms unless the account declares its own.
+      account && !account.algorithms && this.plan.auth?.algorithms ? { ...account, algorithms: this.plan.auth.algorithms } : account,
       o.port,
     );
   }

@@ -46,6 +46,16 @@ const hostPort = z.string({
 
 const sipToken = z.string().min(1).regex(/^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$/, 'must be a SIP user part (no spaces, no "@" or ":")');
 
+/** Requests a target may challenge outside a dialog (RFC 3261 §22.1: a registrar with 401, a proxy with 407). */
+export const CHALLENGED_METHODS = ['REGISTER', 'INVITE', 'MESSAGE', 'SUBSCRIBE', 'REFER', 'PUBLISH'] as const;
+export type ChallengedMethod = (typeof CHALLENGED_METHODS)[number];
+export const DIGEST_ALGORITHMS = ['MD5', 'SHA-256', 'SHA-512-256'] as const;
+export type DigestAlgorithmOffer = (typeof DIGEST_ALGORITHMS)[number];
+const digestAlgorithms = z
+  .array(z.enum(DIGEST_ALGORITHMS))
+  .min(1, 'list at least one algorithm')
+  .refine((a) => new Set(a).size === a.length, 'lists an algorithm twice');
+
 export const AccountSchema = z
   .object({
     user: sipToken,
@@ -53,6 +63,8 @@ export const AccountSchema = z
     /** Auth user name, when it differs from the user part of the AoR. */
     authUser: sipToken.optional(),
     extension: z.string().optional(),
+    /** The digest algorithms the target offers this account, in its order, when they differ from auth.algorithms. */
+    algorithms: digestAlgorithms.optional(),
   })
   .strict();
 export type Account = z.infer<typeof AccountSchema>;
@@ -101,12 +113,44 @@ export const PbxCapsSchema = z
   .strict();
 
 /**
+ * SRTP keyed in SDP (RFC 4568 SDES), for a PBX or UA that ends the media (a proxy relays SDP as it is and
+ * declares nothing). `sdes`: it answers an RTP/SAVP offer with a=crypto. `requiredBy`: an account whose calls
+ * must be SRTP: its RTP/AVP-only offer is refused with 488; the SDES offer is made from it too, since a target
+ * may take SRTP from that account alone. The SRTP tests are skipped without the declaration they need.
+ */
+export const SrtpCapsSchema = z
+  .object({ sdes: z.boolean(), requiredBy: sipToken.optional() })
+  .strict()
+  .refine((s) => s.sdes || s.requiredBy === undefined, { message: 'an account whose calls must be SRTP needs sdes: true (its keys come in the SDP)', path: ['requiredBy'] });
+
+/** srtp.requiredBy names one of the target file's accounts. */
+function srtpAccountKnown(t: { accounts: Array<{ user: string }>; srtp?: { requiredBy?: string } }, ctx: z.RefinementCtx): void {
+  const user = t.srtp?.requiredBy;
+  if (user === undefined || t.accounts.some((a) => a.user === user)) return;
+  ctx.addIssue({ code: 'custom', path: ['srtp', 'requiredBy'], message: `"${user}" is not one of the accounts (${t.accounts.map((a) => a.user).join(', ') || 'none listed'}): the test calls from it` });
+}
+
+/**
  * A user agent or PBX that does RFC 4028 session timers itself declares it, with the smallest session
  * interval it accepts (its Min-SE, never below the RFC's 90 s); the session-timer tests of a PBX are skipped
  * without it. A proxy needs no declaration: it only has to carry the headers.
  */
 export const SessionTimerCapsSchema = z
   .object({ minSE: z.number().int('must be a whole number of seconds').min(90, 'RFC 4028 §5: at least 90 seconds').default(90) })
+  .strict();
+
+/**
+ * How a target authenticates. `challenges`: the requests it challenges (a registrar's REGISTER is assumed);
+ * `algorithms`: the digest algorithms it offers, in its order, one challenge each (RFC 8760 §2.4: the
+ * preferred first; MD5 when absent); `nonceLifetime`: seconds after which a nonce it issued is stale
+ * (answered with `stale=true`); the security suite's tests of each are skipped without it.
+ */
+export const AuthCapsSchema = z
+  .object({
+    challenges: z.array(z.enum(CHALLENGED_METHODS)).optional(),
+    algorithms: digestAlgorithms.optional(),
+    nonceLifetime: z.number().int('must be a whole number of seconds').min(1, 'must be 1 or more').max(600, 'at most 600 s: a test waits it out').optional(),
+  })
   .strict();
 
 export const TargetSchema = z
@@ -123,6 +167,8 @@ export const TargetSchema = z
     sessionTimers: SessionTimerCapsSchema.optional(),
     proxy: ProxyCapsSchema.optional(),
     pbx: PbxCapsSchema.optional(),
+    srtp: SrtpCapsSchema.optional(),
+    auth: AuthCapsSchema.optional(),
     /** The target's T1 in ms (RFC 3261 default 500); timer checks scale with it. */
     t1: z.number().int().min(1).max(60_000).default(500),
     /**
@@ -131,7 +177,8 @@ export const TargetSchema = z
      */
     local: z.object({ address: z.string().refine((a) => isIP(a) !== 0, 'must be an IP address of this machine').transform(canonicalIp) }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(srtpAccountKnown);
 export type TargetFile = z.infer<typeof TargetSchema>;
 
 const runtimeKind = z.enum(['auto', 'native', 'container']);

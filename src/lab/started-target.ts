@@ -77,14 +77,17 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     const address = block.allocateHost();
     const a = new Asterisk(address, plan.port)
       .withDomain(lab.domain)
-      .withAccounts(lab.accounts.map((x) => {
+      .withAccounts(plan.accounts.map((x) => {
         const user = x.authUser ?? x.user;
-        return { user, password: x.password, ...(plan.registrar?.qualify?.user === user ? { qualifyFrequency: plan.registrar.qualify.every } : {}) };
+        return { user, password: x.password, ...(x.algorithms ? { algorithms: x.algorithms } : {}), ...(plan.registrar?.qualify?.user === user ? { qualifyFrequency: plan.registrar.qualify.every } : {}) };
       }))
       .withRegistrar(lab.registrar)
+      .withNonceLifetime(plan.auth?.nonceLifetime ?? 32)
       .withT1(lab.t1)
       .withRtpPorts(...rtpRange(block))
       .withRuntime(lab.runtime.asterisk);
+    // The account whose calls must be SRTP (the embedded plan's SDES_ACCOUNT): media_encryption = sdes.
+    if (plan.srtp?.requiredBy) a.withSdesRequired(plan.srtp.requiredBy);
     if (logFile) a.withLogFile(logFile);
     const asterisk = await a.start();
     return { ...embeddedTarget(plan, address, lab, asterisk), asterisk };
@@ -102,6 +105,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withRuntime(lab.runtime.kamailio);
     if (peer) k.withPeer(peer.domain, peer.host, peer.port);
     if (lab.proxyAuth) k.withProxyAuth();
+    if (plan.auth?.nonceLifetime) k.withNonceLifetime(plan.auth.nonceLifetime);
     if (logFile) k.withLogFile(logFile);
     const kamailio = await k.start();
     return { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: hostPort(peer.host, peer.port) } } : {}) };

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { uriHost } from '../util/host.js';
-import { formatIssues, LabConfigSchema, TargetSchema, type Account, type LabConfig, type Role, type TargetTransport } from './schema.js';
+import { formatIssues, LabConfigSchema, TargetSchema, type Account, type ChallengedMethod, type DigestAlgorithmOffer, type LabConfig, type Role, type TargetTransport } from './schema.js';
 
 export class ConfigError extends Error {}
 
@@ -42,6 +42,10 @@ export interface TargetPlan {
   proxy?: { peer?: PeerSpec; sequentialForking?: boolean };
   /** A PBX's declarations (PbxCapsSchema). */
   pbx?: { reliableRetransmitFromT1?: number };
+  /** SRTP with SDES keys (SrtpCapsSchema): it answers RTP/SAVP offers with a=crypto; requiredBy's calls must be SRTP. */
+  srtp?: { sdes: boolean; requiredBy?: string };
+  /** How it authenticates (AuthCapsSchema): the requests it challenges, its digest algorithms, its nonces' lifetime. */
+  auth?: { challenges?: ChallengedMethod[]; algorithms?: DigestAlgorithmOffer[]; nonceLifetime?: number };
   t1Ms: number;
   /**
    * The local address the parties share (target file `local.address`, or `--local-address`); absent, a
@@ -103,6 +107,8 @@ export function loadTargetFile(path: string): TargetPlan {
         }
       : {}),
     ...(t.pbx ? { pbx: t.pbx } : {}),
+    ...(t.srtp ? { srtp: t.srtp } : {}),
+    ...(t.auth ? { auth: t.auth } : {}),
     t1Ms: t.t1,
     ...(t.local ? { local: { address: t.local.address } } : {}),
     source: path,
@@ -110,17 +116,45 @@ export function loadTargetFile(path: string): TargetPlan {
 }
 
 /** What each embedded system is: the roles it plays and the features its config provides. */
-const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string>; belowMinimum: 'reject' | 'raise'; pbx?: TargetPlan['pbx']; sessionTimers?: TargetPlan['sessionTimers'] }> = {
+const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<string, string>; belowMinimum: 'reject' | 'raise'; pbx?: TargetPlan['pbx']; sessionTimers?: TargetPlan['sessionTimers']; challenges: (lab: LabConfig) => ChallengedMethod[] }> = {
   // A registrar and a record-routing proxy: the suites about proxies and the RFC 3261 UA core.
-  'embedded:kamailio': { roles: ['registrar', 'proxy'], features: {}, belowMinimum: 'reject' },
+  // It challenges its users' dialog-starting and stand-alone requests only with proxyAuth on (route[PROXYAUTH]).
+  'embedded:kamailio': { roles: ['registrar', 'proxy'], features: {}, belowMinimum: 'reject',
+    challenges: (lab) => (lab.proxyAuth ? ['REGISTER', 'INVITE', 'MESSAGE', 'SUBSCRIBE', 'REFER', 'PUBLISH'] : ['REGISTER']) },
   // A registrar and a B2BUA (PBX): two dialogs per call, its own features reached by extension. Its registrar
   // grants the minimum for a too brief expiry rather than answering 423 (measured on Asterisk 22).
   // Its PJSIP first retransmits an un-PRACKed reliable provisional after 2·T1, then 4·T1 … (sip_100rel.c,
   // measured on Asterisk 22), where RFC 3262 §3 starts at T1.
   'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise', pbx: { reliableRetransmitFromT1: 2 },
     // Asterisk's own session timers, at its defaults (timers=yes, Min-SE 90 s).
-    sessionTimers: { minSE: 90 } },
+    sessionTimers: { minSE: 90 },
+    // res_pjsip challenges every out-of-dialog request of an endpoint with inbound auth (measured on Asterisk 22).
+    challenges: () => ['REGISTER', 'INVITE', 'MESSAGE', 'SUBSCRIBE'] },
 };
+
+/**
+ * How long an embedded target's nonces live (Kamailio's nonce_expire, Asterisk's nonce_lifetime): short, so
+ * the stale-nonce test waits seconds, and long enough for any challenge to be answered in time.
+ */
+export const EMBEDDED_NONCE_LIFETIME_S = 4;
+
+/**
+ * The embedded Asterisk's account that it challenges with SHA-256 before MD5 (RFC 8760), beside the lab's
+ * accounts: the others keep MD5 alone, which the native SIPp 3.6 answers (SHA-256 takes the sipp image's 3.8).
+ */
+export const SHA256_ACCOUNT: Account = { user: 'dave', password: 'dave-lab-secret', algorithms: ['SHA-256', 'MD5'] };
+
+/**
+ * The embedded Asterisk's account whose calls must be SRTP (its endpoint has media_encryption = sdes), beside
+ * the lab's accounts, whose calls keep plain RTP for the other suites.
+ */
+export const SDES_ACCOUNT: Account = { user: 'srtp-only', password: 'srtp-only-lab-secret' };
+
+/** The embedded Asterisk declares SRTP with SDES, required of SDES_ACCOUNT; the embedded Kamailio, a proxy, nothing. */
+function withSdes(name: EmbeddedName, plan: TargetPlan): TargetPlan {
+  if (name !== 'embedded:asterisk') return plan;
+  return { ...plan, accounts: [...plan.accounts.filter((a) => a.user !== SDES_ACCOUNT.user), SDES_ACCOUNT], srtp: { sdes: true, requiredBy: SDES_ACCOUNT.user } };
+}
 
 /** The embedded PBX qualifies the third account's bindings (the suites register the first two all the time). */
 export const QUALIFY_SECONDS = 2;
@@ -133,7 +167,7 @@ export function peerDomainOf(domain: string): string {
 export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
   const shape = EMBEDDED_SHAPES[name];
   const qualified = name === 'embedded:asterisk' ? lab.accounts[2] : undefined;
-  return {
+  return withSdes(name, {
     name,
     kind: 'embedded',
     embedded: name,
@@ -141,7 +175,7 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     transport: 'udp',
     domain: lab.domain,
     roles: [...shape.roles],
-    accounts: lab.accounts,
+    accounts: name === 'embedded:asterisk' ? [...lab.accounts.filter((a) => a.user !== SHA256_ACCOUNT.user), SHA256_ACCOUNT] : lab.accounts,
     features: { ...shape.features },
     registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum,
       ...(qualified ? { qualify: { user: qualified.authUser ?? qualified.user, every: QUALIFY_SECONDS } } : {}),
@@ -151,9 +185,10 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 }, sequentialForking: true } } : {}),
     ...(shape.pbx ? { pbx: { ...shape.pbx } } : {}),
     ...(shape.sessionTimers ? { sessionTimers: { ...shape.sessionTimers } } : {}),
+    auth: { challenges: shape.challenges(lab), nonceLifetime: EMBEDDED_NONCE_LIFETIME_S },
     t1Ms: lab.t1,
     source: name,
-  };
+  });
 }
 
 /** `--target` value: an embedded name, or a path to a YAML/JSON target file. */

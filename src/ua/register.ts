@@ -25,6 +25,10 @@ export interface RegisterStep {
   contacts?: ContactSpec[] | '*';
   /** The Expires header: seconds, or the Min-Expires of the 423 the step before got. Absent: no Expires header. */
   expires?: number | 'min-expires';
+  /** Wait this long before the step's REGISTER (a nonce left to grow stale). */
+  afterMs?: number;
+  /** Send the credentials of the step before's challenge at once, its nonce reused (RFC 7616 §3.4), rather than wait for a challenge. */
+  reuseNonce?: boolean;
 }
 
 export interface RegistrationSpec {
@@ -59,7 +63,10 @@ export function compileRegistration(spec: RegistrationSpec): ScenarioBuilder {
     if (step.expires === 'min-expires' && i === 0) throw new Error(`registration ${spec.name}: step 1 asks for the Min-Expires of a 423 that no earlier step can have got`);
     const expires = step.expires === undefined ? [] : [`Expires: ${step.expires === 'min-expires' ? '[$minexp]' : step.expires}`];
     const keepMin = spec.steps[i + 1]?.expires === 'min-expires';
+    if (step.reuseNonce && (i === 0 || !spec.canAuth)) throw new Error(`registration ${spec.name}: step ${i + 1} reuses a nonce, which needs an account and a challenge taken by an earlier step`);
+    if (step.afterMs) s.pause(step.afterMs);
     transaction(c, {
+      preemptive: step.reuseNonce,
       text: (auth) =>
         message([
           `REGISTER sip:${spec.domain} SIP/2.0`, VIA, MAX_FORWARDS, `From: <${aor}>;${UAC_TAG}`, `To: <${aor}>`, CALL_ID, 'CSeq: [cseq] REGISTER',

@@ -29,6 +29,17 @@ export function compileMessage(o: Common & { body: Body }): ScenarioBuilder {
   return s;
 }
 
+/**
+ * A REFER outside a dialog (RFC 3515 §2.4.2): asks the far end to reach `referTo`. Every final response is
+ * taken; a 2xx's implicit subscription is not followed (its NOTIFYs are the far end's to send).
+ */
+export function compileReferOutOfDialog(o: Common & { referTo: string }): ScenarioBuilder {
+  const s = scenario(o.name);
+  const extra = [contactLine(o.identity.user), `Refer-To: <${o.referTo}>`];
+  transaction({ s, label: labels(), canAuth: o.canAuth, t1Ms: o.t1Ms }, { text: outOfDialog('REFER', o, extra), accept: 'any' });
+  return s;
+}
+
 export interface PublishOptions {
   event?: string;
   expires: number;

@@ -38,6 +38,11 @@ export interface TransactionOptions {
   onTimeout?: string;
   /** Retransmit with this T1 (UDP). Default: the UA's T1. */
   retrans?: number;
+  /**
+   * Send credentials at once, computed from the challenge an earlier transaction of the scenario took: the nonce
+   * reused (RFC 7616 §3.4, with the next nonce-count). A challenge to it (a stale nonce) is answered as a first one.
+   */
+  preemptive?: boolean;
 }
 
 /**
@@ -82,7 +87,8 @@ export function transaction(c: Compile, o: TransactionOptions): void {
     );
   };
 
-  c.s.send(o.text(false), { retrans: o.retrans ?? c.t1Ms, ...(first ? { start_txn: first } : {}) });
+  const text = (auth: boolean) => o.text(auth);
+  c.s.send(text(!!o.preemptive), { retrans: o.retrans ?? c.t1Ms, ...(first ? { start_txn: first } : {}) });
   waitForAnswer();
   if (c.canAuth) {
     const again = c.label('challenged_again');
@@ -91,7 +97,7 @@ export function transaction(c: Compile, o: TransactionOptions): void {
     c.s.nop([], { next: again, test: `${answered}_on` });
     c.s.nop([{ assign: { assign_to: answered, value: 1 } }]);
     if (o.ackOfChallenge) c.s.send(o.ackOfChallenge);
-    c.s.send(o.text(true), { retrans: o.retrans ?? c.t1Ms });
+    c.s.send(text(true), { retrans: o.retrans ?? c.t1Ms });
     waitForAnswer(true);
     // Challenged again: the credentials were refused. For a request that takes any answer, that is its answer.
     c.s.label(again);

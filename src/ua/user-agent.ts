@@ -15,7 +15,7 @@ import { compileAnswer, type AnswerOptions } from './answer.js';
 import { compileCall, type CallOptions, type CallStep } from './call.js';
 import { compileRegistration, type ContactSpec, type RegisterStep } from './register.js';
 import { receivedMessages } from './received.js';
-import { compileAccept, compileMessage, compilePublish, compileSubscribe, type PublishOptions, type SubscribeOptions } from './requests.js';
+import { compileAccept, compileMessage, compilePublish, compileReferOutOfDialog, compileSubscribe, type PublishOptions, type SubscribeOptions } from './requests.js';
 import { RunningUa } from './running.js';
 import type { Direction, SdpSpec } from './sdp.js';
 import type { Identity } from './sip-text.js';
@@ -26,6 +26,8 @@ export interface Credentials {
   password: string;
   /** The digest user name, when it is not `user`. */
   authUser?: string;
+  /** The digest algorithms the target's challenges offer it (MD5 when absent): SHA-256 takes SIPp 3.8. */
+  algorithms?: readonly string[];
 }
 
 /** A registrar other than the target (the other domain's proxy in an inter-domain call). */
@@ -58,8 +60,18 @@ export interface RunOptions {
 /** Something that compiles to a SIPp scenario and runs in the foreground or the background. */
 abstract class Plan {
   protected extraArgs: string[] = [];
+  /**
+   * The Request-URI of its requests outside a dialog: the digest uri of its credentials (RFC 3261 §22.4, via
+   * RFC 2617 §3.2.2), which SIPp otherwise fills with the target's address (-auth_uri sets it per run).
+   */
+  protected requestUri?: string;
   constructor(protected readonly ua: UserAgent, readonly label: string) {}
   protected abstract compile(): ScenarioBuilder;
+
+  /** SIPp arguments of the run: the verb's own, and the digest uri. */
+  protected args(): string[] {
+    return [...this.extraArgs, ...(this.requestUri && this.ua.account ? ['-auth_uri', this.requestUri.replace(/^sip:/, '')] : [])];
+  }
 
   /** The scenario as SIPp XML (for a report, or to read what a verb does). */
   xml(): string {
@@ -67,11 +79,11 @@ abstract class Plan {
   }
   /** Runs it and resolves when it is over. A scenario that goes wrong resolves too: see SippResult.ok. */
   run(o: RunOptions = {}): Promise<SippResult> {
-    return this.ua.sipp(this.compile(), this.label, o.timeoutMs).withArgs(...this.extraArgs).run();
+    return this.ua.sipp(this.compile(), this.label, o.timeoutMs).withArgs(...this.args()).run();
   }
   /** Starts it in the background; resolves once its socket is bound. */
   async start(o: RunOptions = {}): Promise<RunningUa> {
-    const started = await this.ua.sipp(this.compile(), this.label, o.timeoutMs).withArgs(...this.extraArgs).start();
+    const started = await this.ua.sipp(this.compile(), this.label, o.timeoutMs).withArgs(...this.args()).start();
     const running = new RunningUa(this.ua.name, started, this.ua.host.t1Ms);
     this.ua.host.track(running);
     return running;
@@ -83,6 +95,7 @@ export class CallPlan extends Plan {
   private readonly steps: CallStep[] = [];
   constructor(ua: UserAgent, private readonly uri: string, private readonly options: CallOptions) {
     super(ua, `call-${uri.replace(/^sips?:/, '').split('@')[0]}`);
+    this.requestUri = uri;
   }
   /** PRACK the reliable provisional response (`afterMs` after it came); `dialogs: 2` for a forked call's two early dialogs. */
   prack(o: { afterMs?: number; dialogs?: 1 | 2 } = {}): this {
@@ -144,9 +157,10 @@ export class CallPlan extends Plan {
 const UNTIL_TIMER_F = ['-max_non_invite_retrans', '64', '-default_behaviors', 'all,-bye'];
 
 class CompiledPlan extends Plan {
-  constructor(ua: UserAgent, label: string, private readonly build: () => ScenarioBuilder, args: string[] = []) {
+  constructor(ua: UserAgent, label: string, private readonly build: () => ScenarioBuilder, args: string[] = [], requestUri?: string) {
     super(ua, label);
     this.extraArgs = args;
+    this.requestUri = requestUri;
   }
   protected compile(): ScenarioBuilder {
     return this.build();
@@ -176,7 +190,9 @@ export class UserAgent {
   /** @internal A SIPp for this UA, with its credentials. */
   sipp(s: ScenarioBuilder, label: string, timeoutMs?: number): Sipp {
     const sipp = this.host.sipp(s, { party: this.name, port: this.port, label: `${label}-${this.name}`, timeoutMs });
-    return this.account ? sipp.withAuth(this.account.authUser ?? this.account.user, this.account.password) : sipp;
+    if (!this.account) return sipp;
+    if (this.account.algorithms) sipp.withDigestAlgorithms(this.account.algorithms);
+    return sipp.withAuth(this.account.authUser ?? this.account.user, this.account.password);
   }
 
   private requireAccount(verb: string): Credentials {
@@ -219,7 +235,7 @@ export class UserAgent {
     const domain = at?.domain ?? this.host.domain;
     if (cleanup) this.cleanUpAfterTest(at);
     const build = () => compileRegistration({ name: `${label}-${this.name}`, user: account.user, domain, steps, canAuth: true, t1Ms: this.host.t1Ms, transport: this.host.transport });
-    return new RemotePlan(this, label, build, at?.hostPort);
+    return new RemotePlan(this, label, build, at?.hostPort, `sip:${domain}`);
   }
 
   private cleanUpAfterTest(at?: Registrar): void {
@@ -244,6 +260,17 @@ export class UserAgent {
   message(to: UserAgent | string, text: string, o: { contentType?: string } = {}): Plan {
     return new CompiledPlan(this, 'message', () =>
       compileMessage({ name: `message-${this.name}`, identity: this.identity, uri: this.uriOf(to), body: { type: o.contentType ?? 'text/plain', lines: [text] }, canAuth: !!this.account, t1Ms: this.host.t1Ms }),
+      [],
+      this.uriOf(to),
+    );
+  }
+
+  /** A REFER outside any dialog (RFC 3515 §2.4.2), asking `to` to reach `referTo`. */
+  refer(to: UserAgent | string, referTo: UserAgent | string): Plan {
+    return new CompiledPlan(this, 'refer', () =>
+      compileReferOutOfDialog({ name: `refer-${this.name}`, identity: this.identity, uri: this.uriOf(to), referTo: this.uriOf(referTo), canAuth: !!this.account, t1Ms: this.host.t1Ms }),
+      [],
+      this.uriOf(to),
     );
   }
 
@@ -254,7 +281,7 @@ export class UserAgent {
 
   /** Subscribes to `event` of a user agent, user or URI; its NOTIFYs are read with `received()` of the running UA. */
   subscribe(to: UserAgent | string, o: SubscribeOptions): Plan {
-    return new CompiledPlan(this, `subscribe-${o.event}`, () => compileSubscribe({ name: `subscribe-${this.name}`, identity: this.identity, uri: this.uriOf(to), canAuth: !!this.account, t1Ms: this.host.t1Ms, ...o }));
+    return new CompiledPlan(this, `subscribe-${o.event}`, () => compileSubscribe({ name: `subscribe-${this.name}`, identity: this.identity, uri: this.uriOf(to), canAuth: !!this.account, t1Ms: this.host.t1Ms, ...o }), [], this.uriOf(to));
   }
 
   /** Publishes a state (a PIDF document, RFC 3863) for its own AoR, or refreshes/removes one by its entity tag (RFC 3903). */
@@ -270,18 +297,20 @@ export class UserAgent {
         ...o,
         ...(document !== undefined ? { body: { type: o.contentType ?? 'application/pidf+xml', lines: document.split(/\r?\n/) } } : {}),
       }),
+      [],
+      this.uriOf(account.user),
     );
   }
 }
 
 /** A plan sent to a registrar other than the target. */
 class RemotePlan extends CompiledPlan {
-  constructor(ua: UserAgent, label: string, build: () => ScenarioBuilder, private readonly remote?: string) {
-    super(ua, label, build);
+  constructor(ua: UserAgent, label: string, build: () => ScenarioBuilder, private readonly remote: string | undefined, requestUri: string) {
+    super(ua, label, build, [], requestUri);
   }
   override run(o: RunOptions = {}): Promise<SippResult> {
     if (!this.remote) return super.run(o);
-    return this.ua.sipp(this.compile(), this.label, o.timeoutMs).withRemote(this.remote).withArgs(...this.extraArgs).run();
+    return this.ua.sipp(this.compile(), this.label, o.timeoutMs).withRemote(this.remote).withArgs(...this.args()).run();
   }
 }
 
