@@ -159,3 +159,46 @@ describe('the targets of a run', () => {
     expect(() => loadLabConfig(file('lab2.yaml', 'runtime: { asterisk: vm }\n'))).toThrow(/runtime\.asterisk/);
   });
 });
+
+describe('SRTP declaration (srtp: RFC 4568 SDES)', () => {
+  const pbx = (srtp: string, accounts = '[{ user: alice, password: a-secret }, { user: sdes, password: s-secret }]') =>
+    `name: p\naddress: 127.0.0.50\nroles: [pbx]\naccounts: ${accounts}\nsrtp: ${srtp}\n`;
+  const problem = (name: string, text: string): string => {
+    try {
+      loadTargetFile(file(name, text));
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+
+  test('a target declares that it answers SDES offers, and the account whose calls must be SRTP', () => {
+    expect(loadTargetFile(file('srtp.yaml', pbx('{ sdes: true, requiredBy: sdes }'))).srtp).toEqual({ sdes: true, requiredBy: 'sdes' });
+    expect(loadTargetFile(file('srtp-any.yaml', pbx('{ sdes: true }'))).srtp).toEqual({ sdes: true });
+    expect(loadTargetFile(file('srtp-none.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\n')).srtp).toBeUndefined();
+  });
+
+  test('errors name the field: sdes missing or not a boolean, an unknown key, requiredBy without sdes or naming no account', () => {
+    expect(problem('s1.yaml', pbx('{ requiredBy: sdes }'))).toMatch(/^ {2}srtp\.sdes: /m);
+    expect(problem('s2.yaml', pbx('{ sdes: yes please }'))).toMatch(/^ {2}srtp\.sdes: /m);
+    expect(problem('s3.yaml', pbx('{ sdes: true, dtls: true }'))).toContain('  srtp: unknown field "dtls"');
+    expect(problem('s4.yaml', pbx('{ sdes: false, requiredBy: sdes }'))).toContain('  srtp.requiredBy: an account whose calls must be SRTP needs sdes: true');
+    expect(problem('s5.yaml', pbx('{ sdes: true, requiredBy: bob }'))).toContain('  srtp.requiredBy: "bob" is not one of the accounts (alice, sdes): the test calls from it');
+    expect(problem('s6.yaml', pbx('{ sdes: true, requiredBy: "a b" }'))).toMatch(/^ {2}srtp\.requiredBy: must be a SIP user part/m);
+  });
+
+  test('embedded:asterisk requires SRTP of an account of its own, beside the lab\'s; embedded:kamailio, a proxy, declares nothing', () => {
+    const lab = loadLabConfig();
+    const a = resolveTarget('embedded:asterisk', lab);
+    expect(a.srtp).toEqual({ sdes: true, requiredBy: 'srtp-only' });
+    const own = a.accounts.find((x) => x.user === 'srtp-only');
+    expect(own?.password).toBeTruthy();
+    // The lab's accounts are all still there, unchanged, and the new one's password is a secret like theirs.
+    for (const x of lab.accounts) expect(a.accounts).toContainEqual(x);
+    expect(secretsOf(a)).toContain(own!.password);
+    const k = resolveTarget('embedded:kamailio', lab);
+    expect(k.srtp).toBeUndefined();
+    expect(k.accounts.some((x) => x.user === 'srtp-only')).toBe(false);
+  });
+});

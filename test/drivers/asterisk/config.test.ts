@@ -267,3 +267,23 @@ PJSIP/bob-00000001!sipwright!!1!Up!AppDial!(Outgoing Line)!bob!!!3!0!b3cd4bf4-1c
     expect(parseChannelsConcise('')).toEqual([]);
   });
 });
+
+describe('Asterisk SRTP (media_encryption = sdes, RFC 4568)', () => {
+  const accounts = [ALICE, { user: 'sdes', password: 'sdes-pw' }];
+
+  test('an account whose calls must be SRTP gets media_encryption = sdes on its endpoint alone, and res_srtp is loaded', () => {
+    const files = renderAsteriskConfig(new Asterisk('127.0.0.9').withAccounts(accounts).withSdesRequired('sdes').options);
+    const endpoint = (user: string) => section(files['pjsip.conf'], new RegExp(`^\\[${user}\\]\\(sipwright-endpoint\\)$`));
+    expect(endpoint('sdes')).toContain('media_encryption = sdes');
+    expect(endpoint('alice').some((l) => l.startsWith('media_encryption'))).toBe(false);
+    // The template every endpoint inherits stays plain RTP.
+    expect(section(files['pjsip.conf'], /^\[sipwright-endpoint\]\(!\)$/).some((l) => l.startsWith('media_encryption'))).toBe(false);
+    expect(files['modules.conf']).toMatch(/^load => res_srtp\.so /m);
+  });
+
+  test('without it no endpoint has media_encryption (the negative control\'s Asterisk), and an unknown account is refused', () => {
+    expect(renderAsteriskConfig(new Asterisk('127.0.0.9').withAccounts(accounts).options)['pjsip.conf']).not.toContain('media_encryption');
+    expect(() => new Asterisk('127.0.0.9').withAccounts(accounts).withSdesRequired('bob')).toThrow(/withSdesRequired: "bob" is not one of the accounts \(alice, sdes\)/);
+    expect(() => new Asterisk('127.0.0.9').withSdesRequired('sdes')).toThrow(/none yet: call withAccounts first/);
+  });
+});
