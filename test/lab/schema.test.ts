@@ -99,6 +99,26 @@ describe('target file', () => {
     expect(resolveTarget('embedded:kamailio', loadLabConfig()).sessionTimers).toBeUndefined();
   });
 
+  test('a target declares how it authenticates (auth: challenges, algorithms, nonceLifetime), checked field by field; the embedded ones declare theirs', () => {
+    const t = loadTargetFile(file('auth.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nauth: { challenges: [INVITE, MESSAGE], algorithms: [SHA-256, MD5], nonceLifetime: 30 }\naccounts: [{ user: a, password: b, algorithms: [MD5] }]\n'));
+    expect(t.auth).toEqual({ challenges: ['INVITE', 'MESSAGE'], algorithms: ['SHA-256', 'MD5'], nonceLifetime: 30 });
+    expect(t.accounts[0].algorithms).toEqual(['MD5']);
+    const bad = () => loadTargetFile(file('badauth.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nauth: { challenges: [OPTIONS], algorithms: [SHA-1, MD5, MD5], nonceLifetime: 0, stale: yes }\n'));
+    expect(bad).toThrow(/auth\.challenges\[0\]: /);
+    expect(bad).toThrow(/auth\.algorithms\[0\]: /);
+    expect(bad).toThrow(/auth\.nonceLifetime: must be 1 or more/);
+    expect(bad).toThrow(/auth: unknown field "stale"/);
+    expect(() => loadTargetFile(file('dupalg.yaml', 'name: p\naddress: 127.0.0.50\nroles: [proxy]\nauth: { algorithms: [MD5, MD5] }\n'))).toThrow(/auth\.algorithms: lists an algorithm twice/);
+    const kamailio = resolveTarget('embedded:kamailio', loadLabConfig());
+    expect(kamailio.auth).toEqual({ challenges: ['REGISTER'], nonceLifetime: 4 });
+    expect(resolveTarget('embedded:kamailio', loadLabConfig(file('pa.yaml', 'proxyAuth: true\n'))).auth?.challenges).toEqual(['REGISTER', 'INVITE', 'MESSAGE', 'SUBSCRIBE', 'REFER', 'PUBLISH']);
+    const asterisk = resolveTarget('embedded:asterisk', loadLabConfig());
+    expect(asterisk.auth?.challenges).toEqual(['REGISTER', 'INVITE', 'MESSAGE']);
+    // Its SHA-256 account stands beside the lab's, whose passwords stay secrets like its own.
+    expect(asterisk.accounts.find((a) => a.algorithms)).toMatchObject({ user: 'dave', algorithms: ['SHA-256', 'MD5'] });
+    expect(secretsOf(asterisk)).toContain('dave-lab-secret');
+  });
+
   test('YAML syntax errors give the line, and a missing file says so', () => {
     expect(() => loadTargetFile(file('syntax.yaml', 'name: x\n  address: [\n'))).toThrow(/line \d+, column \d+/);
     expect(() => loadTargetFile(join(dir, 'nope.yaml'))).toThrow(/target file .*nope\.yaml does not exist/);

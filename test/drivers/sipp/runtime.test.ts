@@ -22,14 +22,22 @@ describe('SIPp capabilities and runtime', () => {
   const sid = parseCapabilities(V380, HELP_WS)!;
 
   test('the version line says TLS, the help says WebSocket', () => {
-    expect(old).toEqual({ version: '3.6.1-SCTP-PCAP-RTPSTREAM', tls: false, ws: false });
-    expect(sid).toEqual({ version: '3.8.0-TLS-SCTP-PCAP', tls: true, ws: true });
+    expect(old).toEqual({ version: '3.6.1-SCTP-PCAP-RTPSTREAM', tls: false, ws: false, sha2Digest: false });
+    expect(sid).toEqual({ version: '3.8.0-TLS-SCTP-PCAP', tls: true, ws: true, sha2Digest: true });
     expect(parseCapabilities('sipp: command not found', '')).toBeUndefined();
   });
 
   test('what a build lacks for each transport', () => {
     expect(['udp', 'tcp', 'tls', 'ws', 'wss'].map((t) => lacks(old, t as never) ?? 'ok')).toEqual(['ok', 'ok', 'TLS', 'WebSocket', 'TLS']);
     expect(['udp', 'tcp', 'tls', 'ws', 'wss'].map((t) => lacks(sid, t as never) ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+  });
+
+  test('SHA-256 digest (RFC 8760) takes SIPp 3.8: auto runs a run that needs it in the container, native says why it can\'t', () => {
+    expect(lacks(old, 'udp', { sha2Digest: true })).toBe('SHA-256 digest (RFC 8760)');
+    expect(lacks(sid, 'udp', { sha2Digest: true })).toBeUndefined();
+    expect(chooseRuntime('auto', 'sipp', 'udp', () => old, { sha2Digest: true })).toBe('container');
+    expect(chooseRuntime('auto', 'sipp', 'udp', () => old, { sha2Digest: false })).toBe('native');
+    expect(() => chooseRuntime('native', 'sipp', 'udp', () => old, { sha2Digest: true })).toThrow(/has no SHA-256 digest \(RFC 8760\), which this run needs/);
   });
 
   test('auto: native for what the native SIPp can do, the container for the rest or when there is none', () => {
