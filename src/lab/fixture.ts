@@ -8,12 +8,13 @@
  *     lab.test('401 then 200 — RFC 3261 §22.2', async () => { … expect(await lab.trace()).toHaveFlow([…]) });
  *   });
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import '../expect/index.js';
 import type { StartedKamailio } from '../../drivers/kamailio/index.js';
 import { Sipp, type ScenarioBuilder } from '../../drivers/sipp/index.js';
-import { addSecrets, labelTest } from '../report/allure.js';
+import { addSecrets, attachText, labelTest, scrub } from '../report/allure.js';
 import { writeMeta } from '../report/artifacts.js';
 import { reapStale } from '../runtime/process-registry.js';
 import { claimAddressBlock, type AddressBlock } from './address-block.js';
@@ -312,6 +313,15 @@ export class Lab {
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /**
+   * What the test found besides its verdict, in words for the person reading the report (which way a large
+   * request went, say): an Allure attachment, and a line of note.txt among the test's evidence.
+   */
+  async note(text: string): Promise<void> {
+    appendFileSync(join(this.run.dir, 'note.txt'), `${scrub(text)}\n`);
+    await attachText('note', text);
   }
 
   /** Stops the capture, parses it, checks the rules and keeps the evidence. Same trace on later calls. */
