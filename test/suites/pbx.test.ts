@@ -6,7 +6,7 @@
  * a too brief expiry while its target file claims 423s. The broken ones run in one run, with only the tests
  * they must fail and a neighbour that must pass. Ctrl-C in an Asterisk run leaves nothing behind.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
@@ -14,7 +14,7 @@ import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-bloc
 import { rtpRange } from '../../src/lab/started-target.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
-import { asteriskUnavailable, ACCOUNTS, expectControl, grep, LONG, notPassed, onTarget, RUN_LIMIT, runSuite, targets, startAll } from './support.js';
+import { asteriskUnavailable, ACCOUNTS, expectControl, grep, LONG, notPassed, onTarget, RUN_LIMIT, runSuite, targets, startAll, writeAsteriskTarget } from './support.js';
 import { interruptRunWhen, leakedContainers } from '../support/containers.js';
 
 const why = asteriskUnavailable(
@@ -45,21 +45,7 @@ d(`registration and PBX suites on Asterisk through \`sipwright run\` (${why ?? i
 
   /** A target file for an Asterisk started here; `extra` lines go under registrar:. */
   function target(a: StartedAsterisk, name: string, registrar: string[]): string {
-    const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, [
-      `name: ${name}`,
-      `address: ${a.hostPort}`,
-      'roles: [registrar, pbx]',
-      'domain: pbx.test',
-      't1: 100',
-      'features: { echo: "600", answerHangup: "601" }',
-      'registrar:',
-      ...registrar.map((l) => `  ${l}`),
-      'accounts:',
-      ...ACCOUNTS.map((x) => `  - { user: ${x.user}, password: ${x.password} }`),
-      '',
-    ].join('\n'));
-    return file;
+    return writeAsteriskTarget(dir, a, name, ['features: { echo: "600", answerHangup: "601" }', 'registrar:', ...registrar.map((l) => `  ${l}`)]);
   }
 
   const DECLARED = ['minExpires: 60', 'belowMinimum: raise', 'maxContacts: 10', 'qualify: { user: carol, every: 2 }'];

@@ -5,7 +5,7 @@
  * with 100rel off, and on an Asterisk whose late first retransmission (2·T1) its target file does not declare.
  * The good and the broken targets of each kind run in one run, one after the other.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
@@ -14,7 +14,7 @@ import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-bloc
 import { rtpRange } from '../../src/lab/started-target.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
-import { asteriskUnavailable, ACCOUNTS, expectControl, notPassed, onTarget, RUN_LIMIT, runSuite, targets, writeTarget, type SummaryTest, startAll } from './support.js';
+import { asteriskUnavailable, ACCOUNTS, expectControl, notPassed, onTarget, RUN_LIMIT, runSuite, targets, writeTarget, type SummaryTest, startAll, writeAsteriskTarget } from './support.js';
 
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const asteriskWhy = asteriskUnavailable("the prack suite's Asterisk tests", canRun ? undefined : 'needs root, sipp, kamailio and tcpdump');
@@ -74,19 +74,7 @@ afterAll(() => {
 
   /** A target file for an Asterisk started here; `pbx` lines go under pbx: (none: no pbx: section). */
   function target(a: StartedAsterisk, name: string, pbxCaps: string[]): string {
-    const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, [
-      `name: ${name}`,
-      `address: ${a.hostPort}`,
-      'roles: [registrar, pbx]',
-      'domain: pbx.test',
-      't1: 100',
-      ...(pbxCaps.length ? ['pbx:', ...pbxCaps.map((l) => `  ${l}`)] : []),
-      'accounts:',
-      ...ACCOUNTS.map((x) => `  - { user: ${x.user}, password: ${x.password} }`),
-      '',
-    ].join('\n'));
-    return file;
+    return writeAsteriskTarget(dir, a, name, pbxCaps.length ? ['pbx:', ...pbxCaps.map((l) => `  ${l}`)] : []);
   }
 
   test('passes on an Asterisk whose target file declares its first retransmission at 2·T1; undeclared, the retransmission test fails and says so; with 100rel off, the reliable provisional test fails', async () => {

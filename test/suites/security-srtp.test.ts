@@ -4,7 +4,7 @@
  * they pass on one whose account `sdes` must use SRTP (media_encryption = sdes), and no key reaches the report;
  * the same Asterisk without media_encryption on that endpoint fails the 488 test, while a neighbour passes.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
@@ -12,7 +12,7 @@ import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-bloc
 import { rtpRange } from '../../src/lab/started-target.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
-import { asteriskUnavailable, ACCOUNTS, expectControl, grep, notPassed, onTarget, RUN_LIMIT, runSuite, startAll } from './support.js';
+import { asteriskUnavailable, ACCOUNTS, expectControl, grep, notPassed, onTarget, RUN_LIMIT, runSuite, startAll, writeAsteriskTarget } from './support.js';
 
 const why = asteriskUnavailable(
   'the SRTP suite tests',
@@ -54,20 +54,7 @@ d(`SRTP suite on Asterisk through \`sipwright run\` (${why ?? imageTag('asterisk
   }
 
   function target(a: StartedAsterisk, name: string): string {
-    const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, [
-      `name: ${name}`,
-      `address: ${a.hostPort}`,
-      'roles: [registrar, pbx]',
-      'domain: pbx.test',
-      't1: 100',
-      'features: { echo: "600" }',
-      `srtp: { sdes: true, requiredBy: ${SDES.user} }`,
-      'accounts:',
-      ...[...ACCOUNTS, SDES].map((x) => `  - { user: ${x.user}, password: ${x.password} }`),
-      '',
-    ].join('\n'));
-    return file;
+    return writeAsteriskTarget(dir, a, name, ['features: { echo: "600" }', `srtp: { sdes: true, requiredBy: ${SDES.user} }`], [...ACCOUNTS, SDES]);
   }
 
   const REFUSED = /an account that must use SRTP is refused with 488 when it offers RTP\/AVP alone/;

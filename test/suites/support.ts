@@ -108,6 +108,29 @@ export function expectControl(tests: SummaryTest[], target: string, failing: Reg
   expect({ target, neighbour: neighbour.source, status: statusOf(mine, neighbour) }).toEqual({ target, neighbour: neighbour.source, status: ['passed'] });
 }
 
+/**
+ * A target file for an Asterisk started in a project test (domain pbx.test, T1 100 ms): `lines` are its further
+ * YAML lines (features, declarations), `accounts` its accounts (default ACCOUNTS).
+ */
+export function writeAsteriskTarget(dir: string, a: { hostPort: string }, name: string, lines: string[], accounts: ReadonlyArray<{ user: string; password: string }> = ACCOUNTS): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      `address: ${a.hostPort}`,
+      'roles: [registrar, pbx]',
+      'domain: pbx.test',
+      't1: 100',
+      ...lines,
+      'accounts:',
+      ...accounts.map((x) => `  - { user: ${x.user}, password: ${x.password} }`),
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
 /** `extra`: further YAML lines of the target file (e.g. `t1: 100`, a `proxy:` declaration). */
 export function writeTarget(dir: string, k: StartedKamailio, name: string, declareMinExpires = true, roles = 'registrar, proxy', extra: string[] = []): string {
   const file = join(dir, `${name}.yaml`);
