@@ -159,7 +159,7 @@ ${auth}${ignoreRemoval}${store}\texit;
 function renderProxyAuth(o: KamailioOptions): string {
   const realm = cfgString(o.domain);
   return `route[PROXYAUTH] {
-\tif (!is_method("INVITE|MESSAGE|SUBSCRIBE|REFER|PUBLISH") || !(from_uri == myself)) {
+\tif (!is_method("INVITE|MESSAGE|SUBSCRIBE|REFER|PUBLISH${o.proxyAuthInDialog ? '|BYE' : ''}") || !(from_uri == myself)) {
 \t\treturn;
 \t}
 \tif (!is_present_hf("Proxy-Authorization")) {
@@ -208,6 +208,11 @@ function renderRouting(o: KamailioOptions): string {
     // Kamailio refuses an empty route block; a bare return goes back to the caller as the block's end would.
     when('no-record-route', `\treturn;\n`),
   ].join('');
+  // Challenged in a dialog too: the 407 to a re-INVITE goes out statefully (t_newtran), so that its ACK, which
+  // carries the dialog's Route, is absorbed by that transaction (t_check_trans) instead of loose-routed on.
+  const inDialogAuth = o.proxyAuth && o.proxyAuthInDialog
+    ? `\tif (is_method("ACK")) {\n\t\tt_check_trans();\n\t}\n\tif (is_method("INVITE|BYE") && from_uri == myself) {\n\t\tt_newtran();\n\t\troute(PROXYAUTH);\n\t}\n`
+    : '';
   const withinDialogDefects = [
     when('bye-answered-by-proxy', `\tif (is_method("BYE")) {\n\t\tsl_send_reply("200", "OK");\n\t}\n`),
     when('drops-prack', `\tif (is_method("PRACK")) {\n\t\texit;\n\t}\n`),
@@ -237,7 +242,7 @@ route[RECORDROUTE] {
 ${recordRoute}${recordRouteDefects}}
 
 route[WITHINDLG] {
-${withinDialogDefects}\tif (loose_route()) {
+${inDialogAuth}${withinDialogDefects}\tif (loose_route()) {
 \t\troute(RELAY);
 \t\texit;
 \t}

@@ -68,8 +68,9 @@ export class Kamailio {
     return this;
   }
   /** Challenge its own users' INVITE, MESSAGE, SUBSCRIBE, REFER and PUBLISH with 407 (options.ts, proxyAuth). */
-  withProxyAuth(on = true): this {
+  withProxyAuth(on = true, o: { inDialog?: boolean } = {}): this {
     this.o.proxyAuth = on;
+    this.o.proxyAuthInDialog = on && !!o.inDialog;
     return this;
   }
   /** How long a nonce it issues stays fresh (the auth module's nonce_expire). */

@@ -45,6 +45,8 @@ export interface KamailioOptions {
    * (RFC 3261 §22.3): the stock kamailio.cfg's `from_uri==myself` rule. Off unless asked for.
    */
   proxyAuth?: boolean;
+  /** With proxyAuth: its users' re-INVITEs and BYEs in a dialog are challenged too (few proxies do; the UA must cope). */
+  proxyAuthInDialog?: boolean;
   /** nonce_expire: seconds a nonce it issues stays fresh (Kamailio's default 300); an older one is challenged with stale=true. */
   nonceLifetimeS?: number;
   accounts: KamailioAccount[];

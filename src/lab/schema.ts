@@ -140,7 +140,8 @@ export const SessionTimerCapsSchema = z
   .strict();
 
 /**
- * How a target authenticates. `challenges`: the requests it challenges (a registrar's REGISTER is assumed);
+ * How a target authenticates. `challenges`: the requests it challenges outside a dialog (a registrar's
+ * REGISTER is assumed), `inDialog` those inside one;
  * `algorithms`: the digest algorithms it offers, in its order, one challenge each (RFC 8760 §2.4: the
  * preferred first; MD5 when absent); `nonceLifetime`: seconds after which a nonce it issued is stale
  * (answered with `stale=true`); the security suite's tests of each are skipped without it.
@@ -150,6 +151,8 @@ export const AuthCapsSchema = z
     challenges: z.array(z.enum(CHALLENGED_METHODS)).optional(),
     algorithms: digestAlgorithms.optional(),
     nonceLifetime: z.number().int('must be a whole number of seconds').min(1, 'must be 1 or more').max(600, 'at most 600 s: a test waits it out').optional(),
+    /** Requests inside a dialog it challenges as well (few do). */
+    inDialog: z.array(z.enum(['INVITE', 'BYE', 'UPDATE', 'INFO', 'REFER', 'MESSAGE'])).optional(),
   })
   .strict();
 
@@ -213,7 +216,8 @@ export const LabConfigSchema = z
      * The embedded Kamailio authenticates its own users as a proxy: 407 on their INVITE, MESSAGE, SUBSCRIBE,
      * REFER and PUBLISH, as carrier and PBX proxies do (RFC 3261 §22.3), so the suites take the authenticated path.
      */
-    proxyAuth: z.boolean().default(false),
+    // 'in-dialog': their re-INVITEs and BYEs in a dialog too, which few proxies do (the security suite's test of it).
+    proxyAuth: z.union([z.boolean(), z.literal('in-dialog')], { error: 'must be true, false or in-dialog' }).default(false),
   })
   .strict();
 export type LabConfig = z.infer<typeof LabConfigSchema>;

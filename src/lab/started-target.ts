@@ -104,7 +104,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withT1(lab.t1)
       .withRuntime(lab.runtime.kamailio);
     if (peer) k.withPeer(peer.domain, peer.host, peer.port);
-    if (lab.proxyAuth) k.withProxyAuth();
+    if (lab.proxyAuth) k.withProxyAuth(true, { inDialog: lab.proxyAuth === 'in-dialog' });
     if (plan.auth?.nonceLifetime) k.withNonceLifetime(plan.auth.nonceLifetime);
     if (logFile) k.withLogFile(logFile);
     const kamailio = await k.start();

@@ -45,7 +45,7 @@ export interface TargetPlan {
   /** SRTP with SDES keys (SrtpCapsSchema): it answers RTP/SAVP offers with a=crypto; requiredBy's calls must be SRTP. */
   srtp?: { sdes: boolean; requiredBy?: string };
   /** How it authenticates (AuthCapsSchema): the requests it challenges, its digest algorithms, its nonces' lifetime. */
-  auth?: { challenges?: ChallengedMethod[]; algorithms?: DigestAlgorithmOffer[]; nonceLifetime?: number };
+  auth?: { challenges?: ChallengedMethod[]; algorithms?: DigestAlgorithmOffer[]; nonceLifetime?: number; inDialog?: string[] };
   t1Ms: number;
   /**
    * The local address the parties share (target file `local.address`, or `--local-address`); absent, a
@@ -187,7 +187,11 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 }, sequentialForking: true } } : {}),
     ...(shape.pbx ? { pbx: { ...shape.pbx } } : {}),
     ...(shape.sessionTimers ? { sessionTimers: { ...shape.sessionTimers } } : {}),
-    auth: { challenges: shape.challenges(lab), nonceLifetime: EMBEDDED_NONCE_LIFETIME_S },
+    auth: {
+      challenges: shape.challenges(lab),
+      nonceLifetime: EMBEDDED_NONCE_LIFETIME_S,
+      ...(name === 'embedded:kamailio' && lab.proxyAuth === 'in-dialog' ? { inDialog: ['INVITE', 'BYE'] } : {}),
+    },
     t1Ms: lab.t1,
     source: name,
   });

@@ -7,7 +7,7 @@
  */
 import { scenario, type Action, type RecvOptions, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { COALESCED_WAIT_MS } from './coalesced.js';
-import { uacDialog, inDialogRequest, type DialogRef } from './dialog.js';
+import { inDialogAckOfFailure, uacDialog, inDialogRequest, type DialogRef } from './dialog.js';
 import { FIRST_VERSION, sdpLines, type Direction, type SdpSpec } from './sdp.js';
 import { KEEP_MIN_SE, KEEP_REFRESH_SE, lacksInterval, offerHeaders, REFRESH_OK_HEADERS, type TimerOffer } from './session-timer.js';
 import { CALL_ID, contactLine, fromLine, MAX_FORWARDS, message, responseToLast, sdpBody, VIA, type Identity } from './sip-text.js';
@@ -414,12 +414,24 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       }
       case 'reinvite': {
         const body = sdpBody(versions.offer(step.sdp));
-        transaction(c, {
+        const { credentialsSent } = transaction(c, {
           text: (auth) => inDialogRequest('INVITE', dialog, { extra: [contact, ...(auth ? ['[authentication]'] : [])], body }),
           accept: [200],
-          ackOfChallenge: inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }),
+          ackOfChallenge: inDialogAckOfFailure(dialog),
         });
-        s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
+        if (credentialsSent) {
+          // The ACK of its 2xx carries the re-INVITE's credentials when it went with some (RFC 3261 §13.2.2.4).
+          const withCredentials = c.label('reinvite_ack_credentials');
+          const acked = c.label('reinvite_acked');
+          branchIf(credentialsSent, withCredentials);
+          s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
+          s.nop([], { next: acked });
+          s.label(withCredentials);
+          s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]', extra: ['[authentication]'] }));
+          s.label(acked);
+        } else {
+          s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
+        }
         break;
       }
       case 'pause':

@@ -26,3 +26,12 @@ export const UAS_DIALOG: DialogRef = { target: '[next_url]', from: `From:[$inv_t
 export function inDialogRequest(method: string, d: DialogRef, o: { cseq?: string; extra?: string[]; body?: Body } = {}): string {
   return message([`${method} ${d.target} SIP/2.0`, VIA, '[routes]', MAX_FORWARDS, d.from, d.to, CALL_ID, `CSeq: ${o.cseq ?? '[cseq]'} ${method}`, ...(o.extra ?? [])], o.body);
 }
+
+/**
+ * The ACK of a non-2xx final response to a request inside the dialog (a re-INVITE's 401 or 407): hop by hop, so
+ * on that request's branch (the Via the response carries back) and with its Request-URI and route set (RFC 3261
+ * §17.1.1.3). A fresh branch would match no transaction: a proxy that challenged statefully would relay it.
+ */
+export function inDialogAckOfFailure(d: DialogRef): string {
+  return message([`ACK ${d.target} SIP/2.0`, '[last_Via:]', '[routes]', MAX_FORWARDS, d.from, d.to, CALL_ID, 'CSeq: [last_cseq_number] ACK']);
+}

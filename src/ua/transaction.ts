@@ -50,7 +50,13 @@ export interface TransactionOptions {
  * retry after a challenge is followed by its own copy of the wait for the answer: SIPp stops retransmitting a
  * request only when its answer is matched by a recv placed after that request's send.
  */
-export function transaction(c: Compile, o: TransactionOptions): void {
+/** What a compiled transaction leaves for the steps after it. */
+export interface CompiledTransaction {
+  /** A variable that reads 1 once the request went again with credentials (unset otherwise); undefined without an account. */
+  credentialsSent?: string;
+}
+
+export function transaction(c: Compile, o: TransactionOptions): CompiledTransaction {
   const done = c.label('done');
   const challenged = c.label('challenged');
   // Set once the request went again with credentials (unset reads as 0): a further challenge is then an
@@ -108,4 +114,5 @@ export function transaction(c: Compile, o: TransactionOptions): void {
     else c.s.recv({ response: 699, timeout: 1 });
   }
   c.s.label(done);
+  return c.canAuth ? { credentialsSent: answered } : {};
 }

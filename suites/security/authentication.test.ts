@@ -163,6 +163,38 @@ describeLab('Authentication (RFC 3261 §22)', { roles: [], targetParty: 'target'
     },
   );
 
+  const inDialog = (t: TargetPlan) =>
+    t.auth?.inDialog?.some((m) => m === 'INVITE' || m === 'BYE')
+      ? true
+      : `target ${t.name} declares no challenge of a re-INVITE or a BYE inside a dialog (auth.inDialog in the target file${t.embedded === 'embedded:kamailio' ? '; the embedded Kamailio does with proxyAuth: in-dialog in the lab config' : ''})`;
+
+  lab.test(
+    'a re-INVITE and a BYE the target challenges inside the dialog are sent again with credentials, and go through',
+    { rfc: ['RFC 3261 §22.3', 'RFC 3261 §14.1', 'RFC 3261 §15.1.1'], requires: inDialog },
+    async () => {
+      const me = lab.account(0);
+      const bob = lab.ua('bob', lab.account(1));
+      await bob.register();
+      const ringing = await bob.answer().start();
+      await lab.ua('alice', me).call(bob).reinvite({ direction: 'sendonly' }).bye({ afterMs: 50 }).run();
+      await ringing.settle();
+      const trace = await lab.trace();
+      const answered = trace.earliest({ status: 200, cseqMethod: 'INVITE', to: 'alice' });
+      const declared = lab.plan.auth!.inDialog!.filter((m) => m === 'INVITE' || m === 'BYE');
+      for (const method of declared) {
+        const x = digestExchange(trace, method, 'alice', { after: answered });
+        // Inside the dialog: the request it turned back carries the dialog's tags.
+        expect({ method, toTag: !!x.request.message.toTag }).toEqual({ method, toTag: true });
+        // SIPp knows an in-dialog Request-URI only as [next_url], so its digest uri stays the INVITE's (see README).
+        expect(credentialProblems(x, { password: me.password, username: username(me) }).filter((p) => !p.startsWith('uri '))).toEqual([]);
+        expect({ method, final: finalTo(trace, x.retry!)?.status }).toEqual({ method, final: 200 });
+        // Only the authenticated one reached bob.
+        const atBob = trace.find({ method, to: 'bob', retransmissions: false }).filter((m) => m.message.toTag !== undefined);
+        expect({ method, atBob: atBob.length }).toEqual({ method, atBob: 1 });
+      }
+    },
+  );
+
   /** An account the target challenges with an RFC 8760 algorithm first. */
   const sha256Account = (t: TargetPlan) => t.accounts.find((a) => (a.algorithms ?? t.auth?.algorithms)?.[0] === 'SHA-256');
 

@@ -112,6 +112,9 @@ describe('target file', () => {
     const kamailio = resolveTarget('embedded:kamailio', loadLabConfig());
     expect(kamailio.auth).toEqual({ challenges: ['REGISTER'], nonceLifetime: 4 });
     expect(resolveTarget('embedded:kamailio', loadLabConfig(file('pa.yaml', 'proxyAuth: true\n'))).auth?.challenges).toEqual(['REGISTER', 'INVITE', 'MESSAGE', 'SUBSCRIBE', 'REFER', 'PUBLISH']);
+    expect(resolveTarget('embedded:kamailio', loadLabConfig(file('pa.yaml', 'proxyAuth: true\n'))).auth?.inDialog).toBeUndefined();
+    expect(resolveTarget('embedded:kamailio', loadLabConfig(file('pad.yaml', 'proxyAuth: in-dialog\n'))).auth?.inDialog).toEqual(['INVITE', 'BYE']);
+    expect(() => loadLabConfig(file('pabad.yaml', 'proxyAuth: always\n'))).toThrow(/proxyAuth: must be true, false or in-dialog/);
     const asterisk = resolveTarget('embedded:asterisk', loadLabConfig());
     expect(asterisk.auth?.challenges).toEqual(['REGISTER', 'INVITE', 'MESSAGE']);
     // Its SHA-256 account stands beside the lab's, whose passwords stay secrets like its own.

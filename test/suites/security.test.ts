@@ -1,7 +1,7 @@
 /**
  * The security suite's authentication tests, run as a user runs them (`sipwright run`), on a Kamailio started
- * here that authenticates as a proxy (407 to its users' INVITE, MESSAGE, SUBSCRIBE, REFER, PUBLISH; nonces
- * that go stale after 4 s), described in a target file, and on its broken twin that challenges INVITE with 401
+ * here that authenticates as a proxy (407 to its users' INVITE, MESSAGE, SUBSCRIBE, REFER, PUBLISH, and to
+ * their re-INVITEs and BYEs in a dialog; nonces that go stale after 4 s), described in a target file, and on its broken twin that challenges INVITE with 401
  * as a registrar would (drivers/kamailio/defects.ts, proxy-challenge-401): the suite passes on the good one and
  * fails the INVITE challenge test on the broken one, which still passes the REGISTER test beside it. The SRTP
  * tests of the suite have their own file (security-srtp.test.ts).
@@ -34,7 +34,7 @@ d('security suite, authentication, through `sipwright run`', () => {
   });
 
   function proxy(o: { proxyAuth: boolean; defect?: 'proxy-challenge-401' }): Promise<StartedKamailio> {
-    const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withRegistrar({ minExpires: 60 }).withT1(100).withNonceLifetime(4).withProxyAuth(o.proxyAuth);
+    const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withRegistrar({ minExpires: 60 }).withT1(100).withNonceLifetime(4).withProxyAuth(o.proxyAuth, { inDialog: true });
     if (o.defect) k.withDefects(o.defect);
     return k.start();
   }
@@ -43,14 +43,14 @@ d('security suite, authentication, through `sipwright run`', () => {
     const [good, broken] = await startAll([proxy({ proxyAuth: true }), proxy({ proxyAuth: false, defect: 'proxy-challenge-401' })]);
     try {
       const files = [
-        writeTarget(dir, good, 'good-proxy', true, 'registrar, proxy', ['auth: { challenges: [REGISTER, INVITE, MESSAGE, SUBSCRIBE, REFER, PUBLISH], nonceLifetime: 4 }']),
+        writeTarget(dir, good, 'good-proxy', true, 'registrar, proxy', ['auth: { challenges: [REGISTER, INVITE, MESSAGE, SUBSCRIBE, REFER, PUBLISH], nonceLifetime: 4, inDialog: [INVITE, BYE] }']),
         writeTarget(dir, broken, 'broken-proxy-challenge-401', true, 'registrar, proxy', ['auth: { challenges: [REGISTER, INVITE] }']),
       ];
       const r = runSuite('security', join(dir, 'run'), [...targets(files), ...grep([AUTHENTICATION])]);
       // A file whose roles a named target lacks still reports its tests, skipped: the SRTP tests (a PBX's).
       const mine = onTarget(r.tests, 'good-proxy').filter((t) => AUTHENTICATION.test(t.fullName ?? ''));
       // Every authentication test ran and passed on the good proxy but SHA-256, which it does not offer.
-      expect(mine.filter((t) => t.status === 'passed').length).toBe(9);
+      expect(mine.filter((t) => t.status === 'passed').length).toBe(10);
       expect(notPassed(mine)).toEqual([expect.stringMatching(/^skipped: SHA-256 is offered first[^]*declares no SHA-256/)]);
       expectControl(r.tests, 'broken-proxy-challenge-401', [INVITE_CHALLENGE], REGISTER_CHALLENGE);
       const failure = onTarget(r.tests, 'broken-proxy-challenge-401').find((t) => INVITE_CHALLENGE.test(t.name))?.failureMessage ?? '';
