@@ -49,6 +49,7 @@ export class Sipp {
   };
   private runtime: RuntimeKind = 'auto';
   private needs: SippNeeds = {};
+  private keyLog?: string;
   private logDir?: string;
   private readyTimeoutMs = 5000;
   private label?: string;
@@ -87,6 +88,15 @@ export class Sipp {
    */
   withTls(tls: SippTls): this {
     this.o.tls = Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined).map(([k, v]) => [k, resolve(v as string)]));
+    return this;
+  }
+  /**
+   * Append the TLS secrets of its connections to `file` (NSS key log format), so that a capture of them can be
+   * decrypted: SIPp then runs in the sipp image, whose shim logs them (docker/sipp/keylog.c).
+   */
+  withKeyLog(file: string): this {
+    this.keyLog = resolve(file);
+    this.needs = { ...this.needs, keyLog: true };
     return this;
   }
   /** A CSV the scenario reads per call (-inf): `[field0]`, `[field1]`, … Repeatable. */
@@ -269,7 +279,9 @@ export class Sipp {
         // folder it writes its traces to, at the same paths: the arguments stay exactly as natively.
         const readable = [cwd, ...Object.values(o.tls ?? {}), ...o.injectionFiles, ...pathArguments(o.extraArgs)];
         try {
-          proc = await containerSipp({ name, args, cwd, mounts: mountsFor([dir], readable), secrets });
+          if (this.keyLog) mkdirSync(dirname(this.keyLog), { recursive: true });
+          const writable = [dir, ...(this.keyLog ? [dirname(this.keyLog)] : [])];
+          proc = await containerSipp({ name, args, cwd, mounts: mountsFor(writable, readable), secrets, ...(this.keyLog ? { keyLog: this.keyLog } : {}) });
         } catch (e) {
           if (e instanceof EnvironmentError && this.runtime === 'auto') throw new EnvironmentError(`SIPp ${this.name}: ${whyNotNative(o.binary, o.transport, undefined, this.needs)}, and its container can't run: ${e.message}`);
           throw e;

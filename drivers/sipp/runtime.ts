@@ -29,7 +29,12 @@ export interface SippCapabilities {
 export interface SippNeeds {
   /** Its challenges may name SHA-256 or SHA-512-256. */
   sha2Digest?: boolean;
+  /** Its TLS secrets written to a key log: only the sipp image has the shim (docker/sipp/keylog.c). */
+  keyLog?: boolean;
 }
+
+/** Where the sipp image keeps the key log shim, LD_PRELOADed into SIPp when a run asks for a key log. */
+export const KEYLOG_SHIM = '/usr/local/lib/sipwright-keylog.so';
 
 /** From `sipp -v` (the build names TLS in its version) and `sipp -h` (only a WebSocket build documents -t w1). */
 export function parseCapabilities(versionText: string, helpText: string): SippCapabilities | undefined {
@@ -57,6 +62,7 @@ export function lacks(caps: SippCapabilities, transport: SippTransport, needs: S
   if ((transport === 'tls' || transport === 'wss') && !caps.tls) return 'TLS';
   if ((transport === 'ws' || transport === 'wss') && !caps.ws) return 'WebSocket';
   if (needs.sha2Digest && !caps.sha2Digest) return 'SHA-256 digest (RFC 8760)';
+  if (needs.keyLog) return 'TLS key log (the sipp image has one)';
   return undefined;
 }
 
@@ -173,6 +179,8 @@ export interface ContainerSippOptions {
   cwd: string;
   mounts: Mount[];
   secrets: readonly string[];
+  /** Write the TLS secrets of its connections here (NSS key log format), through the image's shim. */
+  keyLog?: string;
 }
 
 /** The sipp image's tag, or an environment error that says how to build it. */
@@ -199,6 +207,7 @@ export async function containerSipp(o: ContainerSippOptions): Promise<SippProces
     workingDir: o.cwd,
     ...(uid !== undefined && gid !== undefined ? { user: `${uid}:${gid}` } : {}),
     secrets: o.secrets,
+    ...(o.keyLog ? { env: { LD_PRELOAD: KEYLOG_SHIM, SIPWRIGHT_KEYLOG: o.keyLog } } : {}),
   });
   const pid = await c.hostPid().catch(() => 0);
   return new ContainerSipp(c, pid);

@@ -5,7 +5,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRecipe, loadRecipes, recipeNames } from '../../src/runtime/images/recipe.js';
+import { COMPILER_PACKAGES, compileCommand, loadRecipe, loadRecipes, recipeNames } from '../../src/runtime/images/recipe.js';
 import { mountsUnder } from '../../src/runtime/images/rootfs.js';
 
 describe('image recipes', () => {
@@ -25,6 +25,12 @@ describe('image recipes', () => {
     // sid's Release file is dated on this mirror: apt refuses it without this option.
     expect(df.includes('Acquire::Check-Valid-Until=false')).toBe(r.suite === 'sid');
     expect(r.tag).toMatch(new RegExp(`^sipwright/${r.name}:[0-9a-f]{12}$`));
+    // Each compiled source: copied in, built with the builder's command, the compiler purged after.
+    for (const c of r.compile ?? []) {
+      expect(df).toContain(`COPY ${c.source} /tmp/sipwright-build/${c.source}`);
+      expect(df).toContain(compileCommand(`/tmp/sipwright-build/${c.source}`, c.output).join(' '));
+      expect(df).toContain(`apt-get purge -y --auto-remove ${COMPILER_PACKAGES.join(' ')}`);
+    }
   });
 
   describe('tags follow the recipe', () => {

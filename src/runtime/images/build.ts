@@ -6,9 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { which } from '../native.js';
-import { loadRecipe, loadRecipes, type Recipe } from './recipe.js';
+import { COMPILER_PACKAGES, compileCommand, loadRecipe, loadRecipes, type Recipe } from './recipe.js';
 import { baseTarball, cacheDir, chrootApt, releaseRootfs, rootfsFromBase, sweepStaleRootfs, trimRootfs, withMounts } from './rootfs.js';
-import { BuildError, pipe, seconds, step, type StepContext } from './steps.js';
+import { BuildError, pipe, run, seconds, step, type StepContext } from './steps.js';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 
 export function imageExists(tag: string): boolean {
   return spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { stdio: 'ignore' }).status === 0;
@@ -71,6 +72,7 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
       await step(ctx, `apt-get install ${recipe.packages.join(' ')}`, () =>
         chrootApt(ctx, dir, recipe.suite, ['install', '-y', '--no-install-recommends', ...recipe.packages]),
       );
+      if (recipe.compile?.length) await step(ctx, `compile ${recipe.compile.map((c) => c.source).join(' ')}`, () => compileInRootfs(ctx, dir, recipe));
       await chrootApt(ctx, dir, recipe.suite, ['clean']);
     });
     trimRootfs(dir);
@@ -85,6 +87,20 @@ export async function buildImage(recipe: Recipe, opts: BuildOptions): Promise<Bu
   const ms = Date.now() - t0;
   opts.log(`[${recipe.name}] ${recipe.tag} built in ${seconds(ms)} (${sizeMb ?? '?'} MB)`);
   return { name: recipe.name, tag: recipe.tag, ms, sizeMb };
+}
+
+/** Builds the recipe's C sources inside the rootfs with a compiler installed for it, then purges the compiler. */
+async function compileInRootfs(ctx: StepContext, dir: string, recipe: Recipe): Promise<void> {
+  const work = join(dir, 'tmp/sipwright-build');
+  mkdirSync(work, { recursive: true });
+  await chrootApt(ctx, dir, recipe.suite, ['install', '-y', '--no-install-recommends', ...COMPILER_PACKAGES]);
+  const env = { ...process.env, LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+  for (const c of recipe.compile ?? []) {
+    copyFileSync(join(recipe.dir, c.source), join(work, c.source));
+    await run(ctx, 'chroot', [dir, ...compileCommand(`/tmp/sipwright-build/${c.source}`, c.output)], env);
+  }
+  await chrootApt(ctx, dir, recipe.suite, ['purge', '-y', '--auto-remove', ...COMPILER_PACKAGES]);
+  rmSync(work, { recursive: true, force: true });
 }
 
 export interface BuildMissingOptions extends BuildOptions {

@@ -12,8 +12,21 @@ import { z } from 'zod';
 export const RecipeSchema = z.strictObject({
   suite: z.enum(['bookworm', 'sid']),
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'a Debian package name')).min(1),
+  /**
+   * C sources of the recipe's folder built into shared objects inside the image (COMPILE_COMMAND), with a
+   * compiler installed for it and purged after: SIPp's TLS key log shim.
+   */
+  compile: z.array(z.strictObject({ source: z.string().regex(/^[\w.-]+\.c$/, 'a .c file of the recipe folder'), output: z.string().regex(/^\/usr\/local\/lib\/[\w.-]+\.so$/, 'a .so under /usr/local/lib') })).optional(),
   cmd: z.array(z.string()).min(1),
 });
+
+/** The packages a compile step installs, and purges once it is done. */
+export const COMPILER_PACKAGES = ['gcc', 'libc6-dev'];
+
+/** How a source is built (the same in the offline builder and the Dockerfile). */
+export function compileCommand(source: string, output: string): string[] {
+  return ['gcc', '-shared', '-fPIC', '-O2', '-Wall', '-o', output, source, '-ldl'];
+}
 
 export interface Recipe extends z.infer<typeof RecipeSchema> {
   name: string;

@@ -6,7 +6,7 @@
  * transport each request came in on), and the capture, which must hold TLS and no readable SIP.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Asterisk, makeTlsMaterial, type StartedAsterisk } from '../../../drivers/asterisk/index.js';
@@ -139,6 +139,21 @@ d(`SIP over TLS: Asterisk's tls transport and a SIPp 3.8 client (${skipReason ??
       expect(pcap.includes(Buffer.from('REGISTER sip:'))).toBe(false);
       expect(pcap.includes(Buffer.from([0x16, 0x03]))).toBe(true);
     }
+  });
+
+  test('with a key log, SIPp writes the secrets of its TLS connection in NSS key log format; without one, none', async () => {
+    const keys = join(dir, 'keys', 'alice.keys');
+    const r = await overTls(aliceOverTls(), alice, pbx.tls!.caFile).withKeyLog(keys).run();
+    expect({ ok: r.ok, runtime: r.runtime }).toEqual({ ok: true, runtime: 'container' });
+    const lines = readFileSync(keys, 'utf8').trim().split('\n');
+    // TLS 1.3 (what OpenSSL and PJSIP agree on): the four traffic secrets of one connection, one client random.
+    const labels = lines.map((l) => l.split(' ')[0]).sort();
+    expect(labels).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'EXPORTER_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
+    for (const l of lines) expect(l).toMatch(/^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}$/);
+    expect(new Set(lines.map((l) => l.split(' ')[1])).size).toBe(1);
+    // The same client without a key log (in the same image) writes nothing anywhere.
+    expect((await overTls(aliceOverTls(), alice, pbx.tls!.caFile).run()).ok).toBe(true);
+    expect(readFileSync(keys, 'utf8').trim().split('\n')).toEqual(lines);
   });
 
   test('alice calls the echo feature over TLS: challenged, answered, ACKed, hung up', async () => {
