@@ -204,7 +204,7 @@ export class Lab {
   /** The party's epoch in the current test: 0 over UDP, the least recently used of `max` over TCP. */
   private epochOf(name: string, max: number): number {
     const run = this.current;
-    if (runTransport(this.plan) !== 'tcp' || !run) return 0;
+    if (runTransport(this.plan) === 'udp' || !run) return 0;
     const have = this.epochs.get(name);
     if (have?.run === run) return have.epoch;
     const store = workerStore();
@@ -262,9 +262,9 @@ export class Lab {
   sipp(s: ScenarioBuilder | string, o: { party?: string; port?: number; label?: string; timeoutMs?: number } = {}): Sipp {
     const party = o.party ?? 'alice';
     const dir = this.run.sippDir(o.label ?? party);
-    const transport = runTransport(this.plan) === 'tcp' ? 'tcp' : 'udp';
+    const transport = runTransport(this.plan);
     const here = this.endpoint(party, o.port ?? 5060);
-    return new Sipp(s)
+    const sipp = new Sipp(s)
       .withLocal(here.host, here.port)
       .withRemote(this.target.hostPort)
       .withTransport(transport)
@@ -272,6 +272,12 @@ export class Lab {
       .withTimeout(o.timeoutMs ?? 20_000)
       .withRuntime(this.labConfig.runtime.sipp)
       .withLogDir(dir);
+    if (transport !== 'tls') return sipp;
+    // Over TLS: it verifies the target against its CA, accepts the target's connections with a certificate of
+    // the lab's own, and logs its secrets so that the test's capture can be read (test-run.ts).
+    const tls = this.target.tls;
+    if (!tls) throw new Error(`target ${this.plan.name} was started without TLS: it can't run over TLS`);
+    return sipp.withTls({ ca: tls.caFile, cert: tls.party.certFile, key: tls.party.keyFile }).withKeyLog(this.run.keyLog);
   }
 
   /**
@@ -289,7 +295,7 @@ export class Lab {
           return lab.target.domain;
         },
         t1Ms: this.plan.t1Ms,
-        transport: runTransport(this.plan) === 'tcp' ? 'tcp' : 'udp',
+        transport: runTransport(this.plan),
         onCleanup: (fn, key) => lab.run.onCleanup(fn, key),
         track: (running) => lab.run.track(running),
       },

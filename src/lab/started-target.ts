@@ -2,7 +2,8 @@
  * A target ready for a suite: the embedded Kamailio the lab started on this worker's block, or an external
  * system that answered the probe. Suites only see this interface; how it runs is not their business.
  */
-import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
+import { Asterisk, makeTlsMaterial, type StartedAsterisk } from '../../drivers/asterisk/index.js';
+import { ownTempDir, removeTempDir } from '../runtime/temp-dirs.js';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import type { AddressBlock } from './address-block.js';
 import { interfaceOf, isLoopbackAddress, routeTo, type LocalRoute } from '../runtime/route.js';
@@ -11,6 +12,7 @@ import { resolveHost } from './resolve.js';
 import { hostPort, uriHost } from '../util/host.js';
 import type { LabConfig } from './schema.js';
 import type { TargetPlan } from './target.js';
+import { runTransport } from './transport.js';
 
 export interface StartedTarget {
   plan: TargetPlan;
@@ -33,6 +35,11 @@ export interface StartedTarget {
   local?: LocalRoute;
   /** When the lab started (or probed) it: one target per worker keeps one value for all the worker's files. */
   startedAt: number;
+  /**
+   * Over TLS (`--transport tls`): the CA that signed the target's certificate, which the parties verify it
+   * with; `hostPort` and `port` are then the target's TLS socket.
+   */
+  tls?: { caFile: string; party: { certFile: string; keyFile: string } };
   /** Everything the target printed so far (embedded only). */
   logs(): string | undefined;
   stop(): Promise<void>;
@@ -72,6 +79,27 @@ export function localRouteFor(plan: TargetPlan, host: string): LocalRoute | unde
   return routeTo(host);
 }
 
+/**
+ * A target reached over TLS at `port`, its certificate signed by `caFile`; the parties present a certificate of
+ * their own when the target opens a connection to them (a call to bob), made here and removed with the target.
+ */
+function overTlsAt(t: StartedTarget, port: number, caFile: string): Pick<StartedTarget, 'port' | 'hostPort' | 'tls' | 'stop'> {
+  const dir = ownTempDir('party-tls');
+  const party = makeTlsMaterial(dir, 'sipwright-party', 'sipwright parties CA');
+  return {
+    port,
+    hostPort: hostPort(t.host, port),
+    tls: { caFile, party: { certFile: party.certFile, keyFile: party.keyFile } },
+    stop: async () => {
+      try {
+        await t.stop();
+      } finally {
+        removeTempDir(dir);
+      }
+    },
+  };
+}
+
 export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: LabConfig, logFile?: string): Promise<StartedTarget> {
   if (plan.embedded === 'embedded:asterisk') {
     const address = block.allocateHost();
@@ -89,8 +117,12 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     // The account whose calls must be SRTP (the embedded plan's SDES_ACCOUNT): media_encryption = sdes.
     if (plan.srtp?.requiredBy) a.withSdesRequired(plan.srtp.requiredBy);
     if (logFile) a.withLogFile(logFile);
+    const overTls = runTransport(plan) === 'tls';
+    if (overTls) a.withTransports('udp', 'tcp', 'tls');
     const asterisk = await a.start();
-    return { ...embeddedTarget(plan, address, lab, asterisk), asterisk };
+    const started = { ...embeddedTarget(plan, address, lab, asterisk), asterisk };
+    // Over TLS the parties reach its TLS socket (port + 1) and verify the certificate made for this instance.
+    return overTls && asterisk.tls ? { ...started, ...overTlsAt(started, asterisk.tls.port, asterisk.tls.caFile) } : started;
   }
   if (plan.kind === 'embedded') {
     const address = block.allocateHost();

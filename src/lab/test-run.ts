@@ -26,6 +26,8 @@ export interface EvidenceFile {
 export class TestRun {
   readonly dir: string;
   readonly pcap: string;
+  /** Where the parties' SIPps write the secrets of their TLS connections (a run over TLS), to read the capture. */
+  readonly keyLog: string;
   private capture?: StartedCapture;
   private traced?: Promise<Trace>;
   private findingsList: Finding[] = [];
@@ -44,6 +46,7 @@ export class TestRun {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
     this.pcap = join(this.dir, 'capture.pcap');
+    this.keyLog = join(this.dir, 'tls.keys');
     this.logStart = lab.target.logs()?.length ?? 0;
     this.peerLogStart = lab.options.peerParty && lab.target.peer ? lab.peer.logs().length : 0;
   }

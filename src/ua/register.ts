@@ -39,18 +39,18 @@ export interface RegistrationSpec {
   steps: RegisterStep[];
   canAuth: boolean;
   t1Ms: number;
-  /** `;transport=tcp` on its contacts when it registers over TCP. */
-  transport: 'udp' | 'tcp';
+  /** `;transport=tcp` (or tls) on its contacts when it registers over TCP (or TLS). */
+  transport: 'udp' | 'tcp' | 'tls';
 }
 
 const KEEP_MIN_EXPIRES: Action = { ereg: { regexp: '[0-9]+', search_in: 'hdr', header: 'Min-Expires:', assign_to: 'minexp' } };
 
-function contactValue(c: ContactSpec, aorUser: string, transport: 'udp' | 'tcp'): string {
+function contactValue(c: ContactSpec, aorUser: string, transport: 'udp' | 'tcp' | 'tls'): string {
   const here = c.host === undefined;
   const host = here ? '[local_ip]:[local_port]' : `${c.host}${c.port !== undefined ? `:${c.port}` : ''}`;
   // Over TCP a contact says so, or the registrar would reach it over UDP (RFC 3263 §4.1: no transport
   // parameter means UDP); an explicit contact is another socket of this UA's party (a phone's second port).
-  const uri = `sip:${c.user ?? aorUser}@${host}${transport === 'tcp' ? ';transport=tcp' : ''}`;
+  const uri = `sip:${c.user ?? aorUser}@${host}${transport === 'udp' ? '' : `;transport=${transport}`}`;
   return `<${uri}>${c.q !== undefined ? `;q=${c.q}` : ''}${c.expires !== undefined ? `;expires=${c.expires}` : ''}${c.params ? `;${c.params.replace(/^;/, '')}` : ''}`;
 }
 

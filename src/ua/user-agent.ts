@@ -45,7 +45,7 @@ export interface UaHost {
   /** The target's domain: Request-URIs and From of accounts. */
   readonly domain: string;
   readonly t1Ms: number;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
   /** Work to do once the test's capture has stopped (undoing registrations); once per `key`. */
   onCleanup(fn: () => Promise<unknown>, key?: string): void;
   /** A user agent started in the background: stopped when the test ends, if it has not ended by itself. */
