@@ -3,6 +3,7 @@ import { formatIpv6, Ipv4Names } from './ip-addr.js';
 import { FragmentReassembler } from './ip-reassembly.js';
 import { SctpReassembler } from './sctp-reassembly.js';
 import { TcpTracker } from './tcp-tracker.js';
+import { TlsKeyLog } from './tls-keylog.js';
 import type { Endpoint, SipPayload, Transport } from './types.js';
 
 export interface ExtractOptions {
@@ -13,6 +14,13 @@ export interface ExtractOptions {
    * "SIP/2.0". false accepts any case-insensitive "SIP/" like tshark's lenient mode.
    */
   strictSipVersion?: boolean;
+  /**
+   * TLS session keys in the NSS key log format (SSLKEYLOGFILE text, several endpoints' logs concatenated,
+   * or a TlsKeyLog parsed once for many captures). With them, TLS connections on any port are decrypted
+   * and their SIP messages come out with transport 'tls'; a connection they do not open yields a finding
+   * saying why. Without them, TLS streams stay opaque (one warning each), as before.
+   */
+  tlsKeys?: string | TlsKeyLog;
 }
 
 export const DEFAULT_MAX_REASSEMBLY = 1024 * 1024;
@@ -32,6 +40,8 @@ export class DecodeContext {
   readonly ipv6Frags = new FragmentReassembler(this.findings, 'IPv6');
   readonly tcp = new TcpTracker();
   readonly sctp = new SctpReassembler();
+  /** Set when the caller gave TLS keys: TLS streams are then decrypted rather than reported opaque. */
+  readonly tlsKeys: TlsKeyLog | undefined;
 
   /** Innermost IP header's addresses, set by the IP decoders before a transport runs. */
   addrBuf: Buffer = Buffer.alloc(0);
@@ -49,6 +59,14 @@ export class DecodeContext {
     // A nonsensical limit would silently drop every stream message; fall back instead.
     this.maxReassemblyBytes = max !== undefined && Number.isFinite(max) && max >= 1 ? Math.floor(max) : DEFAULT_MAX_REASSEMBLY;
     this.strict = options.strictSipVersion ?? true;
+    const keys = options.tlsKeys;
+    this.tlsKeys = typeof keys === 'string' ? new TlsKeyLog(keys) : keys;
+    if (this.tlsKeys && this.tlsKeys.badLines.length > 0) {
+      // Line numbers only: a malformed line may still hold a secret.
+      const lines = this.tlsKeys.badLines;
+      const shown = lines.slice(0, 10).join(', ') + (lines.length > 10 ? ', …' : '');
+      this.findings.add(0, 'warning', `TLS key log: ${lines.length} line(s) not in the NSS key log format, ignored (line ${shown})`);
+    }
   }
 
   setAddresses(buf: Buffer, srcOff: number, dstOff: number, len: number): void {

@@ -107,7 +107,7 @@ export class SipStream {
       if (sb.length < total) return;
       const bytes = sb.take(total);
       this.reset(true);
-      ctx.emit('tcp', this.owner.src, this.owner.dst, bytes, frame, time);
+      ctx.emit(this.owner.transport ?? 'tcp', this.owner.src, this.owner.dst, bytes, frame, time);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { DecodeContext } from './context.js';
-import type { Endpoint } from './types.js';
+import type { Endpoint, Transport } from './types.js';
 
 /** What a stream-level parser needs to know about the direction it is parsing. */
 export interface StreamOwner {
@@ -8,4 +8,6 @@ export interface StreamOwner {
   readonly dst: Endpoint;
   /** "10.0.0.1:5060 -> 10.0.0.2:5060", for findings. */
   readonly label: string;
+  /** What the messages are emitted as; 'tcp' when absent (TLS reuses the same framing). */
+  readonly transport?: Transport;
 }

@@ -4,6 +4,8 @@ import { findHeaderEnd } from './sip-framing.js';
 import { SipStream } from './sip-stream.js';
 import { StreamBuffer } from './stream-buffer.js';
 import type { StreamOwner } from './stream-owner.js';
+import { TlsConnection } from './tls-connection.js';
+import { TlsDirection } from './tls-direction.js';
 import type { Endpoint } from './types.js';
 import { WsStream } from './ws-stream.js';
 
@@ -15,6 +17,7 @@ const enum Mode {
   WsWait,
   Ws,
   Tls,
+  TlsDecrypt,
   Dead,
 }
 
@@ -26,16 +29,23 @@ const MAX_HTTP_HEAD = 64 * 1024;
 /** State both directions of one TCP connection share. */
 export class TcpConversation {
   tls = false;
+  /** With TLS keys: the decryption state both directions share. */
+  tlsConn?: TlsConnection;
   private tlsReported = false;
 
   constructor(readonly portA: number, readonly portB: number) {}
+
+  /** A well-known TLS service that is not SIP: nobody expects its keys, so its absence is not news. */
+  nonSipTls(): boolean {
+    const sipPort = this.portA === SIP_TLS_PORT || this.portB === SIP_TLS_PORT;
+    return !sipPort && (NON_SIP_TLS_PORTS.has(this.portA) || NON_SIP_TLS_PORTS.has(this.portB));
+  }
 
   /** At most one warning per connection, and none for well-known non-SIP TLS services. */
   reportTls(app: TcpApp, frame: number): void {
     if (this.tlsReported) return;
     this.tlsReported = true;
-    const sipPort = this.portA === SIP_TLS_PORT || this.portB === SIP_TLS_PORT;
-    if (!sipPort && (NON_SIP_TLS_PORTS.has(this.portA) || NON_SIP_TLS_PORTS.has(this.portB))) return;
+    if (this.nonSipTls()) return;
     app.ctx.findings.add(frame, 'warning', `TLS stream, not decrypted: ${app.label} (SIP inside cannot be extracted)`);
   }
 }
@@ -50,6 +60,7 @@ export class TcpApp implements StreamOwner {
   private mode = Mode.Detect;
   private sip: SipStream | undefined;
   private ws: WsStream | undefined;
+  private tls: TlsDirection | undefined;
   /** Bytes of an HTTP head already searched for its end. */
   private headScanned = 0;
 
@@ -72,7 +83,8 @@ export class TcpApp implements StreamOwner {
 
   /** Bytes before this point were lost. */
   gap(frame: number): void {
-    if (this.mode === Mode.Sip && this.sip) this.sip.gap(this.sb, frame);
+    if (this.mode === Mode.TlsDecrypt && this.tls) this.tls.gap(frame);
+    else if (this.mode === Mode.Sip && this.sip) this.sip.gap(this.sb, frame);
     else if (this.mode === Mode.Ws && this.ws) {
       this.ws.end(frame);
       this.mode = Mode.Dead;
@@ -81,7 +93,8 @@ export class TcpApp implements StreamOwner {
   }
 
   end(frame: number): void {
-    if (this.mode === Mode.Sip && this.sip) this.sip.end(this.sb, frame);
+    if (this.mode === Mode.TlsDecrypt && this.tls) this.tls.end(frame);
+    else if (this.mode === Mode.Sip && this.sip) this.sip.end(this.sb, frame);
     else if (this.mode === Mode.Ws && this.ws) this.ws.end(frame);
     this.sb.clear();
   }
@@ -106,6 +119,9 @@ export class TcpApp implements StreamOwner {
         case Mode.Ws:
           this.ws!.process(this.sb, frame, time);
           return;
+        case Mode.TlsDecrypt:
+          this.tls!.process(frame, time);
+          return;
         case Mode.HttpRequest:
         case Mode.HttpResponse:
           if (!this.httpHead(frame, time)) return;
@@ -127,6 +143,13 @@ export class TcpApp implements StreamOwner {
     const e = this.sb.end;
     if (this.conv.tls || isTlsRecord(buf, s, e)) {
       this.conv.tls = true;
+      const keys = this.ctx.tlsKeys;
+      if (keys) {
+        this.conv.tlsConn ??= new TlsConnection(this.ctx, keys, this.label, this.conv.nonSipTls());
+        this.tls = new TlsDirection(this.ctx, this.src, this.dst, this.label, this.sb, this.conv.tlsConn);
+        this.mode = Mode.TlsDecrypt;
+        return true;
+      }
       this.conv.reportTls(this, frame);
       this.mode = Mode.Tls;
       return true;
