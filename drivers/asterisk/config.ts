@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { AsteriskOptions } from './options.js';
-import { TLS_FILES } from './tls.js';
+import { TLS_FILES } from '../../src/runtime/tls-material.js';
 
 /** What Asterisk 22 prints once it has booted (modules loaded, transports bound): the readiness line. */
 export const READY_LINE = 'Asterisk Ready.';

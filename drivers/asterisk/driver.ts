@@ -27,7 +27,7 @@ import {
   type AsteriskTransport,
 } from './options.js';
 import { containerAsterisk, nativeAsterisk, type AsteriskProcess } from './process.js';
-import { makeTlsMaterial, TLS_FILES, type TlsMaterial } from './tls.js';
+import { makeTlsMaterial, TLS_FILES, type TlsMaterial } from '../../src/runtime/tls-material.js';
 
 export const ASTERISK_INSTALL_HINT = 'Asterisk is not in Debian bookworm: use the container (`sipwright images build --only asterisk`)';
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { hostPort } from '../../src/util/host.js';
 import { defectSwitch, type KamailioDefect } from './defects.js';
-import type { KamailioOptions } from './options.js';
+import type { KamailioOptions, KamailioTransport } from './options.js';
 
 export const READY_LINE = 'SIPWRIGHT KAMAILIO READY';
 
@@ -23,14 +23,37 @@ function cfgString(s: string): string {
 
 export interface RenderPaths {
   ctlSocket: string;
+  /** The tls module's config file (certificate and key), as Kamailio sees it: needed when it listens for TLS. */
+  tlsConfig?: string;
+}
+
+/** The port a transport listens on: TLS on its own (tlsPort, default port + 1), the others on port. */
+export function listenPort(o: KamailioOptions, t: KamailioTransport): number {
+  return t === 'tls' ? (o.tlsPort ?? o.port + 1) : o.port;
 }
 
 export function renderListen(o: KamailioOptions): string {
   // An IPv6 address is bracketed, as in a SIP URI, or Kamailio reads its last group as the port.
-  return o.transports.map((t) => `listen=${t}:${hostPort(o.address, o.port)}`).join('\n');
+  return o.transports.map((t) => `listen=${t}:${hostPort(o.address, listenPort(o, t))}`).join('\n');
+}
+
+/**
+ * The tls module's own config: its certificate for accepting connections, and no verification either way (the
+ * lab's parties present a certificate of their own that no CA here vouches for). TLS 1.2 at least, as RFC 8996
+ * and the security suite ask.
+ */
+export function renderTlsConfig(files: { certFile: string; keyFile: string }): string {
+  const side = (kind: 'server' | 'client') => `[${kind}:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+${kind === 'server' ? `certificate = ${files.certFile}\nprivate_key = ${files.keyFile}\n` : ''}`;
+  return `# Rendered by sipwright (drivers/kamailio/config.ts).\n${side('server')}\n${side('client')}`;
 }
 
 export function renderGlobals(o: KamailioOptions, paths: RenderPaths): string {
+  const tls = o.transports.includes('tls');
+  if (tls && !paths.tlsConfig) throw new Error('a Kamailio listening for TLS needs its tls config file (RenderPaths.tlsConfig)');
   return `#!KAMAILIO
 # Rendered by sipwright from typed options (drivers/kamailio/config.ts). Do not edit: edit the options.
 debug=2
@@ -50,7 +73,7 @@ use_dns_cache=no
 ${renderListen(o)}
 alias=${q(o.domain)}
 alias=${q(hostPort(o.address, o.port))}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+${tls ? `alias=${q(hostPort(o.address, listenPort(o, 'tls')))}\nenable_tls=yes\n` : ''}mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 
 loadmodule "kex.so"
 loadmodule "corex.so"
@@ -68,7 +91,7 @@ loadmodule "xlog.so"
 loadmodule "sanity.so"
 loadmodule "auth.so"
 loadmodule "ctl.so"
-
+${tls ? `loadmodule "tls.so"\nmodparam("tls", "config", ${q(paths.tlsConfig ?? '')})\n` : ''}
 modparam("ctl", "binrpc", ${q(`unix:${paths.ctlSocket}`)})
 modparam("tm", "retr_timer1", ${o.timers.t1Ms})
 modparam("tm", "retr_timer2", ${o.timers.t2Ms})

@@ -6,14 +6,15 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { startContainer } from '../../src/runtime/container.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
 import { ownTempDir, removeTempDir } from '../../src/runtime/temp-dirs.js';
 import { EnvironmentError, spawnNative, which } from '../../src/runtime/native.js';
 import { hostPort, uriHost } from '../../src/util/host.js';
-import { READY_LINE, renderKamailioConfig } from './config.js';
+import { listenPort, READY_LINE, renderKamailioConfig, renderTlsConfig } from './config.js';
+import { makeTlsMaterial } from '../../src/runtime/tls-material.js';
 import { kamailioDefect, type KamailioDefect } from './defects.js';
 import { parseUlDump, type LocationBinding } from './kamcmd.js';
 import { containerKamailio, nativeKamailio, type KamailioProcess } from './process.js';
@@ -148,8 +149,9 @@ export class Kamailio {
   private render(runDir: string): { cfg: string; args: string[] } {
     // Kamailio reads an IPv6 address in a listen socket or a URI only in brackets ("udp:[2001:db8::2]:5060"):
     // the config brackets its listen=, alias and next hops itself, and so does -l here.
-    const cfg = renderKamailioConfig(this.o, { ctlSocket: join(runDir, 'kamailio_ctl') }, this.overrides);
-    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${hostPort(this.o.address, this.o.port)}`]);
+    const tlsConfig = this.o.transports.includes('tls') ? join(runDir, TLS_CONFIG) : undefined;
+    const cfg = renderKamailioConfig(this.o, { ctlSocket: join(runDir, 'kamailio_ctl'), ...(tlsConfig ? { tlsConfig } : {}) }, this.overrides);
+    const listen = this.o.transports.flatMap((t) => ['-l', `${t}:${hostPort(this.o.address, listenPort(this.o, t))}`]);
     return { cfg, args: ['-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', '32', '-M', '4', ...listen] };
   }
 
@@ -169,13 +171,15 @@ export class Kamailio {
   }
 
   async start(): Promise<StartedKamailio> {
-    const runtime = this.netns ? 'native' : resolveRuntime(this.runtime, 'kamailio');
+    const runtime = this.netns ? 'native' : this.pickRuntime();
     if (this.netns && this.runtime === 'container') throw new Error(`${this.name}: a Kamailio in network namespace ${this.netns} runs natively, not in its container`);
     const dir = runtime === 'native' ? undefined : ownTempDir('kamailio');
     const prepared = runtime === 'native' ? this.prepare() : undefined;
     const runDir = (prepared?.dir ?? dir)!;
     let proc: KamailioProcess;
+    let tls: KamailioTls | undefined;
     try {
+      if (this.o.transports.includes('tls')) tls = this.writeTls(runDir, runtime);
       if (prepared) {
         const p = await spawnNative({
           name: prepared.name,
@@ -211,7 +215,28 @@ export class Kamailio {
       }
       throw e;
     }
-    return new StartedKamailio(proc, { ...this.o }, runDir, join(runDir, 'kamailio_ctl'));
+    return new StartedKamailio(proc, { ...this.o }, runDir, join(runDir, 'kamailio_ctl'), tls);
+  }
+
+  /** auto: natively when installed, but in the kamailio image (which has it) when TLS is asked of a Kamailio without its tls module. */
+  private pickRuntime(): 'native' | 'container' {
+    const r = resolveRuntime(this.runtime, 'kamailio');
+    return r === 'native' && this.runtime === 'auto' && this.o.transports.includes('tls') && !existsSync(TLS_MODULE) ? 'container' : r;
+  }
+
+  /**
+   * A CA and a certificate for its address in the run folder, and the tls module's config naming them as
+   * Kamailio sees that folder (the host path natively, the mount point in its container).
+   */
+  private writeTls(runDir: string, runtime: 'native' | 'container'): KamailioTls {
+    const port = listenPort(this.o, 'tls');
+    // The kamailio image has the module; a native Kamailio needs its package.
+    if (runtime === 'native' && !existsSync(TLS_MODULE)) throw new EnvironmentError(`${this.name}: Kamailio has no tls module (${TLS_MODULE}): ${KAMAILIO_TLS_INSTALL_HINT}`);
+    const seenAs = runtime === 'native' ? runDir : CONTAINER_RUN_DIR;
+    const material = makeTlsMaterial(join(runDir, 'tls'), this.o.address, 'sipwright Kamailio CA');
+    const inside = (f: string) => join(seenAs, 'tls', basename(f));
+    writeFileSync(join(runDir, TLS_CONFIG), renderTlsConfig({ certFile: inside(material.certFile), keyFile: inside(material.keyFile) }), { mode: 0o600 });
+    return { port, hostPort: hostPort(this.o.address, port), caFile: material.caFile };
   }
 
   /**
@@ -271,12 +296,27 @@ export async function stopDetached(k: Pick<DetachedKamailio, 'pid' | 'dir'>): Pr
   rmSync(k.dir, { recursive: true, force: true });
 }
 
+/** The tls transport of a started Kamailio: where it listens, and the CA a client verifies it with. */
+export interface KamailioTls {
+  port: number;
+  /** "address:tlsPort" (IPv6 bracketed). */
+  hostPort: string;
+  caFile: string;
+}
+
+/** The tls module's config in the run folder. */
+const TLS_CONFIG = 'tls.cfg';
+const TLS_MODULE = '/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so';
+export const KAMAILIO_TLS_INSTALL_HINT = 'apt-get install kamailio-tls-modules';
+
 export class StartedKamailio {
   constructor(
     private readonly proc: KamailioProcess,
     readonly options: Readonly<KamailioOptions>,
     private readonly dir: string,
     readonly ctlSocket: string,
+    /** Present when it listens for TLS. */
+    readonly tls?: KamailioTls,
   ) {}
 
   get address(): string {

@@ -1,7 +1,7 @@
 /** Typed options for the Kamailio endpoint; the config file is rendered from these (config.ts). */
 import type { KamailioDefect } from './defects.js';
 
-export type KamailioTransport = 'udp' | 'tcp';
+export type KamailioTransport = 'udp' | 'tcp' | 'tls';
 
 export interface KamailioAccount {
   user: string;
@@ -33,6 +33,8 @@ export interface KamailioOptions {
   address: string;
   port: number;
   transports: KamailioTransport[];
+  /** Where tls listens (TLS and TCP can't share a port): default port + 1, 5061 beside 5060. */
+  tlsPort?: number;
   /** The SIP domain it is responsible for (also the digest realm). */
   domain: string;
   registrar: boolean;

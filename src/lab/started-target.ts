@@ -2,7 +2,8 @@
  * A target ready for a suite: the embedded Kamailio the lab started on this worker's block, or an external
  * system that answered the probe. Suites only see this interface; how it runs is not their business.
  */
-import { Asterisk, makeTlsMaterial, type StartedAsterisk } from '../../drivers/asterisk/index.js';
+import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
+import { makeTlsMaterial } from '../runtime/tls-material.js';
 import { ownTempDir, removeTempDir } from '../runtime/temp-dirs.js';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import type { AddressBlock } from './address-block.js';

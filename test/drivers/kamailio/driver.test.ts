@@ -148,3 +148,40 @@ d('Kamailio driver (real Kamailio)', () => {
     expect(running).toEqual([]);
   });
 });
+
+const canTls = which('sipp') !== undefined && which('openssl') !== undefined && process.getuid?.() === 0;
+(canTls ? describe : describe.skip)('Kamailio over TLS (real Kamailio, natively with its tls module or in its image)', () => {
+  let block: AddressBlock;
+  let dir: string;
+  let k: StartedKamailio;
+  beforeAll(async () => {
+    block = claimAddressBlock();
+    dir = mkdtempSync(join(tmpdir(), 'sipwright-kam-tls-'));
+    k = await new Kamailio(block.allocateHost()).withDomain('lab.test').withAccounts(ACCOUNTS).withT1(100).withTransports('udp', 'tcp', 'tls').start();
+  }, 60_000);
+  afterAll(async () => {
+    await k?.stop();
+    block.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('it listens for TLS on port + 1 with a certificate for its address from a CA made for it, and registers a client over TLS', async () => {
+    expect(k.tls).toEqual({ port: k.port + 1, hostPort: `${k.address}:${k.port + 1}`, caFile: expect.stringMatching(/ca\.pem$/) });
+    const served = spawnSync('openssl', ['s_client', '-connect', k.tls!.hostPort, '-CAfile', k.tls!.caFile, '-verify_ip', k.address, '-verify_return_error', '-brief'], { input: '', encoding: 'utf8', timeout: 10_000 });
+    expect(served.stderr).toMatch(/Verification: OK/);
+    expect(served.stderr).toMatch(/Protocol version: TLSv1\.[23]/);
+    const ua = block.allocateHost();
+    const r = await new Sipp(compileRegistration({ name: 'register-tls', user: ACCOUNTS[0].user, domain: 'lab.test', steps: [{ contacts: [{ host: ua, port: 5060 }], expires: 300 }], canAuth: true, t1Ms: 100, transport: 'tls' }))
+      .withLocal(ua)
+      .withRemote(k.tls!.hostPort)
+      .withTransport('tls')
+      .withTls({ ca: k.tls!.caFile })
+      .withAuth('alice', ACCOUNTS[0].password)
+      .withTimeout(8000)
+      .withLogDir(dir)
+      .run();
+    expect({ ok: r.ok, meaning: r.meaning }).toEqual({ ok: true, meaning: r.meaning });
+    const [binding] = await k.locations('alice');
+    expect(binding?.contact).toMatch(/;transport=tls/);
+  }, 60_000);
+});

@@ -1,0 +1,57 @@
+/**
+ * TLS material for one started node (an Asterisk, a Kamailio, the parties of a TLS run): a throwaway CA and a
+ * certificate it signs, for the node's own address. Made fresh per instance with the host's openssl (never
+ * committed, never shared between runs), so a client that trusts this CA trusts this node and nothing else.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { EnvironmentError, which } from './native.js';
+
+export const OPENSSL_INSTALL_HINT = 'apt-get install openssl';
+
+/** File names of the material in its folder (the server's pair is what pjsip.conf names). */
+export const TLS_FILES = { caCert: 'ca.pem', caKey: 'ca.key', cert: 'server.pem', key: 'server.key' } as const;
+
+export interface TlsMaterial {
+  dir: string;
+  /** The CA certificate: what a client passes to verify the PBX (SIPp -tls_ca). */
+  caFile: string;
+  /** The server certificate, then the CA (the chain pjsip presents). */
+  certFile: string;
+  /** The server's private key (mode 0600). */
+  keyFile: string;
+}
+
+function openssl(args: string[], what: string): void {
+  const r = spawnSync('openssl', args, { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`openssl could not ${what}: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
+}
+
+/**
+ * Writes a CA and a server certificate for `address` (as an IP SAN, or a DNS SAN for a name) into `dir`.
+ * EC P-256 keys: generated in milliseconds, where RSA would cost a second per instance on a small machine.
+ */
+export function makeTlsMaterial(dir: string, address: string, caName = 'sipwright lab CA'): TlsMaterial {
+  if (!which('openssl')) throw new EnvironmentError(`openssl is not installed: ${OPENSSL_INSTALL_HINT} (needed for TLS: the lab makes its certificates with it)`);
+  mkdirSync(dir, { recursive: true });
+  const f = (name: string) => join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(
+    ['req', '-x509', ...ec, '-keyout', f(TLS_FILES.caKey), '-out', f(TLS_FILES.caCert), '-days', '7', '-subj', `/CN=${caName}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    'make the CA',
+  );
+  const san = isIP(address) ? `IP:${address}` : `DNS:${address}`;
+  const ext = f('server.ext');
+  writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
+  const csr = f('server.csr');
+  openssl(['req', '-new', ...ec, '-keyout', f(TLS_FILES.key), '-out', csr, '-subj', `/CN=${address}`], 'make the server key');
+  const leaf = f('server-only.pem');
+  openssl(['x509', '-req', '-in', csr, '-CA', f(TLS_FILES.caCert), '-CAkey', f(TLS_FILES.caKey), '-CAcreateserial', '-days', '7', '-extfile', ext, '-out', leaf], 'sign the server certificate');
+  writeFileSync(f(TLS_FILES.cert), readFileSync(leaf, 'utf8') + readFileSync(f(TLS_FILES.caCert), 'utf8'));
+  chmodSync(f(TLS_FILES.key), 0o600);
+  chmodSync(f(TLS_FILES.caKey), 0o600);
+  return { dir, caFile: f(TLS_FILES.caCert), certFile: f(TLS_FILES.cert), keyFile: f(TLS_FILES.key) };
+}
