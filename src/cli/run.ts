@@ -55,9 +55,9 @@ export interface RunOptions {
  * (its tls transport): their verdicts come from the capture, where TLS hides every SIP message.
  */
 export const TLS_VERDICTS =
-  "the suites' verdicts come from the capture, and TLS hides the SIP messages in it: neither SIPp nor Asterisk can hand over " +
-  'their session keys (the OpenSSL they use has no SSLKEYLOGFILE) and sipwright does not decrypt TLS. SIPp 3.8 (the sipp image) and ' +
-  "the embedded Asterisk's tls transport do speak TLS (see the README). Run the suites over udp or tcp (--transport)";
+  'over TLS only the embedded targets run so far: the parties log their TLS secrets so that the capture can be read, ' +
+  'and they verify an embedded target against the CA the lab made for it; a target file cannot name its CA yet. ' +
+  'Run a target file over udp or tcp (--transport), or the embedded lab over tls';
 
 /**
  * Suite files run on this many jest workers unless --workers says otherwise. The tests wait on SIP timers, not
@@ -177,9 +177,11 @@ async function resolveNames(plans: TargetPlan[]): Promise<Record<string, string>
 export async function runCommand(o: RunOptions, out: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
   const { selection, lab } = loadSelection(o);
   const plans = withLocalAddress(selection.plans, o.localAddress);
-  const tlsPlan = o.transport === undefined ? plans.find((p) => p.transport === 'tls') : undefined;
-  if (o.transport === 'tls' || tlsPlan) {
-    throw new CliError(`${tlsPlan ? `target ${tlsPlan.name} declares transport tls` : '--transport tls'}: ${TLS_VERDICTS}`, EXIT.USAGE);
+  // Over TLS the verdicts need the parties' key logs and a CA to verify the target with: the embedded targets
+  // make their own certificates; a target file can't say which CA yet.
+  const tlsFile = plans.find((p) => p.kind === 'external' && (o.transport ?? p.transport) === 'tls');
+  if (tlsFile) {
+    throw new CliError(`${o.transport === 'tls' ? '--transport tls' : `target ${tlsFile.name} declares transport tls`}: ${TLS_VERDICTS}`, EXIT.USAGE);
   }
   const shard = o.shard === undefined ? undefined : parseShard(o.shard, '--shard');
   if (o.grep !== undefined) {

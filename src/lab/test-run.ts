@@ -3,7 +3,7 @@
  * and rule findings made from it, the ladders, the SIPp files and the target's log for the test's time span.
  * Kept for passing and failing tests alike; a failing test's evidence matters most.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { extractSip } from '../capture/extract.js';
 import { LiveCapture, type StartedCapture } from '../capture/live.js';
@@ -126,7 +126,9 @@ export class TestRun {
 
   private async makeTrace(): Promise<Trace> {
     await this.capture?.stop();
-    const result = extractSip(readFileSync(this.pcap));
+    // Over TLS the parties logged their connections' secrets: the capture is read through them.
+    const tlsKeys = existsSync(this.keyLog) ? readFileSync(this.keyLog, 'utf8') : undefined;
+    const result = extractSip(readFileSync(this.pcap), tlsKeys !== undefined ? { tlsKeys } : {});
     const trace = Trace.fromCapture(result, { parties: this.lab.partyNames() });
     rememberTrace(trace);
     const t1 = this.lab.plan.t1Ms / 1000;
