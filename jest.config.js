@@ -28,6 +28,7 @@ const INTEGRATION = [
   '<rootDir>/test/report/shards.test.ts',
   '<rootDir>/test/capture/live.test.ts',
   '<rootDir>/test/capture/tshark-parity.test.ts',
+  '<rootDir>/test/capture/tls-live.test.ts',
   '<rootDir>/test/cli/',
   '<rootDir>/test/grade/grade.test.ts',
   '<rootDir>/test/examples/compose-lab.test.ts',

@@ -40,8 +40,8 @@ export class DecodeContext {
   readonly ipv6Frags = new FragmentReassembler(this.findings, 'IPv6');
   readonly tcp = new TcpTracker();
   readonly sctp = new SctpReassembler();
-  /** Set when the caller gave TLS keys: TLS streams are then decrypted rather than reported opaque. */
-  readonly tlsKeys: TlsKeyLog | undefined;
+  /** Set when the caller gave TLS keys, or the capture holds some: TLS streams are then decrypted rather than reported opaque. */
+  tlsKeys: TlsKeyLog | undefined;
 
   /** Innermost IP header's addresses, set by the IP decoders before a transport runs. */
   addrBuf: Buffer = Buffer.alloc(0);
@@ -61,12 +61,22 @@ export class DecodeContext {
     this.strict = options.strictSipVersion ?? true;
     const keys = options.tlsKeys;
     this.tlsKeys = typeof keys === 'string' ? new TlsKeyLog(keys) : keys;
-    if (this.tlsKeys && this.tlsKeys.badLines.length > 0) {
-      // Line numbers only: a malformed line may still hold a secret.
-      const lines = this.tlsKeys.badLines;
-      const shown = lines.slice(0, 10).join(', ') + (lines.length > 10 ? ', …' : '');
-      this.findings.add(0, 'warning', `TLS key log: ${lines.length} line(s) not in the NSS key log format, ignored (line ${shown})`);
-    }
+    if (this.tlsKeys) this.reportBadKeyLines(this.tlsKeys, 'TLS key log');
+  }
+
+  /** Keys found in the capture itself (a pcapng Decryption Secrets Block), added to the caller's. */
+  addTlsKeys(text: string): void {
+    const found = new TlsKeyLog(text);
+    this.reportBadKeyLines(found, 'TLS key log embedded in the capture');
+    this.tlsKeys = this.tlsKeys ? this.tlsKeys.with(found) : found;
+  }
+
+  private reportBadKeyLines(log: TlsKeyLog, what: string): void {
+    const lines = log.badLines;
+    if (lines.length === 0) return;
+    // Line numbers only: a malformed line may still hold a secret.
+    const shown = lines.slice(0, 10).join(', ') + (lines.length > 10 ? ', …' : '');
+    this.findings.add(this.frame, 'warning', `${what}: ${lines.length} line(s) not in the NSS key log format, ignored (line ${shown})`);
   }
 
   setAddresses(buf: Buffer, srcOff: number, dstOff: number, len: number): void {

@@ -3,6 +3,7 @@ import type { FrameSink } from './frame-sink.js';
 import { decodeFrame } from './network.js';
 import { isPcap, readPcap } from './pcap-reader.js';
 import { isPcapng, readPcapng } from './pcapng-reader.js';
+import { SECRETS_TLS_KEYLOG } from './pcapng-secrets.js';
 import type { CaptureResult } from './types.js';
 
 export type { ExtractOptions } from './context.js';
@@ -39,6 +40,10 @@ export function extractSip(file: Buffer, options?: ExtractOptions): CaptureResul
       ctx.frame = frameNo;
       ctx.time = time;
       decodeFrame(ctx, linkType, data, off, end);
+    },
+    // Keys embedded in the capture (writePcapngWithSecrets, editcap --inject-secrets) decrypt it as in Wireshark.
+    secrets(type, data) {
+      if (type === SECRETS_TLS_KEYLOG) ctx.addTlsKeys(data.toString('utf8'));
     },
   };
   const summary = pcapng ? readPcapng(file, sink, ctx.findings) : readPcap(file, sink, ctx.findings);

@@ -6,6 +6,7 @@ const IDB = 1;
 const PB = 2; // obsolete Packet Block
 const SPB = 3;
 const EPB = 6;
+const DSB = 10;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
@@ -97,6 +98,12 @@ export function readPcapng(file: Buffer, sink: FrameSink, findings: Findings): R
           const time = (tsHigh * 4294967296 + tsLow) / iface.units + iface.offset;
           sink.frame(frameNo, time, iface.linkType, file, data, data + capLen);
         }
+      }
+    } else if (type === DSB && sink.secrets) {
+      if (bodyEnd - body >= 8) {
+        const len = u32(body + 4);
+        if (body + 8 + len <= bodyEnd) sink.secrets(u32(body), file.subarray(body + 8, body + 8 + len));
+        else findings.add(frameNo + 1, 'error', `pcapng decryption secrets block announces ${len} bytes of secrets, more than it holds`);
       }
     } else if (type === SPB) {
       frameNo++;

@@ -58,6 +58,15 @@ export class TlsKeyLog {
     }
   }
 
+  /** A new log holding this one's secrets and `other`'s (other's win where both have a label); neither changes. */
+  with(other: TlsKeyLog): TlsKeyLog {
+    const merged = new TlsKeyLog('');
+    for (const log of [this, other]) {
+      for (const [random, secrets] of log.byRandom) merged.byRandom.set(random, { ...merged.byRandom.get(random), ...secrets });
+    }
+    return merged;
+  }
+
   /** Number of connections (client randoms) with at least one secret. */
   get size(): number {
     return this.byRandom.size;
