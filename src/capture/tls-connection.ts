@@ -64,6 +64,7 @@ export class TlsConnection {
     this.sawServerHello = true;
     this.server = dir;
     if (!this.client || !this.clientRandom) return this.fail(frame, 'warning', 'no ClientHello captured (capture began mid-connection?)');
+    if (this.client === dir) return this.fail(frame, 'error', 'ClientHello and ServerHello came from the same side');
     const suite = tlsSuite(hello.suite);
     const wanted = hello.version === TLS13 ? 13 : hello.version === TLS12 ? 12 : undefined;
     if (wanted === undefined) return this.fail(frame, 'warning', `TLS version 0x${hello.version.toString(16).padStart(4, '0')} not supported (1.2 and 1.3 are)`);

@@ -184,3 +184,30 @@ test('bytes lost from a TLS stream stop that direction with a finding (every lat
     expect.stringMatching(/^TLS connection 10\.0\.0\.1:40001 -> 10\.0\.0\.2:5061: bytes from the client \(10\.0\.0\.1:40001\) lost from the TCP stream after record \d+; the rest of this direction is not decrypted$/),
   );
 });
+
+test('damaged TLS captures yield findings, never an exception', async () => {
+  const runs = [
+    await runInMemory(material, { maxVersion: 'TLSv1.3', ciphers: TLS13_SUITES[0] }, 'fuzz13'),
+    await runInMemory(material, { maxVersion: 'TLSv1.2', ciphers: TLS12_SUITES[2] }, 'fuzz12'),
+  ];
+  const keylog = runs.map((r) => r.keylog).join('');
+  // A fixed-seed generator: a failure replays.
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (const run of runs) {
+    const packets = packetsOf([{ run, client: CLIENT, server: SERVER, mss: 150 }]);
+    for (let i = 0; i < 150; i++) {
+      const damaged = packets.map((p) => Buffer.from(p));
+      for (let k = 0; k < 1 + rand(4); k++) {
+        const p = damaged[rand(damaged.length)];
+        const at = 54 + rand(Math.max(1, p.length - 54)); // past the Ethernet, IPv4 and TCP headers
+        if (at < p.length) p[at] ^= 1 + rand(255);
+      }
+      const result = extractSip(capture(damaged), { tlsKeys: keylog });
+      expect(result.payloads.length + result.findings.length).toBeGreaterThan(0);
+    }
+  }
+});
