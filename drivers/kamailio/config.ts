@@ -38,8 +38,9 @@ export function renderListen(o: KamailioOptions): string {
 }
 
 /**
- * The tls module's own config: its certificate for accepting connections, and no verification either way (the
- * lab's parties present a certificate of their own that no CA here vouches for). TLS 1.2 at least, as RFC 8996
+ * The tls module's own config: its certificate, shown when it accepts a connection and when it opens one (a
+ * party's SIPp asks a client for one), and no verification either way (the lab's parties present a
+ * certificate of their own that no CA here vouches for). TLS 1.2 at least, as RFC 8996
  * and the security suite ask.
  */
 export function renderTlsConfig(files: { certFile: string; keyFile: string }): string {
@@ -47,7 +48,9 @@ export function renderTlsConfig(files: { certFile: string; keyFile: string }): s
 method = TLSv1.2+
 verify_certificate = no
 require_certificate = no
-${kind === 'server' ? `certificate = ${files.certFile}\nprivate_key = ${files.keyFile}\n` : ''}`;
+certificate = ${files.certFile}
+private_key = ${files.keyFile}
+`;
   return `# Rendered by sipwright (drivers/kamailio/config.ts).\n${side('server')}\n${side('client')}`;
 }
 

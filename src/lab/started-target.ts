@@ -138,10 +138,13 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withRuntime(lab.runtime.kamailio);
     if (peer) k.withPeer(peer.domain, peer.host, peer.port);
     if (lab.proxyAuth) k.withProxyAuth(true, { inDialog: lab.proxyAuth === 'in-dialog' });
+    const overTls = runTransport(plan) === 'tls';
+    if (overTls) k.withTransports('udp', 'tcp', 'tls');
     if (plan.auth?.nonceLifetime) k.withNonceLifetime(plan.auth.nonceLifetime);
     if (logFile) k.withLogFile(logFile);
     const kamailio = await k.start();
-    return { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: hostPort(peer.host, peer.port) } } : {}) };
+    const started: StartedTarget = { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: hostPort(peer.host, peer.port) } } : {}) };
+    return overTls && kamailio.tls ? { ...started, ...overTlsAt(started, kamailio.tls.port, kamailio.tls.caFile) } : started;
   }
   const host = await resolveHost(plan.host!, `target ${plan.name} (${plan.source}) address`);
   const local = localRouteFor(plan, host);

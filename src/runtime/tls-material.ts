@@ -30,7 +30,8 @@ function openssl(args: string[], what: string): void {
 }
 
 /**
- * Writes a CA and a server certificate for `address` (as an IP SAN, or a DNS SAN for a name) into `dir`.
+ * Writes a CA and a certificate for `address` (as an IP SAN, or a DNS SAN for a name) into `dir`, good for a
+ * server and for the same node as a client: a PBX that calls a party over TLS shows it, and SIPp checks its purpose.
  * EC P-256 keys: generated in milliseconds, where RSA would cost a second per instance on a small machine.
  */
 export function makeTlsMaterial(dir: string, address: string, caName = 'sipwright lab CA'): TlsMaterial {
@@ -45,7 +46,7 @@ export function makeTlsMaterial(dir: string, address: string, caName = 'sipwrigh
   );
   const san = isIP(address) ? `IP:${address}` : `DNS:${address}`;
   const ext = f('server.ext');
-  writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
+  writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${san}\n`);
   const csr = f('server.csr');
   openssl(['req', '-new', ...ec, '-keyout', f(TLS_FILES.key), '-out', csr, '-subj', `/CN=${address}`], 'make the server key');
   const leaf = f('server-only.pem');
