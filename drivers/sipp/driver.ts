@@ -6,7 +6,7 @@
  * A run never rejects because calls failed: the SippResult says what happened. It rejects only when SIPp
  * cannot be run at all (not installed, bad options) or, for start(), when it never became ready.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -260,7 +260,11 @@ export class Sipp {
       stderr: join(dir, `${base}.stderr.log`),
     } satisfies RunFiles & Record<string, string>;
     // An existing file runs from where it is (relative pcap or CSV paths in it keep working); a copy is kept.
-    writeFileSync(join(dir, `${base}.xml`), xml);
+    // In its container SIPp is pid 1 of a PID namespace of its own: every container's [pid] is 1, and the tags
+    // our scenarios make of it ([pid]SIPpTag01[call_number]) were the same for every party (a forking proxy's
+    // three 180s then looked like one and its copies). A number of this launch's own stands in for it.
+    const runXml = runtime === 'container' && this.source.kind === 'builder' ? xml.replaceAll('[pid]', String(randomInt(100_000, 1_000_000))) : xml;
+    writeFileSync(join(dir, `${base}.xml`), runXml);
     const controlPort = o.controlPort ?? (await freeUdpPort(controlAddress(o.localIp)));
     const callIdPrefix = `sipwright-${randomBytes(6).toString('hex')}`;
     const args = buildArgs(o, files, callIdPrefix, controlPort);
