@@ -271,17 +271,24 @@ export function responseLegs(trace: Trace): { pairs: ResponseLeg[]; unmatched: A
   const pairs: ResponseLeg[] = [];
   const unmatched: Array<{ in: TraceMessage; leg: Leg }> = [];
   const used = new Set<TraceMessage>();
-  for (const leg of requestLegs(trace)) {
-    const ups = leg.in.responses.filter((r) => r.status !== 100);
-    for (const down of leg.out.responses) {
-      if (down.status === 100) continue;
-      const cands = ups.filter((u) => !used.has(u) && u.status === down.status && u.index > down.index);
-      const pick = cands.find((u) => toTagOf(u) === toTagOf(down)) ?? cands[0];
-      if (pick) {
-        used.add(pick);
-        pairs.push({ in: down, out: pick, leg });
-      } else unmatched.push({ in: down, leg });
+  const downs = requestLegs(trace).flatMap((leg) => leg.out.responses.filter((r) => r.status !== 100).map((down) => ({ down, leg })));
+  const candidates = (x: { down: TraceMessage; leg: Leg }) => x.leg.in.responses.filter((u) => u.status !== 100 && !used.has(u) && u.status === x.down.status && u.index > x.down.index);
+  // Copies with the same To tag first, across every branch: a forking proxy relays one of its branches' 487s,
+  // and the branch looked at first must not take the relayed copy of another branch's on status alone.
+  const picked = new Map<TraceMessage, TraceMessage>();
+  for (const x of downs) {
+    const same = candidates(x).find((u) => toTagOf(u) === toTagOf(x.down));
+    if (same) {
+      used.add(same);
+      picked.set(x.down, same);
     }
+  }
+  for (const x of downs) {
+    const pick = picked.get(x.down) ?? candidates(x)[0];
+    if (pick) {
+      used.add(pick);
+      pairs.push({ in: x.down, out: pick, leg: x.leg });
+    } else unmatched.push({ in: x.down, leg: x.leg });
   }
   const r = { pairs, unmatched };
   responseLegCache.set(trace, r);

@@ -38,6 +38,15 @@ describe('PRX rules', () => {
   pair('PRX-12', ['a looped request relayed again', () => inv().forward('proxy2').forward('proxy').forward('bob').trace(), 3], ['the loop answered 482', () => inv().forward('proxy2').forward('proxy').reply(482).trace()]);
   pair('PRX-13', ['100 Trying for a relayed OPTIONS', () => flow().request('OPTIONS', 'alice', 'proxy').forward('bob').reply(100, { to: 0 }).trace(), 2], ['no 100 for OPTIONS', () => flow().request('OPTIONS', 'alice', 'proxy').forward('bob').reply(200).forward('alice').trace()]);
   pair('PRX-14', ['a relayed 180 with a rewritten To tag', () => ringing().forward('alice', { edit: (t) => t.replace(/(To: [^\r]*;tag=)[^\r;]*/, '$1rewritten') }).trace(), 3], ['the tag kept', () => ringing().forward('alice').trace()]);
+  test('PRX-14 pairs a relayed final with the branch whose To tag it carries, whichever branch is looked at first', () => {
+    // carol's branch (#1) is forked first; bob's 487 (#3) comes first and is the one relayed (#5). Paired on
+    // status alone, carol's 487 (#4) would take the relayed copy and bob's tag look rewritten.
+    const ended = (edit?: (t: string) => string) => inv().at(0).forward('carol').at(0.01).forward('bob', { index: 0 }).at(0.02)
+      .reply(487, { to: 2 }).at(1).reply(487, { to: 1 }).at(1.001).forward('alice', { index: 3, ...(edit ? { edit } : {}) }).at(1.01).trace();
+    expect(findings(ended(), 'PRX-14')).toEqual([]);
+    // The same relay with a tag of neither branch is still a finding.
+    expect(findings(ended((t) => t.replace(/(To: [^\r]*;tag=)[^\r;]*/, '$1rewritten')), 'PRX-14').length).toBe(1);
+  });
   pair('PRX-15', ['a relayed 200 losing a Record-Route', () => inv().forward('bob', { recordRoute: true }).reply(200).forward('alice', { edit: (t) => t.replace(/Record-Route: [^\r]*\r\n/, '') }).trace(), 3],
     ['Record-Route passed on', () => inv().forward('bob', { recordRoute: true }).reply(200).forward('alice').trace()]);
   const forked407 = (both: boolean) => inv().forward('bob').forward('carol', { index: 0 })
