@@ -208,8 +208,11 @@ function renderProxyAuth(o: KamailioOptions): string {
 function renderRouting(o: KamailioOptions): string {
   const on = defectSwitch(o.defects);
   const when = (d: KamailioDefect, lines: string) => (on(d) ? lines : '');
+  // A connection to a peer leaves from this proxy's own socket of that transport ($fs): from a request that came
+  // in over TLS, Kamailio otherwise let the kernel pick the source of a new TCP connection (127.0.0.1 here).
+  const sendFrom = (t: 'tcp' | 'tls') => (o.transports.includes(t) ? `\t\t$fs = ${cfgString(`${t}:${hostPort(o.address, listenPort(o, t))}`)};\n` : '');
   const peers = o.peers
-    .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${hostPort(p.address, p.port)}${p.transport ? `;transport=${p.transport}` : ''}`)};\n\t\troute(RELAY);\n\t\texit;\n\t}`)
+    .map((p) => `\tif ($rd == ${cfgString(p.domain)}) {\n\t\t$du = ${cfgString(`sip:${hostPort(p.address, p.port)}${p.transport ? `;transport=${p.transport}` : ''}`)};\n${p.transport ? sendFrom(p.transport) : ''}\t\troute(RELAY);\n\t\texit;\n\t}`)
     .join('\n');
   // Every request the proxy forwards passes RELAY, so what a broken ALG or SBC does to them goes here, after
   // the INVITE retransmission fix, which a broken proxy keeps like every other line of the good route.

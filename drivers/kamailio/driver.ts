@@ -14,7 +14,7 @@ import { ownTempDir, removeTempDir } from '../../src/runtime/temp-dirs.js';
 import { EnvironmentError, spawnNative, which } from '../../src/runtime/native.js';
 import { hostPort, uriHost } from '../../src/util/host.js';
 import { listenPort, READY_LINE, renderKamailioConfig, renderTlsConfig } from './config.js';
-import { makeTlsMaterial } from '../../src/runtime/tls-material.js';
+import { makeTlsMaterial, type TlsCa } from '../../src/runtime/tls-material.js';
 import { kamailioDefect, type KamailioDefect } from './defects.js';
 import { parseUlDump, type LocationBinding } from './kamcmd.js';
 import { containerKamailio, nativeKamailio, type KamailioProcess } from './process.js';
@@ -32,6 +32,7 @@ export class Kamailio {
   private overrides: string[] = [];
   private runtime: RuntimeKind = 'auto';
   private netns?: string;
+  private tlsCa?: TlsCa;
 
   constructor(address: string, port = 5060) {
     this.o = {
@@ -74,6 +75,16 @@ export class Kamailio {
     this.o.proxyAuthInDialog = on && !!o.inDialog;
     return this;
   }
+  /** Where tls listens: default port + 1; the port itself when it listens for TLS alone. */
+  withTlsPort(port: number): this {
+    this.o.tlsPort = port;
+    return this;
+  }
+  /** Over TLS, its certificate is signed by this CA rather than one of its own (a second proxy of the same lab). */
+  withTlsCa(ca: TlsCa): this {
+    this.tlsCa = ca;
+    return this;
+  }
   /** How long a nonce it issues stays fresh (the auth module's nonce_expire). */
   withNonceLifetime(seconds: number): this {
     this.o.nonceLifetimeS = seconds;
@@ -97,7 +108,7 @@ export class Kamailio {
     this.o.timers.inviteAfterProvisionalMs = ms;
     return this;
   }
-  withPeer(domain: string, address: string, port = 5060, transport?: 'tcp'): this {
+  withPeer(domain: string, address: string, port = 5060, transport?: 'tcp' | 'tls'): this {
     this.o.peers.push({ domain, address, port, ...(transport ? { transport } : {}) });
     return this;
   }
@@ -233,10 +244,10 @@ export class Kamailio {
     // The kamailio image has the module; a native Kamailio needs its package.
     if (runtime === 'native' && !existsSync(TLS_MODULE)) throw new EnvironmentError(`${this.name}: Kamailio has no tls module (${TLS_MODULE}): ${KAMAILIO_TLS_INSTALL_HINT}`);
     const seenAs = runtime === 'native' ? runDir : CONTAINER_RUN_DIR;
-    const material = makeTlsMaterial(join(runDir, 'tls'), this.o.address, 'sipwright Kamailio CA');
+    const material = makeTlsMaterial(join(runDir, 'tls'), this.o.address, 'sipwright Kamailio CA', this.tlsCa);
     const inside = (f: string) => join(seenAs, 'tls', basename(f));
     writeFileSync(join(runDir, TLS_CONFIG), renderTlsConfig({ certFile: inside(material.certFile), keyFile: inside(material.keyFile) }), { mode: 0o600 });
-    return { port, hostPort: hostPort(this.o.address, port), caFile: material.caFile };
+    return { port, hostPort: hostPort(this.o.address, port), caFile: material.caFile, caKeyFile: material.caKeyFile };
   }
 
   /**
@@ -297,11 +308,10 @@ export async function stopDetached(k: Pick<DetachedKamailio, 'pid' | 'dir'>): Pr
 }
 
 /** The tls transport of a started Kamailio: where it listens, and the CA a client verifies it with. */
-export interface KamailioTls {
+export interface KamailioTls extends TlsCa {
   port: number;
   /** "address:tlsPort" (IPv6 bracketed). */
   hostPort: string;
-  caFile: string;
 }
 
 /** The tls module's config in the run folder. */

@@ -58,7 +58,7 @@ export interface KamailioOptions {
    * Other domains and the address of the proxy serving each, for inter-domain routing; `transport` when it must
    * be reached over TCP (a proxy listening on TCP only), else what the request came over decides.
    */
-  peers: Array<{ domain: string; address: string; port: number; transport?: 'tcp' }>;
+  peers: Array<{ domain: string; address: string; port: number; transport?: 'tcp' | 'tls' }>;
   /** Deliberate defects for a negative control (defects.ts); none for a good target. */
   defects: readonly KamailioDefect[];
 }

@@ -28,7 +28,7 @@ export const DEPENDENCIES: Dependency[] = [
   { name: 'Java', purpose: 'allure generate (the HTML report)', command: 'java', versionArgs: ['-version'], debian: 'default-jre-headless', neededFor: ['run', 'test'] },
   // The embedded Asterisk runs from an image built offline from Debian sid (docker.io comes with ensureDocker).
   { name: 'debootstrap', purpose: 'building the container images offline (the embedded Asterisk)', command: 'debootstrap', versionArgs: ['--version'], debian: 'debootstrap', neededFor: ['run', 'test'] },
-  { name: 'OpenSSL', purpose: "making an Asterisk's TLS certificates (the TLS driver tests)", command: 'openssl', versionArgs: ['version'], debian: 'openssl', neededFor: ['test'] },
+  { name: 'OpenSSL', purpose: "making the lab's TLS certificates (runs over TLS, the TLS driver tests)", command: 'openssl', versionArgs: ['version'], debian: 'openssl', neededFor: ['run', 'test'] },
   { name: 'tshark', purpose: 'the reference the capture tests and benchmark compare against', command: 'tshark', versionArgs: ['--version'], debian: 'tshark', neededFor: ['test'] },
   { name: 'Chromium', purpose: 'the test that opens the generated report', command: 'chromium', versionArgs: ['--version'], debian: 'chromium', neededFor: ['test'] },
 ];

@@ -14,9 +14,16 @@ export async function startPeer(target: StartedTarget, lab: LabConfig): Promise<
     .withDomain(peer.domain)
     .withAccounts(target.plan.accounts.map((a) => ({ user: a.authUser ?? a.user, password: a.password })))
     .withT1(target.plan.t1Ms)
-    // A target reached over TCP only (its file says transport: tcp) is reached so from here too.
-    .withPeer(target.domain, target.host, target.port, target.plan.transport === 'tcp' ? 'tcp' : undefined)
+    // A target reached over TCP only (its file says transport: tcp) is reached so from here too. Over TLS the
+    // hop between the proxies is TCP to the target's plain port (started-target.ts says why).
+    .withPeer(target.domain, target.host, target.tls ? target.plan.port : target.port, target.tls || target.plan.transport === 'tcp' ? 'tcp' : undefined)
     .withRuntime(target.plan.kind === 'embedded' ? lab.runtime.kamailio : 'auto');
+  // Over TLS the parties (bob registering) reach it on its TLS port, with a certificate from the target's CA,
+  // which they already trust.
+  if (target.tls) {
+    k.withTransports('udp', 'tcp', 'tls');
+    if (target.tls.signer) k.withTlsCa(target.tls.signer);
+  }
   try {
     return await k.start();
   } catch (e) {

@@ -3,7 +3,7 @@
  * system that answered the probe. Suites only see this interface; how it runs is not their business.
  */
 import { Asterisk, type StartedAsterisk } from '../../drivers/asterisk/index.js';
-import { makeTlsMaterial } from '../runtime/tls-material.js';
+import { makeTlsMaterial, type TlsCa } from '../runtime/tls-material.js';
 import { ownTempDir, removeTempDir } from '../runtime/temp-dirs.js';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import type { AddressBlock } from './address-block.js';
@@ -40,7 +40,7 @@ export interface StartedTarget {
    * Over TLS (`--transport tls`): the CA that signed the target's certificate, which the parties verify it
    * with; `hostPort` and `port` are then the target's TLS socket.
    */
-  tls?: { caFile: string; party: { certFile: string; keyFile: string } };
+  tls?: { caFile: string; party: { certFile: string; keyFile: string }; signer?: TlsCa };
   /** Everything the target printed so far (embedded only). */
   logs(): string | undefined;
   stop(): Promise<void>;
@@ -136,15 +136,21 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withRegistrar(lab.registrar)
       .withT1(lab.t1)
       .withRuntime(lab.runtime.kamailio);
-    if (peer) k.withPeer(peer.domain, peer.host, peer.port);
+    // Over TLS the hop to the other domain's proxy stays on TCP: both its ends are proxies, neither of which logs
+    // its TLS secrets, so a TLS hop there would be a part of the capture nobody can read (peer.ts).
+    if (peer) k.withPeer(peer.domain, peer.host, peer.port, runTransport(plan) === 'tls' ? 'tcp' : undefined);
     if (lab.proxyAuth) k.withProxyAuth(true, { inDialog: lab.proxyAuth === 'in-dialog' });
     const overTls = runTransport(plan) === 'tls';
     if (overTls) k.withTransports('udp', 'tcp', 'tls');
     if (plan.auth?.nonceLifetime) k.withNonceLifetime(plan.auth.nonceLifetime);
     if (logFile) k.withLogFile(logFile);
     const kamailio = await k.start();
-    const started: StartedTarget = { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: hostPort(peer.host, peer.port) } } : {}) };
-    return overTls && kamailio.tls ? { ...started, ...overTlsAt(started, kamailio.tls.port, kamailio.tls.caFile) } : started;
+    // The parties reach the other domain's proxy over TLS too (bob registers with it): on its TLS port.
+    const started: StartedTarget = { ...embeddedTarget(plan, address, lab, kamailio), kamailio, ...(peer ? { peer: { ...peer, hostPort: hostPort(peer.host, overTls ? peer.port + 1 : peer.port) } } : {}) };
+    if (!overTls || !kamailio.tls) return started;
+    const tls = overTlsAt(started, kamailio.tls.port, kamailio.tls.caFile);
+    // Its CA signs the other domain's proxy too, so the parties verify both with one CA file.
+    return { ...started, ...tls, tls: { ...tls.tls!, signer: { caFile: kamailio.tls.caFile, caKeyFile: kamailio.tls.caKeyFile } } };
   }
   const host = await resolveHost(plan.host!, `target ${plan.name} (${plan.source}) address`);
   const local = localRouteFor(plan, host);

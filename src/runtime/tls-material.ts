@@ -4,7 +4,7 @@
  * committed, never shared between runs), so a client that trusts this CA trusts this node and nothing else.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { EnvironmentError, which } from './native.js';
@@ -18,6 +18,8 @@ export interface TlsMaterial {
   dir: string;
   /** The CA certificate: what a client passes to verify the PBX (SIPp -tls_ca). */
   caFile: string;
+  /** The CA's key (mode 0600), to sign another node's certificate with the same CA. */
+  caKeyFile: string;
   /** The server certificate, then the CA (the chain pjsip presents). */
   certFile: string;
   /** The server's private key (mode 0600). */
@@ -34,16 +36,22 @@ function openssl(args: string[], what: string): void {
  * server and for the same node as a client: a PBX that calls a party over TLS shows it, and SIPp checks its purpose.
  * EC P-256 keys: generated in milliseconds, where RSA would cost a second per instance on a small machine.
  */
-export function makeTlsMaterial(dir: string, address: string, caName = 'sipwright lab CA'): TlsMaterial {
+export function makeTlsMaterial(dir: string, address: string, caName = 'sipwright lab CA', signer?: TlsCa): TlsMaterial {
   if (!which('openssl')) throw new EnvironmentError(`openssl is not installed: ${OPENSSL_INSTALL_HINT} (needed for TLS: the lab makes its certificates with it)`);
   mkdirSync(dir, { recursive: true });
   const f = (name: string) => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    ['req', '-x509', ...ec, '-keyout', f(TLS_FILES.caKey), '-out', f(TLS_FILES.caCert), '-days', '7', '-subj', `/CN=${caName}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
-    'make the CA',
-  );
+  if (signer) {
+    // Another node's CA signs this one too (the lab's other proxy): the parties trust both with one CA file.
+    copyFileSync(signer.caFile, f(TLS_FILES.caCert));
+    copyFileSync(signer.caKeyFile, f(TLS_FILES.caKey));
+  } else {
+    openssl(
+      ['req', '-x509', ...ec, '-keyout', f(TLS_FILES.caKey), '-out', f(TLS_FILES.caCert), '-days', '7', '-subj', `/CN=${caName}`,
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+      'make the CA',
+    );
+  }
   const san = isIP(address) ? `IP:${address}` : `DNS:${address}`;
   const ext = f('server.ext');
   writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${san}\n`);
@@ -54,5 +62,11 @@ export function makeTlsMaterial(dir: string, address: string, caName = 'sipwrigh
   writeFileSync(f(TLS_FILES.cert), readFileSync(leaf, 'utf8') + readFileSync(f(TLS_FILES.caCert), 'utf8'));
   chmodSync(f(TLS_FILES.key), 0o600);
   chmodSync(f(TLS_FILES.caKey), 0o600);
-  return { dir, caFile: f(TLS_FILES.caCert), certFile: f(TLS_FILES.cert), keyFile: f(TLS_FILES.key) };
+  return { dir, caFile: f(TLS_FILES.caCert), caKeyFile: f(TLS_FILES.caKey), certFile: f(TLS_FILES.cert), keyFile: f(TLS_FILES.key) };
+}
+
+/** A CA that can sign: its certificate and its key. */
+export interface TlsCa {
+  caFile: string;
+  caKeyFile: string;
 }

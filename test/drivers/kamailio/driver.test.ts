@@ -166,7 +166,7 @@ const canTls = which('sipp') !== undefined && which('openssl') !== undefined && 
   });
 
   test('it listens for TLS on port + 1 with a certificate for its address from a CA made for it, and registers a client over TLS', async () => {
-    expect(k.tls).toEqual({ port: k.port + 1, hostPort: `${k.address}:${k.port + 1}`, caFile: expect.stringMatching(/ca\.pem$/) });
+    expect(k.tls).toEqual({ port: k.port + 1, hostPort: `${k.address}:${k.port + 1}`, caFile: expect.stringMatching(/ca\.pem$/), caKeyFile: expect.stringMatching(/ca\.key$/) });
     const served = spawnSync('openssl', ['s_client', '-connect', k.tls!.hostPort, '-CAfile', k.tls!.caFile, '-verify_ip', k.address, '-verify_return_error', '-brief'], { input: '', encoding: 'utf8', timeout: 10_000 });
     expect(served.stderr).toMatch(/Verification: OK/);
     expect(served.stderr).toMatch(/Protocol version: TLSv1\.[23]/);
