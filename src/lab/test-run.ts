@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { extractSip } from '../capture/extract.js';
+import { writePcapngWithSecrets } from '../capture/pcapng-secrets.js';
 import { LiveCapture, type StartedCapture } from '../capture/live.js';
 import { rememberTrace } from '../expect/failure-ladder.js';
 import { attachFile, attachText, scrub } from '../report/allure.js';
@@ -16,6 +17,9 @@ import { renderHtmlLadder } from '../trace/ladder-html.js';
 import { renderTextLadder } from '../trace/ladder-text.js';
 import { Trace } from '../trace/trace.js';
 import type { Lab } from './fixture.js';
+
+/** An SDES key in SDP (RFC 4568 §6.1): `a=crypto:<tag> <suite> inline:<key>`. */
+const SDES_KEY = /a=crypto:\d+\s+\S+\s+inline:/;
 
 export interface EvidenceFile {
   name: string;
@@ -128,7 +132,9 @@ export class TestRun {
     await this.capture?.stop();
     // Over TLS the parties logged their connections' secrets: the capture is read through them.
     const tlsKeys = existsSync(this.keyLog) ? readFileSync(this.keyLog, 'utf8') : undefined;
-    const result = extractSip(readFileSync(this.pcap), tlsKeys !== undefined ? { tlsKeys } : {});
+    const pcap = readFileSync(this.pcap);
+    const result = extractSip(pcap, tlsKeys !== undefined ? { tlsKeys } : {});
+    if (tlsKeys !== undefined) this.keepTlsCapture(pcap, tlsKeys, result.payloads.some((p) => SDES_KEY.test(p.bytes.toString('latin1'))));
     const trace = Trace.fromCapture(result, { parties: this.lab.partyNames() });
     rememberTrace(trace);
     const t1 = this.lab.plan.t1Ms / 1000;
@@ -142,6 +148,28 @@ export class TestRun {
     writeFileSync(join(this.dir, 'ladder.html'), scrub(renderHtmlLadder(ladder, { title: this.fullName })));
     return trace;
   }
+
+  /**
+   * The evidence of a run over TLS: the capture as a pcapng with the parties' secrets in a Decryption Secrets
+   * Block, which Wireshark (and `sipwright analyze`) opens decrypted. Not when the decrypted messages carry SRTP
+   * keys (SDES): those are secrets no report shows, and inside TLS records they can't be masked. The key log
+   * itself then goes: it is in the pcapng, or withheld.
+   */
+  private keepTlsCapture(pcap: Buffer, keys: string, carriesSrtpKeys: boolean): void {
+    if (carriesSrtpKeys) {
+      this.captureNote = 'the TLS secrets are not embedded in this capture: its decrypted messages carry SRTP keys (a=crypto), which reports never show';
+    } else {
+      const withKeys = join(this.dir, 'capture.pcapng');
+      writeFileSync(withKeys, writePcapngWithSecrets(pcap, keys));
+      rmSync(this.pcap, { force: true });
+      this.capturePath = withKeys;
+    }
+    rmSync(this.keyLog, { force: true });
+  }
+
+  /** The capture kept as evidence: the pcap, or over TLS the pcapng with the secrets in it. */
+  private capturePath?: string;
+  private captureNote?: string;
 
   private finished?: Promise<void>;
 
@@ -188,6 +216,8 @@ export class TestRun {
         cleanupError ??= e as Error;
       }
     }
+    // What the cleanups did over TLS (undoing registrations) is not in the capture: their secrets are of no use.
+    rmSync(this.keyLog, { force: true });
     const logs = this.lab.target.logs();
     if (logs !== undefined) {
       const path = join(this.dir, 'target.log');
@@ -206,7 +236,7 @@ export class TestRun {
       target: this.lab.plan.name,
       rules: this.findingsList.map((f) => f.rule),
       findings: this.findingsList.length,
-      pcap: this.pcap,
+      pcap: this.capturePath ?? this.pcap,
       ladderText: trace ? join(this.dir, 'ladder.txt') : undefined,
       ladderHtml: trace ? join(this.dir, 'ladder.html') : undefined,
       elapsedMs: Date.now() - this.startedAt,
@@ -216,7 +246,9 @@ export class TestRun {
       await reportExchanges(trace);
       await attachFile('ladder (text)', join(this.dir, 'ladder.txt'), 'text/plain');
     }
-    await attachFile('capture.pcap', this.pcap, 'application/vnd.tcpdump.pcap');
+    const capture = this.capturePath ?? this.pcap;
+    await attachFile(basename(capture), capture, 'application/vnd.tcpdump.pcap');
+    if (this.captureNote) await attachText('capture note', this.captureNote);
     for (const d of this.sippDirs) {
       for (const f of readdirSync(d).sort()) await attachFile(`${basename(d)}/${f}`, join(d, f));
     }
