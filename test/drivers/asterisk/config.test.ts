@@ -83,6 +83,8 @@ describe('Asterisk config rendering', () => {
       'realm = lab.test',
       `password_digest = MD5:${md5(`alice:lab.test:${ALICE.password}`)}`,
       `password_digest = SHA-256:${sha256(`alice:lab.test:${ALICE.password}`)}`,
+      // Asterisk's own default; the embedded one's is shorter (withNonceLifetime), for the stale-nonce test.
+      'nonce_lifetime = 32',
     ]);
     for (const text of Object.values(files)) {
       expect(text).not.toContain('pw;alice');
