@@ -18,6 +18,8 @@ export interface ContactSpec {
   q?: number;
   /** Further contact parameters, e.g. `+sip.instance="<urn:uuid:…>";reg-id=1`. */
   params?: string;
+  /** `sips` for a contact reached over TLS end to end (RFC 5630 §3.1.3): no transport parameter then. */
+  scheme?: 'sip' | 'sips';
 }
 
 export interface RegisterStep {
@@ -50,7 +52,7 @@ function contactValue(c: ContactSpec, aorUser: string, transport: 'udp' | 'tcp' 
   const host = here ? '[local_ip]:[local_port]' : `${c.host}${c.port !== undefined ? `:${c.port}` : ''}`;
   // Over TCP a contact says so, or the registrar would reach it over UDP (RFC 3263 §4.1: no transport
   // parameter means UDP); an explicit contact is another socket of this UA's party (a phone's second port).
-  const uri = `sip:${c.user ?? aorUser}@${host}${transport === 'udp' ? '' : `;transport=${transport}`}`;
+  const uri = c.scheme === 'sips' ? `sips:${c.user ?? aorUser}@${host}` : `sip:${c.user ?? aorUser}@${host}${transport === 'udp' ? '' : `;transport=${transport}`}`;
   return `<${uri}>${c.q !== undefined ? `;q=${c.q}` : ''}${c.expires !== undefined ? `;expires=${c.expires}` : ''}${c.params ? `;${c.params.replace(/^;/, '')}` : ''}`;
 }
 
