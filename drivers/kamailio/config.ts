@@ -43,9 +43,11 @@ export function renderListen(o: KamailioOptions): string {
  * certificate of their own that no CA here vouches for). TLS 1.2 at least, as RFC 8996
  * and the security suite ask.
  */
-export function renderTlsConfig(files: { certFile: string; keyFile: string }): string {
+export function renderTlsConfig(files: { certFile: string; keyFile: string }, o: { oldVersions?: boolean } = {}): string {
+  // oldVersions: TLS 1.0 and 1.1 as well, at OpenSSL's security level 0 (their handshake needs SHA-1): a
+  // negative control for RFC 8996, never a lab default.
   const side = (kind: 'server' | 'client') => `[${kind}:default]
-method = TLSv1.2+
+method = ${o.oldVersions ? 'TLSv1+\ncipher_list = DEFAULT@SECLEVEL=0' : 'TLSv1.2+'}
 verify_certificate = no
 require_certificate = no
 certificate = ${files.certFile}

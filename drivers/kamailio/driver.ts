@@ -14,7 +14,7 @@ import { ownTempDir, removeTempDir } from '../../src/runtime/temp-dirs.js';
 import { EnvironmentError, spawnNative, which } from '../../src/runtime/native.js';
 import { hostPort, uriHost } from '../../src/util/host.js';
 import { listenPort, READY_LINE, renderKamailioConfig, renderTlsConfig } from './config.js';
-import { makeTlsMaterial, type TlsCa } from '../../src/runtime/tls-material.js';
+import { makeTlsMaterial, type BrokenCertificate, type TlsCa } from '../../src/runtime/tls-material.js';
 import { kamailioDefect, type KamailioDefect } from './defects.js';
 import { parseUlDump, type LocationBinding } from './kamcmd.js';
 import { containerKamailio, nativeKamailio, type KamailioProcess } from './process.js';
@@ -33,6 +33,7 @@ export class Kamailio {
   private runtime: RuntimeKind = 'auto';
   private netns?: string;
   private tlsCa?: TlsCa;
+  private tlsCertificate: { name?: string; oldVersions?: boolean } & BrokenCertificate = {};
 
   constructor(address: string, port = 5060) {
     this.o = {
@@ -78,6 +79,14 @@ export class Kamailio {
   /** Where tls listens: default port + 1; the port itself when it listens for TLS alone. */
   withTlsPort(port: number): this {
     this.o.tlsPort = port;
+    return this;
+  }
+  /**
+   * Over TLS, a certificate made wrong on purpose (a negative control): for another `name` than its address,
+   * self-signed, or expired (tls-material.ts); or `oldVersions`, TLS 1.0 and 1.1 taken too.
+   */
+  withTlsCertificate(o: { name?: string; oldVersions?: boolean } & BrokenCertificate): this {
+    this.tlsCertificate = o;
     return this;
   }
   /** Over TLS, its certificate is signed by this CA rather than one of its own (a second proxy of the same lab). */
@@ -244,9 +253,10 @@ export class Kamailio {
     // The kamailio image has the module; a native Kamailio needs its package.
     if (runtime === 'native' && !existsSync(TLS_MODULE)) throw new EnvironmentError(`${this.name}: Kamailio has no tls module (${TLS_MODULE}): ${KAMAILIO_TLS_INSTALL_HINT}`);
     const seenAs = runtime === 'native' ? runDir : CONTAINER_RUN_DIR;
-    const material = makeTlsMaterial(join(runDir, 'tls'), this.o.address, 'sipwright Kamailio CA', this.tlsCa);
+    const { name, oldVersions, ...broken } = this.tlsCertificate;
+    const material = makeTlsMaterial(join(runDir, 'tls'), name ?? this.o.address, 'sipwright Kamailio CA', this.tlsCa, broken);
     const inside = (f: string) => join(seenAs, 'tls', basename(f));
-    writeFileSync(join(runDir, TLS_CONFIG), renderTlsConfig({ certFile: inside(material.certFile), keyFile: inside(material.keyFile) }), { mode: 0o600 });
+    writeFileSync(join(runDir, TLS_CONFIG), renderTlsConfig({ certFile: inside(material.certFile), keyFile: inside(material.keyFile) }, { oldVersions }), { mode: 0o600 });
     return { port, hostPort: hostPort(this.o.address, port), caFile: material.caFile, caKeyFile: material.caKeyFile };
   }
 

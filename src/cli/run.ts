@@ -55,9 +55,8 @@ export interface RunOptions {
  * (its tls transport): their verdicts come from the capture, where TLS hides every SIP message.
  */
 export const TLS_VERDICTS =
-  'over TLS only the embedded targets run so far: the parties log their TLS secrets so that the capture can be read, ' +
-  'and they verify an embedded target against the CA the lab made for it; a target file cannot name its CA yet. ' +
-  'Run a target file over udp or tcp (--transport), or the embedded lab over tls';
+  "the parties verify a target's certificate against a CA, and the target file names none: add tls: { ca: FILE } " +
+  '(and serverName, when its certificate names it by another name than its address). The embedded targets make their own';
 
 /**
  * Suite files run on this many jest workers unless --workers says otherwise. The tests wait on SIP timers, not
@@ -177,9 +176,9 @@ async function resolveNames(plans: TargetPlan[]): Promise<Record<string, string>
 export async function runCommand(o: RunOptions, out: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
   const { selection, lab } = loadSelection(o);
   const plans = withLocalAddress(selection.plans, o.localAddress);
-  // Over TLS the verdicts need the parties' key logs and a CA to verify the target with: the embedded targets
-  // make their own certificates; a target file can't say which CA yet.
-  const tlsFile = plans.find((p) => p.kind === 'external' && (o.transport ?? p.transport) === 'tls');
+  // Over TLS the parties verify the target against a CA: the embedded targets make their own, a target file
+  // names it (the schema asks for it with transport: tls; --transport tls on a file without it is caught here).
+  const tlsFile = plans.find((p) => p.kind === 'external' && (o.transport ?? p.transport) === 'tls' && !p.tls);
   if (tlsFile) {
     throw new CliError(`${o.transport === 'tls' ? '--transport tls' : `target ${tlsFile.name} declares transport tls`}: ${TLS_VERDICTS}`, EXIT.USAGE);
   }

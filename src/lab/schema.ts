@@ -172,6 +172,11 @@ export const TargetSchema = z
     pbx: PbxCapsSchema.optional(),
     srtp: SrtpCapsSchema.optional(),
     auth: AuthCapsSchema.optional(),
+    /**
+     * Over TLS: the CA file the parties verify the target's certificate with (a path, relative to the target
+     * file), and the name that certificate must carry when it is not the address's host.
+     */
+    tls: z.object({ ca: z.string().min(1, 'must name a CA file'), serverName: z.string().min(1).optional() }).strict().optional(),
     /** The target's T1 in ms (RFC 3261 default 500); timer checks scale with it. */
     t1: z.number().int().min(1).max(60_000).default(500),
     /**
@@ -181,7 +186,8 @@ export const TargetSchema = z
     local: z.object({ address: z.string().refine((a) => isIP(a) !== 0, 'must be an IP address of this machine').transform(canonicalIp) }).strict().optional(),
   })
   .strict()
-  .superRefine(srtpAccountKnown);
+  .superRefine(srtpAccountKnown)
+  .refine((t) => t.transport !== 'tls' || t.tls !== undefined, { message: 'transport tls needs tls: { ca: FILE } (the CA the parties verify the target with)', path: ['tls'] });
 export type TargetFile = z.infer<typeof TargetSchema>;
 
 const runtimeKind = z.enum(['auto', 'native', 'container']);

@@ -154,8 +154,9 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
   }
   const host = await resolveHost(plan.host!, `target ${plan.name} (${plan.source}) address`);
   const local = localRouteFor(plan, host);
-  await probeTarget({ name: plan.name, host, port: plan.port, transport: plan.transport, from: local?.address ?? block.host(250), t1Ms: plan.t1Ms });
-  return {
+  const transport = runTransport(plan);
+  await probeTarget({ name: plan.name, host, port: plan.port, transport, from: local?.address ?? block.host(250), t1Ms: plan.t1Ms });
+  const started: StartedTarget = {
     plan,
     host,
     ...(local ? { local } : {}),
@@ -167,4 +168,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
     logs: () => undefined,
     stop: async () => {},
   };
+  if (transport !== 'tls') return started;
+  if (!plan.tls) throw new Error(`target ${plan.name} (${plan.source}) runs over TLS without tls.ca: the CA its certificate is checked with`);
+  return { ...started, ...overTlsAt(started, plan.port, plan.tls.ca) };
 }

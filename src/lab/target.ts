@@ -4,6 +4,7 @@
  * (roles, accounts, declared capabilities); the embedded target's address only once the lab has started it.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { uriHost } from '../util/host.js';
 import { formatIssues, LabConfigSchema, TargetSchema, type Account, type ChallengedMethod, type DigestAlgorithmOffer, type LabConfig, type Role, type TargetTransport } from './schema.js';
@@ -46,6 +47,8 @@ export interface TargetPlan {
   srtp?: { sdes: boolean; requiredBy?: string };
   /** How it authenticates (AuthCapsSchema): the requests it challenges, its digest algorithms, its nonces' lifetime. */
   auth?: { challenges?: ChallengedMethod[]; algorithms?: DigestAlgorithmOffer[]; nonceLifetime?: number; inDialog?: string[] };
+  /** Over TLS (a target file's `tls`): the CA file the parties verify it with (an absolute path), and its name. */
+  tls?: { ca: string; serverName?: string };
   t1Ms: number;
   /**
    * The local address the parties share (target file `local.address`, or `--local-address`); absent, a
@@ -80,6 +83,13 @@ export function loadLabConfig(path?: string): LabConfig {
   return r.data;
 }
 
+/** A target file's `tls.ca`, relative to the file's folder, and there. */
+function caFileOf(ca: string, file: string): string {
+  const p = resolvePath(dirname(file), ca);
+  if (!existsSync(p)) throw new ConfigError(`target file ${file}:\n  tls.ca: ${p} does not exist`);
+  return p;
+}
+
 export function loadTargetFile(path: string): TargetPlan {
   const raw = readStructured(path, 'target file');
   const r = TargetSchema.safeParse(raw ?? {});
@@ -109,6 +119,7 @@ export function loadTargetFile(path: string): TargetPlan {
     ...(t.pbx ? { pbx: t.pbx } : {}),
     ...(t.srtp ? { srtp: t.srtp } : {}),
     ...(t.auth ? { auth: t.auth } : {}),
+    ...(t.tls ? { tls: { ...t.tls, ca: caFileOf(t.tls.ca, path) } } : {}),
     t1Ms: t.t1,
     ...(t.local ? { local: { address: t.local.address } } : {}),
     source: path,

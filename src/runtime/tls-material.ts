@@ -36,7 +36,7 @@ function openssl(args: string[], what: string): void {
  * server and for the same node as a client: a PBX that calls a party over TLS shows it, and SIPp checks its purpose.
  * EC P-256 keys: generated in milliseconds, where RSA would cost a second per instance on a small machine.
  */
-export function makeTlsMaterial(dir: string, address: string, caName = 'sipwright lab CA', signer?: TlsCa): TlsMaterial {
+export function makeTlsMaterial(dir: string, address: string, caName = 'sipwright lab CA', signer?: TlsCa, o: BrokenCertificate = {}): TlsMaterial {
   if (!which('openssl')) throw new EnvironmentError(`openssl is not installed: ${OPENSSL_INSTALL_HINT} (needed for TLS: the lab makes its certificates with it)`);
   mkdirSync(dir, { recursive: true });
   const f = (name: string) => join(dir, name);
@@ -58,11 +58,27 @@ export function makeTlsMaterial(dir: string, address: string, caName = 'sipwrigh
   const csr = f('server.csr');
   openssl(['req', '-new', ...ec, '-keyout', f(TLS_FILES.key), '-out', csr, '-subj', `/CN=${address}`], 'make the server key');
   const leaf = f('server-only.pem');
-  openssl(['x509', '-req', '-in', csr, '-CA', f(TLS_FILES.caCert), '-CAkey', f(TLS_FILES.caKey), '-CAcreateserial', '-days', '7', '-extfile', ext, '-out', leaf], 'sign the server certificate');
-  writeFileSync(f(TLS_FILES.cert), readFileSync(leaf, 'utf8') + readFileSync(f(TLS_FILES.caCert), 'utf8'));
+  const days = String(o.expired ? 0 : 7);
+  if (o.selfSigned) {
+    // Signed by its own key: the CA made above vouches for nothing the node shows.
+    openssl(['x509', '-req', '-in', csr, '-key', f(TLS_FILES.key), '-days', days, '-extfile', ext, '-out', leaf], 'self-sign the certificate');
+    writeFileSync(f(TLS_FILES.cert), readFileSync(leaf, 'utf8'));
+  } else {
+    openssl(['x509', '-req', '-in', csr, '-CA', f(TLS_FILES.caCert), '-CAkey', f(TLS_FILES.caKey), '-CAcreateserial', '-days', days, '-extfile', ext, '-out', leaf], 'sign the server certificate');
+    writeFileSync(f(TLS_FILES.cert), readFileSync(leaf, 'utf8') + readFileSync(f(TLS_FILES.caCert), 'utf8'));
+  }
   chmodSync(f(TLS_FILES.key), 0o600);
   chmodSync(f(TLS_FILES.caKey), 0o600);
   return { dir, caFile: f(TLS_FILES.caCert), caKeyFile: f(TLS_FILES.caKey), certFile: f(TLS_FILES.cert), keyFile: f(TLS_FILES.key) };
+}
+
+/**
+ * A certificate made wrong on purpose, for a negative control: `selfSigned` (no CA vouches for it), `expired`
+ * (valid for 0 days: expired a second after it was made). A wrong name is `address` itself.
+ */
+export interface BrokenCertificate {
+  selfSigned?: boolean;
+  expired?: boolean;
 }
 
 /** A CA that can sign: its certificate and its key. */

@@ -185,7 +185,7 @@ describe('sipwright analyze', () => {
 });
 
 describe('sipwright run over TLS', () => {
-  test('a target file over TLS is refused before anything starts (exit 2), saying why: it cannot name its CA yet', async () => {
+  test('a target file over TLS without its CA is refused before anything starts (exit 2), saying what to add', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sipwright-cli-tls-'));
     const target = join(dir, 'tls.yaml');
     writeFileSync(target, 'name: tls-pbx\naddress: 127.0.0.77:5061\ntransport: tls\nroles: [registrar]\n');
@@ -194,8 +194,8 @@ describe('sipwright run over TLS', () => {
     const flag = await run('run', '--target', udp, '--suite', 'registration', '--transport', 'tls', '--no-allure', '--report', join(dir, 'r1'));
     const declared = await run('run', '--target', target, '--suite', 'registration', '--no-allure', '--report', join(dir, 'r2'));
     expect([flag.code, declared.code]).toEqual([2, 2]);
-    expect(flag.err).toMatch(/--transport tls: over TLS only the embedded targets run so far[^]*a target file cannot name its CA yet/);
-    expect(declared.err).toMatch(/target tls-pbx declares transport tls: over TLS only the embedded targets run so far/);
+    expect(flag.err).toMatch(/--transport tls: the parties verify a target's certificate against a CA, and the target file names none: add tls: \{ ca: FILE \}/);
+    expect(declared.err).toMatch(/tls: transport tls needs tls: \{ ca: FILE \}/);
     try {
       expect(readdirSync(dir).sort()).toEqual(['tls.yaml', 'udp.yaml']);
     } finally {

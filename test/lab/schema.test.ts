@@ -122,6 +122,15 @@ describe('target file', () => {
     expect(secretsOf(asterisk)).toContain('dave-lab-secret');
   });
 
+  test('a target over TLS names the CA it is checked with (tls.ca, relative to the file) and may name its certificate\'s name', () => {
+    file('ca.pem', 'not checked here: the parties read it');
+    const t = loadTargetFile(file('tls.yaml', 'name: p\naddress: 127.0.0.50:5061\ntransport: tls\nroles: [proxy]\ntls: { ca: ca.pem, serverName: sip.example.test }\n'));
+    expect(t.tls).toEqual({ ca: join(dir, 'ca.pem'), serverName: 'sip.example.test' });
+    expect(() => loadTargetFile(file('noca.yaml', 'name: p\naddress: 127.0.0.50:5061\ntransport: tls\nroles: [proxy]\n'))).toThrow(/tls: transport tls needs tls: \{ ca: FILE \}/);
+    expect(() => loadTargetFile(file('goneca.yaml', 'name: p\naddress: 127.0.0.50:5061\ntransport: tls\nroles: [proxy]\ntls: { ca: gone.pem }\n'))).toThrow(/tls\.ca: .*gone\.pem does not exist/);
+    expect(() => loadTargetFile(file('badtls.yaml', 'name: p\naddress: 127.0.0.50:5061\ntransport: tls\nroles: [proxy]\ntls: { ca: ca.pem, verify: no }\n'))).toThrow(/tls: unknown field "verify"/);
+  });
+
   test('YAML syntax errors give the line, and a missing file says so', () => {
     expect(() => loadTargetFile(file('syntax.yaml', 'name: x\n  address: [\n'))).toThrow(/line \d+, column \d+/);
     expect(() => loadTargetFile(join(dir, 'nope.yaml'))).toThrow(/target file .*nope\.yaml does not exist/);

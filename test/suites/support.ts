@@ -132,14 +132,15 @@ export function writeAsteriskTarget(dir: string, a: { hostPort: string }, name: 
 }
 
 /** `extra`: further YAML lines of the target file (e.g. `t1: 100`, a `proxy:` declaration). */
-export function writeTarget(dir: string, k: StartedKamailio, name: string, declareMinExpires = true, roles = 'registrar, proxy', extra: string[] = []): string {
+export function writeTarget(dir: string, k: { hostPort: string; options: { domain: string } }, name: string, declareMinExpires = true, roles = 'registrar, proxy', extra: string[] = []): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
     [
       `name: ${name}`,
       `address: ${k.hostPort}`,
-      'transport: udp',
+      // udp unless `extra` says otherwise (transport: tls).
+      ...(extra.some((l) => l.startsWith('transport:')) ? [] : ['transport: udp']),
       `roles: [${roles}]`,
       `domain: ${k.options.domain}`,
       ...(declareMinExpires ? ['registrar: { minExpires: 60 }'] : []),
