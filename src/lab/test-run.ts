@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join } from 'node:path';
 import { extractSip } from '../capture/extract.js';
 import { writePcapngWithSecrets } from '../capture/pcapng-secrets.js';
+import { undecryptedTls } from '../capture/tls-unread.js';
+import { runTransport } from './transport.js';
 import { LiveCapture, type StartedCapture } from '../capture/live.js';
 import { rememberTrace } from '../expect/failure-ladder.js';
 import { attachFile, attachText, scrub } from '../report/allure.js';
@@ -131,10 +133,13 @@ export class TestRun {
   private async makeTrace(): Promise<Trace> {
     await this.capture?.stop();
     // Over TLS the parties logged their connections' secrets: the capture is read through them.
-    const tlsKeys = existsSync(this.keyLog) ? readFileSync(this.keyLog, 'utf8') : undefined;
+    // A run over TLS reads with the key log even when nobody wrote one (a handshake refused before any
+    // secret): each connection is then judged on its own, and one that never completed is no SIP lost.
+    const tlsKeys = existsSync(this.keyLog) ? readFileSync(this.keyLog, 'utf8') : runTransport(this.lab.plan) === 'tls' ? '' : undefined;
     const pcap = readFileSync(this.pcap);
     const result = extractSip(pcap, tlsKeys !== undefined ? { tlsKeys } : {});
-    if (tlsKeys !== undefined) this.keepTlsCapture(pcap, tlsKeys, result.payloads.some((p) => SDES_KEY.test(p.bytes.toString('latin1'))));
+    if (tlsKeys) this.keepTlsCapture(pcap, tlsKeys, result.payloads.some((p) => SDES_KEY.test(p.bytes.toString('latin1'))));
+    this.unreadTls = undecryptedTls(result.findings).map((f) => f.message);
     const trace = Trace.fromCapture(result, { parties: this.lab.partyNames() });
     rememberTrace(trace);
     const t1 = this.lab.plan.t1Ms / 1000;
@@ -166,6 +171,9 @@ export class TestRun {
     }
     rmSync(this.keyLog, { force: true });
   }
+
+  /** What of the capture's TLS could not be read: a test is never passed on it. */
+  private unreadTls: string[] = [];
 
   /** The capture kept as evidence: the pcap, or over TLS the pcapng with the secrets in it. */
   private capturePath?: string;
@@ -257,6 +265,9 @@ export class TestRun {
       await attachText('rule findings', this.findingsList.map((f) => `${f.level} ${f.rule} ${f.rfc}: ${f.message}`).join('\n'));
     }
     if (traceError) throw traceError;
+    if (this.unreadTls.length) {
+      throw new Error(`the capture holds SIP over TLS that could not be read, so no verdict of this test can rest on it:\n  ${this.unreadTls.join('\n  ')}`);
+    }
     this.failOnTargetFindings(trace!);
     if (cleanupError) throw new Error(`cleanup after the test failed: ${cleanupError.message}`);
   }

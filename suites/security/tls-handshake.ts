@@ -2,6 +2,7 @@
  * One TLS handshake with the target, as a user agent makes it before it sends SIP: what it negotiated, and
  * whether a user agent that verifies (the CA, the name, the dates) would go on, with the reason when not.
  */
+import { appendFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { checkServerIdentity, connect, type SecureVersion } from 'node:tls';
 
@@ -20,6 +21,8 @@ export interface HandshakeOptions {
   maxVersion?: SecureVersion;
   ciphers?: string;
   timeoutMs?: number;
+  /** Append the connection's secrets here (NSS key log), as the parties do: the test's capture is read with them. */
+  keyLog?: string;
 }
 
 export interface Handshake {
@@ -46,6 +49,7 @@ export function handshake(o: HandshakeOptions): Promise<Handshake> {
       // The name is checked below, once, with the verdict's words.
       checkServerIdentity: () => undefined,
     });
+    if (o.keyLog) s.on('keylog', (line) => appendFileSync(o.keyLog!, line));
     const timer = setTimeout(() => done({ error: `no handshake within ${o.timeoutMs ?? 5000} ms` }), o.timeoutMs ?? 5000);
     let settled = false;
     function done(r: Handshake): void {

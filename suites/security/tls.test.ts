@@ -20,7 +20,7 @@ describeLab('The target\'s TLS (RFC 5922, RFC 8996)', { roles: [], targetParty: 
     async () => {
       const t = lab.target;
       const name = lab.plan.tls?.serverName ?? t.host;
-      const r = await handshake({ host: t.host, port: t.port, from: lab.party('alice'), ca: readFileSync(t.tls!.caFile), ...(isIP(name) ? {} : { servername: name }), identity: name });
+      const r = await handshake({ host: t.host, port: t.port, from: lab.party('alice'), ca: readFileSync(t.tls!.caFile), ...(isIP(name) ? {} : { servername: name }), identity: name, keyLog: lab.run.keyLog });
       // What a user agent refuses, said the way it would be said: not trusted, another name, out of date.
       expect(r.refused ?? 'accepted').toBe('accepted');
       expect(['TLSv1.2', 'TLSv1.3']).toContain(r.protocol);
@@ -33,7 +33,7 @@ describeLab('The target\'s TLS (RFC 5922, RFC 8996)', { roles: [], targetParty: 
     async () => {
       const t = lab.target;
       // OpenSSL offers 1.0 and 1.1 only at security level 0; a target that takes them is what this test is for.
-      const r = await handshake({ host: t.host, port: t.port, from: lab.party('alice'), maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' });
+      const r = await handshake({ host: t.host, port: t.port, from: lab.party('alice'), maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0', keyLog: lab.run.keyLog });
       expect(r.protocol === undefined ? 'refused' : `accepted ${r.protocol}`).toBe('refused');
     },
   );

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractSip } from '../../src/capture/extract.js';
+import { undecryptedTls } from '../../src/capture/tls-unread.js';
 import { TlsKeyLog } from '../../src/capture/tls-keylog.js';
 import type { Endpoint } from '../../src/capture/types.js';
 import { capture, TcpSession } from './helpers.js';
@@ -119,6 +120,11 @@ test('a connection whose key is missing yields no messages and a finding naming 
     `TLS connection 10.0.0.4:40003 -> 10.0.0.2:5061 not decrypted: no key for client_random ${clientRandomOf(unkeyed13)} in the key log`,
   ]);
   expect(result.findings.every((f) => f.level === 'warning')).toBe(true);
+  // Those are the connections a verdict can't rest on (test-run.ts refuses to pass a test on them).
+  expect(undecryptedTls(result.findings).map((f) => f.message.split(' not decrypted')[0])).toEqual(['TLS connection 10.0.0.3:40002 -> 10.0.0.2:5061', 'TLS connection 10.0.0.4:40003 -> 10.0.0.2:5061']);
+  expect(undecryptedTls(extractSip(file, { tlsKeys: [keyed, unkeyed12, unkeyed13].map((r) => r.keylog).join('\n') }).findings)).toEqual([]);
+  // A handshake that never completed (a refused one) carried no SIP: nothing of a verdict rests on it.
+  expect(undecryptedTls([{ frame: 1, level: 'warning', message: 'TLS connection 10.0.0.3:40002 -> 10.0.0.2:5061 not decrypted: no ServerHello captured (handshake did not complete)' }])).toEqual([]);
 });
 
 /** The key log with one hex digit of the secret on the line labelled `label` changed. */
