@@ -11,9 +11,8 @@
  */
 import { expect } from '@jest/globals';
 import { describeLab, type Lab } from '../../src/lab/fixture.js';
-import type { ChallengedMethod } from '../../src/lab/schema.js';
+import type { Account, ChallengedMethod } from '../../src/lab/schema.js';
 import type { TargetPlan } from '../../src/lab/target.js';
-import type { Account } from '../../src/lab/schema.js';
 import { challengesIn, credentialProblems, credentialsOf, digestExchange, expectedChallengeStatus, finalTo, nonceCount } from './digest-wire.js';
 
 /** What the target challenges: its declaration, or a registrar's REGISTER. */
