@@ -139,7 +139,16 @@ export class TestRun {
     const pcap = readFileSync(this.pcap);
     const result = extractSip(pcap, tlsKeys !== undefined ? { tlsKeys } : {});
     if (tlsKeys) this.keepTlsCapture(pcap, tlsKeys, result.payloads.some((p) => SDES_KEY.test(p.bytes.toString('latin1'))));
-    this.unreadTls = undecryptedTls(result.findings).map((f) => f.message);
+    // Only this test's own connections count: one a background test's party opened to the shared target
+    // crosses this capture too, and its secrets are in that test's key log.
+    const names = this.lab.partyNames();
+    const ours = (endpoint: string) => names[endpoint] !== undefined || names[endpoint.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')] !== undefined;
+    this.unreadTls = undecryptedTls(result.findings)
+      .filter((f) => {
+        const client = /^TLS (?:connection|stream,? not decrypted:) (\S+) ->/.exec(f.message)?.[1];
+        return client === undefined || ours(client);
+      })
+      .map((f) => f.message);
     const trace = Trace.fromCapture(result, { parties: this.lab.partyNames() });
     rememberTrace(trace);
     const t1 = this.lab.plan.t1Ms / 1000;

@@ -42,7 +42,7 @@ d('security suite, the target\'s TLS, through `sipwright run` on target files ov
 
   /** A target file for its TLS socket, naming the CA made with it (which vouches for nothing a broken one shows). */
   const tlsTarget = (k: StartedKamailio, name: string) =>
-    writeTarget(dir, { hostPort: k.tls!.hostPort, options: k.options }, name, true, 'registrar, proxy', ['transport: tls', `tls: { ca: ${k.tls!.caFile} }`]);
+    writeTarget(dir, { hostPort: k.tls!.hostPort, options: k.options }, name, true, 'registrar, proxy', ['transport: tls', `tls: { ca: ${k.tls!.caFile} }`, 't1: 100']);
 
   test('the proxy suites pass on a Kamailio described in a target file over TLS, every ladder read from the decrypted wire', async () => {
     const k = await proxy();
