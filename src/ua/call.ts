@@ -226,18 +226,29 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     if (o.forkedAnswers === 'keep-first') {
       dialog = { target: '[$contact1]', from, to: 'To:[$to1]' };
       const second: DialogRef = { target: '[$contact2]', from, to: 'To:[$to2]' };
-      const keepSecond = keepAnswer(2);
+      const sameDialog: Action[] = [
+        { strcmp: { assign_to: 'to_cmp', variable: 'to2', variable2: 'to1' } },
+        { test: { assign_to: 'same_dialog', variable: 'to_cmp', compare: 'equal', value: 0 } },
+      ];
+      const keepSecond = [...keepAnswer(2), ...sameDialog];
       const oneSoFar = c.label('one_answer');
       const bothAcked = c.label('both_acked');
       const firstOnly = c.label('first_only');
-      // The second 2xx may be in the same TCP read as the first (coalesced.ts): then both are ACKed at once.
-      s.recv({ response: 200, timeout: COALESCED_WAIT_MS, ontimeout: oneSoFar, actions: keepSecond });
+      const waitSecond = c.label('wait_second');
+      // Both 2xx are awaited before either is ACKed, for a T1 (the forks answer at once, and a UAS retransmits a
+      // 2xx only after T1). Not for a millisecond (coalesced.ts): a 2xx that reaches SIPp once that wait is over
+      // but before the ACK has gone meets the ACK's send step, and SIPp takes it for a copy of the first 2xx and
+      // sends the first ACK again (its look-back for retransmissions); the second dialog was then never ACKed
+      // (seen over TLS). A copy of the first 2xx within the wait is passed over, and the wait goes on.
+      s.label(waitSecond);
+      s.recv({ response: 200, timeout: Math.max(COALESCED_WAIT_MS, c.t1Ms), ontimeout: oneSoFar, actions: keepSecond, next: waitSecond, test: 'same_dialog' });
       s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
       s.send(inDialogRequest('ACK', second, { cseq: '[last_cseq_number]' }));
       s.nop([], { next: bothAcked });
       s.label(oneSoFar);
       s.send(inDialogRequest('ACK', dialog, { cseq: '[last_cseq_number]' }));
-      s.recv({ response: 200, timeout: Math.max(2000, 16 * c.t1Ms), ontimeout: firstOnly, actions: keepSecond });
+      // A retransmission of the first 2xx (its ACK crossed it) is ACKed again, and the second still awaited.
+      s.recv({ response: 200, timeout: Math.max(2000, 16 * c.t1Ms), ontimeout: firstOnly, actions: keepSecond, next: oneSoFar, test: 'same_dialog' });
       s.send(inDialogRequest('ACK', second, { cseq: '[last_cseq_number]' }));
       s.label(bothAcked);
       transaction(c, { text: (auth) => inDialogRequest('BYE', second, { extra: [contact, ...(auth ? ['[authentication]'] : [])] }), accept: 'any' });

@@ -6,17 +6,12 @@
  */
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
-import { runTransport } from '../../src/lab/transport.js';
 import { aliceInvite, toAlice } from './branches.js';
 import { alice, bob, contact, CONTACTS, registerContacts } from './contacts.js';
 
 describeLab('Two contacts answer at once (RFC 3261 §13.2.2.4)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
   lab.test('the proxy forwards both 2xx; alice ACKs each and BYEs the one she does not keep, each reaching its own contact', {
     rfc: ['RFC 3261 §13.2.2.4', 'RFC 3261 §16.7 step 5'],
-    // Our user agent's own defect, not the proxy's: over TLS the two 2xx often arrive in one read, and in 1 run of
-    // 4 alice then ACKed the first dialog twice (SIPp kept the first 2xx's To and Contact for the second).
-    // Skipped there, with this reason, until the UA takes them apart (issue 19's note).
-    requires: (t) => (runTransport(t) === 'tls' ? 'over TLS our user agent (SIPp) mixes up two 2xx that arrive in one read, and ACKs the first dialog twice: a known defect of the harness, not of the target' : true),
   }, async () => {
     await registerContacts(lab, CONTACTS.map((party) => ({ party })));
     // bob-1 and bob-2 answer the moment the INVITE arrives; bob-3 rings.
