@@ -1,8 +1,9 @@
 /*
- * sipwright's TLS key log for programs linked with OpenSSL 1.1.1 or later (SIPp), LD_PRELOADed: every SSL object
- * made from a context gets that context's keylog callback, which appends the connection's secrets in NSS key
- * log format to the file $SIPWRIGHT_KEYLOG. sid's OpenSSL is built without SSLKEYLOGFILE, and SIPp has no key
- * log of its own unless built with TLS_KEY_LOGGING; with this, a capture of its connections can be decrypted.
+ * sipwright's TLS key log for programs linked with OpenSSL 1.1.1 or later, LD_PRELOADed: every SSL object made
+ * from a context gets that context's keylog callback, which appends the connection's secrets in NSS key log
+ * format to the file $SIPWRIGHT_KEYLOG. sid's OpenSSL is built without SSLKEYLOGFILE, SIPp has no key log of its
+ * own unless built with TLS_KEY_LOGGING, and Kamailio 5.6 has none: with this, a capture of their connections
+ * can be decrypted. Used by the sipp image and by the kamailio image (which links this file).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -32,11 +33,28 @@ static void append_line(const SSL *ssl, const char *line) {
   close(fd);
 }
 
+/*
+ * OpenSSL's own symbol. Kamailio's tls module is dlopen()ed with its libssl in a scope of its own, which
+ * RTLD_NEXT does not search: there libssl, already loaded, is asked for by name.
+ */
+static void *real_symbol(const char *name) {
+  void *f = dlsym(RTLD_NEXT, name);
+  if (f) return f;
+  static const char *const libs[] = {"libssl.so.3", "libssl.so.1.1"};
+  for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
+    void *h = dlopen(libs[i], RTLD_LAZY | RTLD_NOLOAD);
+    if (h && (f = dlsym(h, name))) return f;
+  }
+  return NULL;
+}
+
 SSL *SSL_new(SSL_CTX *ctx) {
   static SSL *(*real_new)(SSL_CTX *);
   static void (*set_callback)(SSL_CTX *, keylog_callback);
-  if (!real_new) real_new = (SSL *(*)(SSL_CTX *))dlsym(RTLD_NEXT, "SSL_new");
-  if (!set_callback) set_callback = (void (*)(SSL_CTX *, keylog_callback))dlsym(RTLD_NEXT, "SSL_CTX_set_keylog_callback");
+  if (!real_new) real_new = (SSL *(*)(SSL_CTX *))real_symbol("SSL_new");
+  if (!set_callback) set_callback = (void (*)(SSL_CTX *, keylog_callback))real_symbol("SSL_CTX_set_keylog_callback");
+  /* No OpenSSL to hand the call to: fail as SSL_new fails, rather than crash the program. */
+  if (!real_new) return NULL;
   if (ctx && set_callback) set_callback(ctx, append_line);
   return real_new(ctx);
 }

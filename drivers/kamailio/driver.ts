@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { startContainer } from '../../src/runtime/container.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { resolveRuntime, type RuntimeKind } from '../../src/runtime/kind.js';
@@ -25,6 +25,8 @@ export const KAMAILIO_INSTALL_HINT = 'apt-get install kamailio (as root), or run
 /** Where the runtime folder is mounted inside the container (the host sees the ctl socket and pid file). */
 const CONTAINER_RUN_DIR = '/run/sipwright';
 const CONTAINER_CFG = '/etc/sipwright/kamailio.cfg';
+/** Where the kamailio image has the key log shim (docker/kamailio/recipe.json). */
+const KEYLOG_SHIM = '/usr/local/lib/sipwright-keylog.so';
 
 export class Kamailio {
   private o: KamailioOptions;
@@ -32,6 +34,7 @@ export class Kamailio {
   private overrides: string[] = [];
   private runtime: RuntimeKind = 'auto';
   private netns?: string;
+  private keyLog?: string;
   private tlsCa?: TlsCa;
   private tlsCertificate: { name?: string; oldVersions?: boolean } & BrokenCertificate = {};
 
@@ -150,6 +153,16 @@ export class Kamailio {
   }
 
   /**
+   * Append the secrets of its TLS connections to `file` (NSS key log format), so that a capture of them can be
+   * decrypted: it then runs in the kamailio image, whose shim logs them (docker/kamailio/keylog.c, the sipp
+   * image's), as Kamailio has no key log of its own. The file's folder is mounted at the same path.
+   */
+  withKeyLog(file: string): this {
+    this.keyLog = resolve(file);
+    return this;
+  }
+
+  /**
    * Run inside this network namespace (runtime/netns.ts): a proxy on "another host", its address one of the
    * namespace's. Native runtime only.
    */
@@ -193,6 +206,9 @@ export class Kamailio {
   async start(): Promise<StartedKamailio> {
     const runtime = this.netns ? 'native' : this.pickRuntime();
     if (this.netns && this.runtime === 'container') throw new Error(`${this.name}: a Kamailio in network namespace ${this.netns} runs natively, not in its container`);
+    if (this.keyLog && runtime === 'native') {
+      throw new Error(`${this.name}: a TLS key log (withKeyLog) needs the kamailio image's shim, and this Kamailio runs natively (${this.netns ? `in network namespace ${this.netns}` : `runtime ${this.runtime}`})`);
+    }
     const dir = runtime === 'native' ? undefined : ownTempDir('kamailio');
     const prepared = runtime === 'native' ? this.prepare() : undefined;
     const runDir = (prepared?.dir ?? dir)!;
@@ -220,7 +236,8 @@ export class Kamailio {
           image: imageTag('kamailio'),
           command: ['kamailio', '-DD', '-E', '-f', CONTAINER_CFG, ...args],
           files: [{ target: CONTAINER_CFG, content: cfg, mode: 0o600 }],
-          binds: [{ source: runDir, target: CONTAINER_RUN_DIR }],
+          binds: [{ source: runDir, target: CONTAINER_RUN_DIR }, ...(this.keyLog ? [{ source: dirname(this.keyLog), target: dirname(this.keyLog) }] : [])],
+          ...(this.keyLog ? { env: { LD_PRELOAD: KEYLOG_SHIM, SIPWRIGHT_KEYLOG: this.keyLog } } : {}),
           hostDir: runDir,
           readyLine: new RegExp(READY_LINE),
           readyTimeoutMs: 15_000,
@@ -240,6 +257,7 @@ export class Kamailio {
 
   /** auto: natively when installed, but in the kamailio image (which has it) when TLS is asked of a Kamailio without its tls module. */
   private pickRuntime(): 'native' | 'container' {
+    if (this.keyLog && this.runtime === 'auto') return 'container';
     const r = resolveRuntime(this.runtime, 'kamailio');
     return r === 'native' && this.runtime === 'auto' && this.o.transports.includes('tls') && !existsSync(TLS_MODULE) ? 'container' : r;
   }

@@ -37,7 +37,7 @@ describe('image recipes', () => {
     let root: string;
     beforeEach(() => {
       root = mkdtempSync(join(tmpdir(), 'sipwright-recipes-'));
-      cpSync(join(loadRecipe('kamailio').dir), join(root, 'kamailio'), { recursive: true });
+      cpSync(join(loadRecipe('kamailio').dir), join(root, 'kamailio'), { recursive: true, dereference: true });
     });
     afterEach(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,0 +1,1 @@
+../sipp/keylog.c
