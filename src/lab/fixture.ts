@@ -87,6 +87,12 @@ export class Lab {
   private block?: AddressBlock;
   private started?: StartedTarget;
   private startedPeer?: StartedKamailio;
+  /**
+   * Over TLS the other domain's proxy starts per test, with the test's key log: Kamailio keeps its connections
+   * open, and a connection between the proxies set up in an earlier test would have its handshake in that
+   * test's capture only, so no later capture could read it.
+   */
+  private peerPerTest = false;
   private current?: TestRun;
   private readonly parties = new Map<string, string>();
   /** Where parties share one address (StartedTarget.local): each party's first SIP port. */
@@ -123,6 +129,11 @@ export class Lab {
   get target(): StartedTarget {
     if (!this.started) throw new Error('the target is not started: use lab.target inside a lab.test');
     return this.started;
+  }
+
+  /** @internal The other domain's proxy if one runs now (a test run notes where its log stood). */
+  get peerIfStarted(): StartedKamailio | undefined {
+    return this.startedPeer;
   }
 
   /** The other domain's proxy (files with a peerParty, inside a test). */
@@ -458,7 +469,10 @@ export class Lab {
     const key = targetKey(this.plan, this.env);
     this.started = store ? await store.target(key, this.plan, this.labConfig) : await startTarget(this.plan, this.block, this.labConfig);
     const started = this.started;
-    if (this.options.peerParty && started.peer) this.startedPeer = store ? await store.peer(key, started, this.labConfig) : await startPeer(started, this.labConfig);
+    if (this.options.peerParty && started.peer) {
+      if (runTransport(this.plan) === 'tls') this.peerPerTest = true;
+      else this.startedPeer = store ? await store.peer(key, started, this.labConfig) : await startPeer(started, this.labConfig);
+    }
     await this.backgrounds.startAll((fullName, block) => this.beginBackground(fullName, block));
   }
 
@@ -468,8 +482,8 @@ export class Lab {
     afterAll(async () => {
       await this.backgrounds.stopAll();
       // The worker's own target, peer and block stay for its next files.
+      if (!this.shared || this.peerPerTest) await this.startedPeer?.stop();
       if (!this.shared) {
-        await this.startedPeer?.stop();
         await this.started?.stop();
         this.block?.release();
       }
@@ -480,7 +494,13 @@ export class Lab {
       const fullName = expect.getState().currentTestName ?? 'unnamed test';
       if (this.backgrounds.has(fullName)) return;
       this.current = await TestRun.begin(this, fullName, (f) => this.backgrounds.exclude(f));
-    });
+      if (this.peerPerTest && this.started) {
+        const peer = await startPeer(this.started, this.labConfig, { keyLog: this.current.keyLog });
+        this.startedPeer = peer;
+        // Last: the cleanups before it may still undo bob's registration with it.
+        this.current.atLast(() => peer.stop());
+      }
+    }, 60_000);
     afterEach(async () => {
       try {
         await this.current?.finishIfPending();

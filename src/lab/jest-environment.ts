@@ -11,6 +11,7 @@ import type { TestEnvironment } from 'jest-environment-node';
 import { removeOwnedDetached } from '../runtime/container.js';
 import { yieldToEndpoints } from '../runtime/priority.js';
 import { killOwnedSync } from '../runtime/process-registry.js';
+import { runtimeSkipReason } from './runtime-skip.js';
 import { WORKER_STORE_GLOBAL, WorkerStore } from './worker-store.js';
 
 export const store = new WorkerStore();
@@ -57,10 +58,38 @@ const allureCjs = createRequire(import.meta.url)('allure-jest/node') as NodeEnvi
 const AllureNodeEnvironment = allureCjs.default ?? allureCjs;
 type EnvironmentArgs = ConstructorParameters<NodeEnvironment>;
 
+/** What of jest-circus's test and of allure-jest's environment a runtime skip touches. */
+interface CircusTest { errors: unknown[]; status?: string | null }
+interface AllureParts {
+  runtime?: { updateTest(uuid: string, update: (r: { status?: string; statusDetails?: { message?: string; trace?: string } }) => void): void };
+  runContext?: { executables: string[] };
+}
+
 export default class LabEnvironment extends AllureNodeEnvironment {
   constructor(...args: EnvironmentArgs) {
     super(...args);
     watchEnd();
     (this.global as Record<string, unknown>)[WORKER_STORE_GLOBAL] = store;
+  }
+
+  /**
+   * A test whose only errors are runtime skips (runtime-skip.ts) ends skipped. allure-jest wraps this handler
+   * and runs its own after it: at test_done its result is still open, so it is made skipped here, and jest's
+   * test loses its errors and becomes a skip before jest-circus turns it into a result.
+   */
+  handleTestEvent(event: { name: string; test?: CircusTest }): void {
+    if (event.name !== 'test_done' || !event.test) return;
+    const reason = runtimeSkipReason(event.test.errors);
+    if (reason === undefined) return;
+    const allure = this as unknown as AllureParts;
+    const uuid = allure.runContext?.executables.at(-1);
+    if (uuid) {
+      allure.runtime?.updateTest(uuid, (r) => {
+        r.status = 'skipped';
+        r.statusDetails = { message: `skipped: ${reason}` };
+      });
+    }
+    event.test.errors = [];
+    event.test.status = 'skip';
   }
 }

@@ -7,22 +7,28 @@ import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js'
 import type { LabConfig } from './schema.js';
 import type { StartedTarget } from './started-target.js';
 
-export async function startPeer(target: StartedTarget, lab: LabConfig): Promise<StartedKamailio> {
+/**
+ * `keyLog`: over TLS, where it logs its TLS secrets (the test's key log): its hops with the target then go over
+ * TLS too, and the test's capture reads them. Without one, over TLS, that hop stays on TCP to the target's plain
+ * port, as a TLS hop nobody logs keys for could not be read.
+ */
+export async function startPeer(target: StartedTarget, lab: LabConfig, o: { keyLog?: string } = {}): Promise<StartedKamailio> {
   const peer = target.peer;
   if (!peer) throw new Error(`target ${target.plan.name} declares no peer domain (proxy.peer)`);
+  const betweenProxies = target.tls ? (o.keyLog ? 'tls' : 'tcp') : target.plan.transport === 'tcp' ? 'tcp' : undefined;
   const k = new Kamailio(peer.host, peer.port)
     .withDomain(peer.domain)
     .withAccounts(target.plan.accounts.map((a) => ({ user: a.authUser ?? a.user, password: a.password })))
     .withT1(target.plan.t1Ms)
-    // A target reached over TCP only (its file says transport: tcp) is reached so from here too. Over TLS the
-    // hop between the proxies is TCP to the target's plain port (started-target.ts says why).
-    .withPeer(target.domain, target.host, target.tls ? target.plan.port : target.port, target.tls || target.plan.transport === 'tcp' ? 'tcp' : undefined)
+    // A target reached over TCP only (its file says transport: tcp) is reached so from here too.
+    .withPeer(target.domain, target.host, target.tls && betweenProxies === 'tcp' ? target.plan.port : target.port, betweenProxies)
     .withRuntime(target.plan.kind === 'embedded' ? lab.runtime.kamailio : 'auto');
   // Over TLS the parties (bob registering) reach it on its TLS port, with a certificate from the target's CA,
   // which they already trust.
   if (target.tls) {
     k.withTransports('udp', 'tcp', 'tls');
     if (target.tls.signer) k.withTlsCa(target.tls.signer);
+    if (o.keyLog) k.withKeyLog(o.keyLog);
   }
   try {
     return await k.start();

@@ -136,9 +136,9 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withRegistrar(lab.registrar)
       .withT1(lab.t1)
       .withRuntime(lab.runtime.kamailio);
-    // Over TLS the hop to the other domain's proxy stays on TCP: both its ends are proxies, neither of which logs
-    // its TLS secrets, so a TLS hop there would be a part of the capture nobody can read (peer.ts).
-    if (peer) k.withPeer(peer.domain, peer.host, peer.port, runTransport(plan) === 'tls' ? 'tcp' : undefined);
+    // Over TLS the hop to the other domain's proxy is TLS too, to its TLS port: the lab starts that proxy per test
+    // with the test's key log (fixture.ts, peer.ts), so the capture reads both directions.
+    if (peer) k.withPeer(peer.domain, peer.host, runTransport(plan) === 'tls' ? peer.port + 1 : peer.port, runTransport(plan) === 'tls' ? 'tls' : undefined);
     if (lab.proxyAuth) k.withProxyAuth(true, { inDialog: lab.proxyAuth === 'in-dialog' });
     const overTls = runTransport(plan) === 'tls';
     if (overTls) k.withTransports('udp', 'tcp', 'tls');

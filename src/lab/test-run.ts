@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { extractSip } from '../capture/extract.js';
 import { writePcapngWithSecrets } from '../capture/pcapng-secrets.js';
 import { undecryptedTls } from '../capture/tls-unread.js';
+import { RuntimeSkip } from './runtime-skip.js';
 import { runTransport } from './transport.js';
 import { LiveCapture, type StartedCapture } from '../capture/live.js';
 import { rememberTrace } from '../expect/failure-ladder.js';
@@ -40,7 +41,10 @@ export class TestRun {
   private readonly extra: EvidenceFile[] = [];
   private readonly logStart: number;
   private readonly startedAt = Date.now();
+  /** The other domain's proxy as the test began, and how much of its log there was (fixture.ts may start a new one). */
+  private readonly peerAtStart?: { logs(): string };
   private readonly peerLogStart: number;
+  private readonly lastly: Array<() => Promise<unknown>> = [];
   private sippSeq = 0;
   private readonly sippDirs: string[] = [];
   private readonly cleanups: Array<() => Promise<unknown>> = [];
@@ -54,7 +58,8 @@ export class TestRun {
     this.pcap = join(this.dir, 'capture.pcap');
     this.keyLog = join(this.dir, 'tls.keys');
     this.logStart = lab.target.logs()?.length ?? 0;
-    this.peerLogStart = lab.options.peerParty && lab.target.peer ? lab.peer.logs().length : 0;
+    this.peerAtStart = lab.options.peerParty && lab.target.peer ? lab.peerIfStarted : undefined;
+    this.peerLogStart = this.peerAtStart?.logs().length ?? 0;
   }
 
   /** `narrow` adjusts the capture filter (a background test keeps to its own block, the others leave it out). */
@@ -104,6 +109,11 @@ export class TestRun {
     this.cleanups.push(fn);
   }
 
+  /** Work to do after every cleanup (stopping what the cleanups still talk to); an error fails the test too. */
+  atLast(fn: () => Promise<unknown>): void {
+    this.lastly.push(fn);
+  }
+
   /**
    * A user agent the test started in the background. One still running when the test ends (a test that
    * failed before settling it) is stopped then, so it does not hold its address for the next test.
@@ -125,9 +135,19 @@ export class TestRun {
     return this.findingsList;
   }
 
-  trace(): Promise<Trace> {
+  /**
+   * The test's capture as a trace. Over TLS, when SIP of the test's own parties is in a connection no key
+   * decrypts, it throws a runtime skip instead: no assertion on that capture can be trusted, and none passes.
+   */
+  async trace(): Promise<Trace> {
     this.traced ??= this.makeTrace();
-    return this.traced;
+    const trace = await this.traced;
+    if (this.unreadTls.length) throw this.unreadSkip();
+    return trace;
+  }
+
+  private unreadSkip(): RuntimeSkip {
+    return new RuntimeSkip(`no key decrypts SIP over TLS in this test's capture, so its SIP assertions are not made: ${this.unreadTls.join('; ')}`);
   }
 
   private async makeTrace(): Promise<Trace> {
@@ -181,7 +201,7 @@ export class TestRun {
     rmSync(this.keyLog, { force: true });
   }
 
-  /** What of the capture's TLS could not be read: a test is never passed on it. */
+  /** What of the capture's TLS could not be read: a test is skipped on it, never passed. */
   private unreadTls: string[] = [];
 
   /** The capture kept as evidence: the pcap, or over TLS the pcapng with the secrets in it. */
@@ -208,7 +228,7 @@ export class TestRun {
     this.finished = Promise.resolve();
     await this.stopRunning();
     await this.capture?.stop().catch(() => undefined);
-    for (const fn of this.cleanups) await fn().catch(() => undefined);
+    for (const fn of [...this.cleanups, ...this.lastly]) await fn().catch(() => undefined);
   }
 
   /** For afterEach: finishes a test whose body never got to (a timeout); a no-op otherwise. */
@@ -221,12 +241,13 @@ export class TestRun {
     let traceError: Error | undefined;
     let trace: Trace | undefined;
     try {
-      trace = await this.trace();
+      this.traced ??= this.makeTrace();
+      trace = await this.traced;
     } catch (e) {
       traceError = e as Error;
     }
     let cleanupError: Error | undefined;
-    for (const fn of this.cleanups) {
+    for (const fn of [...this.cleanups, ...this.lastly]) {
       try {
         await fn();
       } catch (e) {
@@ -243,7 +264,8 @@ export class TestRun {
     }
     if (this.lab.options.peerParty && this.lab.target.peer) {
       const path = join(this.dir, 'peer.log');
-      writeFileSync(path, scrub(this.lab.peer.logs().slice(this.peerLogStart)));
+      const peer = this.lab.peer;
+      writeFileSync(path, scrub(peer.logs().slice(peer === this.peerAtStart ? this.peerLogStart : 0)));
       this.extra.push({ name: `${this.lab.options.peerParty} log (${this.lab.target.peer.domain})`, path, contentType: 'text/plain' });
     }
     writeMeta(this.lab.env.reportDir, {
@@ -257,6 +279,7 @@ export class TestRun {
       ladderText: trace ? join(this.dir, 'ladder.txt') : undefined,
       ladderHtml: trace ? join(this.dir, 'ladder.html') : undefined,
       elapsedMs: Date.now() - this.startedAt,
+      ...(this.unreadTls.length ? { skipReason: this.unreadSkip().reason } : {}),
     });
     if (trace) {
       await attachFile('ladder', join(this.dir, 'ladder.html'), 'text/html');
@@ -275,7 +298,8 @@ export class TestRun {
     }
     if (traceError) throw traceError;
     if (this.unreadTls.length) {
-      throw new Error(`the capture holds SIP over TLS that could not be read, so no verdict of this test can rest on it:\n  ${this.unreadTls.join('\n  ')}`);
+      await attachText('skipped', this.unreadSkip().message);
+      throw this.unreadSkip();
     }
     this.failOnTargetFindings(trace!);
     if (cleanupError) throw new Error(`cleanup after the test failed: ${cleanupError.message}`);
