@@ -305,6 +305,13 @@ export function renderExtensionsConf(o: AsteriskOptions): string {
       ...o.dial.after.map((app) => ` same => n,${app}`),
     );
   }
+  for (const [number, user] of Object.entries(o.numbers)) {
+    lines.push(
+      `; ${number} reaches ${user}: the new leg's Request-URI is ${user}'s binding`,
+      `exten => ${number},1,Dial(PJSIP/${user},30${o.dial.options ? `,${o.dial.options}` : ''})`,
+      ...o.dial.after.map((app) => ` same => n,${app}`),
+    );
+  }
   if (f.echo) lines.push('; echo: media comes back as sent', `exten => ${f.echo},1,Answer()`, ' same => n,Echo()', ' same => n,Hangup()');
   if (f.answerHangup) lines.push('; answer, wait 1 s, hang up: Asterisk sends the BYE', `exten => ${f.answerHangup},1,Answer()`, ' same => n,Wait(1)', ' same => n,Hangup()');
   if (f.musicOnHold) {

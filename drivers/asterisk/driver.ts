@@ -111,6 +111,12 @@ export class Asterisk {
     this.o.dial = { ...this.o.dial, ...d };
     return this;
   }
+  /** Its dial plan: each dialled number and the account it reaches, dialled as the account's extension is. */
+  withNumbers(numbers: Record<string, string>): this {
+    for (const n of Object.keys(numbers)) if (!/^\+?[0-9]+$/.test(n)) throw new Error(`withNumbers: "${n}" is not a number (digits, with a leading + for the international form)`);
+    this.o.numbers = { ...numbers };
+    return this;
+  }
   withFeatures(f: Partial<AsteriskFeatures>): this {
     this.o.features = { ...this.o.features, ...f };
     return this;

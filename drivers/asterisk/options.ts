@@ -83,6 +83,8 @@ export interface AsteriskOptions {
   rel100: Asterisk100rel;
   sessionTimers: AsteriskSessionTimers;
   features: AsteriskFeatures;
+  /** Its dial plan: each dialled number (digits, + for international) and the account it reaches (B2BUA leg). */
+  numbers: Record<string, string>;
   /** rtp.conf rtpstart/rtpend: RTP only in this range, bound on `address`. */
   rtpPorts: { start: number; end: number };
   /** How an account is dialled (the B2BUA leg): Dial() options and the dialplan steps after the Dial. */
@@ -128,6 +130,7 @@ export function defaultAsteriskOptions(address: string, port = 5060): AsteriskOp
     rel100: 'yes',
     sessionTimers: { mode: 'supported' },
     features: { ...DEFAULT_FEATURES },
+    numbers: {},
     rtpPorts: { start: 10000, end: 20000 },
     dial: { options: '', after: ['Hangup()'] },
     nonceLifetimeS: 32,

@@ -327,11 +327,35 @@ failure_route[NEXT_CONTACTS] {
 \tt_relay();
 }
 
+${renderNumbers(o)}
+
 route[FOREIGN] {
 ${peers}
 \tsl_send_reply("404", "Unknown domain");
 \texit;
 }`;
+}
+
+/**
+ * The dial plan: a number's 00 form is made its + form first, so one entry serves both (the defect
+ * numbers-forget-00 leaves that out); each number then becomes its user's name, which the location lookup
+ * takes. A proper prefix of a number is answered 484 (RFC 3261 §21.4.22): the caller may be dialling it still.
+ */
+function renderNumbers(o: KamailioOptions): string {
+  const on = defectSwitch(o.defects);
+  const entries = Object.entries(o.numbers);
+  const reaches = new Map(entries);
+  // An 00 number whose + form reaches the same user is served by the normalisation.
+  const table = entries.filter(([n, user]) => !(n.startsWith('00') && reaches.get(`+${n.slice(2)}`) === user));
+  const prefixes = new Set<string>();
+  for (const [n] of table) for (let i = 1; i < n.length; i++) prefixes.add(n.slice(0, i));
+  for (const [n] of table) prefixes.delete(n);
+  prefixes.delete('+');
+  const normalise = on('numbers-forget-00') ? '' : `\tif ($rU =~ "^00[1-9]") {\n\t\t$rU = "+" + $(rU{s.substr,2,0});\n\t}\n`;
+  const lookups = table.map(([n, user]) => `\tif ($rU == ${cfgString(n)}) {\n\t\t$rU = ${cfgString(user)};\n\t\treturn;\n\t}\n`).join('');
+  const incomplete = [...prefixes].sort().map((p) => `$rU == ${cfgString(p)}`);
+  const overlap = incomplete.length ? `\tif (${incomplete.join(' || ')}) {\n\t\tsl_send_reply("484", "Address Incomplete");\n\t\texit;\n\t}\n` : '';
+  return `route[NUMBERS] {\n${normalise}${lookups}${overlap}\treturn;\n}`;
 }
 
 function renderRequestRoute(o: KamailioOptions): string {
@@ -366,6 +390,7 @@ function renderRequestRoute(o: KamailioOptions): string {
 \t\tsl_send_reply("484", "Address Incomplete");
 \t\texit;
 \t}
+\troute(NUMBERS);
 \troute(LOCATION);`
     : `\tsl_send_reply("403", "Not a proxy");`;
   return `request_route {

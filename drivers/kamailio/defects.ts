@@ -19,6 +19,7 @@ export const KAMAILIO_BLOCKS = [
   'route[LOCATION]',
   'route[SERIAL]',
   'failure_route[NEXT_CONTACTS]',
+  'route[NUMBERS]',
   'route[FOREIGN]',
 ] as const;
 export type KamailioBlock = (typeof KAMAILIO_BLOCKS)[number];
@@ -28,7 +29,7 @@ export type RemovedLines = string | readonly [first: string, last: string];
 
 export interface KamailioDefectSpec {
   /** The sipwright suite that must fail on it. */
-  suite: 'registration' | 'calls' | 'forking' | 'prack' | 'session-timers' | 'security';
+  suite: 'registration' | 'calls' | 'forking' | 'prack' | 'session-timers' | 'security' | 'routing';
   /** One line: what is broken, and the test(s) of the suite that must fail. */
   description: string;
   /** The blocks it changes, each with the good lines it takes out there (none: it only adds lines). */
@@ -138,6 +139,11 @@ const DEFECTS = {
     suite: 'forking',
     description: 'only the Request-URI\'s contact gets the INVITE, the other branches are dropped: fails the parallel forking, branch timer and "the highest-q contact is tried first …" tests',
     touches: { 'route[LOCATION]': [] },
+  },
+  'numbers-forget-00': {
+    suite: 'routing',
+    description: 'the dial plan forgets the 00 form of its international numbers (no 00 → + normalisation): fails "every dialled form reaches its user" for each 00 number, which gets 404',
+    touches: { 'route[NUMBERS]': [['if ($rU =~ "^00[1-9]") {', '}']] },
   },
   'serial-ignored': {
     suite: 'forking',

@@ -52,6 +52,7 @@ export class Kamailio {
       registrarOptions: { ...DEFAULT_REGISTRAR },
       timers: defaultTimers(),
       peers: [],
+      numbers: {},
       defects: [],
     };
   }
@@ -118,6 +119,12 @@ export class Kamailio {
   }
   withInviteTimeout(ms: number): this {
     this.o.timers.inviteAfterProvisionalMs = ms;
+    return this;
+  }
+  /** Its dial plan: each dialled number and the user it reaches (KamailioOptions.numbers). */
+  withNumbers(numbers: Record<string, string>): this {
+    for (const n of Object.keys(numbers)) if (!/^\+?[0-9]+$/.test(n)) throw new Error(`withNumbers: "${n}" is not a number (digits, with a leading + for the international form)`);
+    this.o.numbers = { ...numbers };
     return this;
   }
   withPeer(domain: string, address: string, port = 5060, transport?: 'tcp' | 'tls'): this {

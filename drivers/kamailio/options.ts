@@ -59,6 +59,11 @@ export interface KamailioOptions {
    * be reached over TCP (a proxy listening on TCP only), else what the request came over decides.
    */
   peers: Array<{ domain: string; address: string; port: number; transport?: 'tcp' | 'tls' }>;
+  /**
+   * Its dial plan: a dialled number (digits, + for international) and the user it reaches. A number dialled
+   * with 00 reaches what its + form reaches; a proper prefix of a number is answered 484 (overlap dialling).
+   */
+  numbers: Record<string, string>;
   /** Deliberate defects for a negative control (defects.ts); none for a good target. */
   defects: readonly KamailioDefect[];
 }

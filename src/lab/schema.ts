@@ -123,6 +123,22 @@ export const SrtpCapsSchema = z
   .strict()
   .refine((s) => s.sdes || s.requiredBy === undefined, { message: 'an account whose calls must be SRTP needs sdes: true (its keys come in the SDP)', path: ['requiredBy'] });
 
+/**
+ * Each number of `numbers` is one as a user dials it (digits, a leading + for the international form), and
+ * each user it names is one of the target file's accounts: the test registers it and calls the number. (Checked
+ * here: zod's record keys fail with "Invalid key in record", not with what to write.)
+ */
+function numbersReachAccounts(t: { accounts: Array<{ user: string }>; numbers?: Record<string, string> }, ctx: z.RefinementCtx): void {
+  for (const [number, user] of Object.entries(t.numbers ?? {})) {
+    if (!/^\+?[0-9]+$/.test(number)) {
+      ctx.addIssue({ code: 'custom', path: ['numbers', number], message: 'a number is digits, with a leading + for the international form' });
+      continue;
+    }
+    if (t.accounts.some((a) => a.user === user)) continue;
+    ctx.addIssue({ code: 'custom', path: ['numbers', number], message: `"${user}" is not one of the accounts (${t.accounts.map((a) => a.user).join(', ') || 'none listed'}): the test registers it and calls the number` });
+  }
+}
+
 /** srtp.requiredBy names one of the target file's accounts. */
 function srtpAccountKnown(t: { accounts: Array<{ user: string }>; srtp?: { requiredBy?: string } }, ctx: z.RefinementCtx): void {
   const user = t.srtp?.requiredBy;
@@ -166,6 +182,11 @@ export const TargetSchema = z
     accounts: z.array(AccountSchema).default([]),
     /** URIs or numbers reaching features: echo, voicemail, park, … */
     features: z.record(z.string(), z.string()).default({}),
+    /**
+     * The numbers that reach its users, each dialled form on its own: `{ "100": alice, "+4930100": alice,
+     * "004930100": alice }`. The routing suite calls each and checks where the translation shows.
+     */
+    numbers: z.record(z.string(), z.string().min(1, 'names the account the number reaches')).optional(),
     registrar: RegistrarCapsSchema.optional(),
     sessionTimers: SessionTimerCapsSchema.optional(),
     proxy: ProxyCapsSchema.optional(),
@@ -187,6 +208,7 @@ export const TargetSchema = z
   })
   .strict()
   .superRefine(srtpAccountKnown)
+  .superRefine(numbersReachAccounts)
   .refine((t) => t.transport !== 'tls' || t.tls !== undefined, { message: 'transport tls needs tls: { ca: FILE } (the CA the parties verify the target with)', path: ['tls'] });
 export type TargetFile = z.infer<typeof TargetSchema>;
 

@@ -114,6 +114,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withNonceLifetime(plan.auth?.nonceLifetime ?? 32)
       .withT1(lab.t1)
       .withRtpPorts(...rtpRange(block))
+      .withNumbers(plan.numbers ?? {})
       .withRuntime(lab.runtime.asterisk);
     // The account whose calls must be SRTP (the embedded plan's SDES_ACCOUNT): media_encryption = sdes.
     if (plan.srtp?.requiredBy) a.withSdesRequired(plan.srtp.requiredBy);
@@ -135,6 +136,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withAccounts(lab.accounts.map((a) => ({ user: a.authUser ?? a.user, password: a.password })))
       .withRegistrar(lab.registrar)
       .withT1(lab.t1)
+      .withNumbers(plan.numbers ?? {})
       .withRuntime(lab.runtime.kamailio);
     // Over TLS the hop to the other domain's proxy is TLS too, to its TLS port: the lab starts that proxy per test
     // with the test's key log (fixture.ts, peer.ts), so the capture reads both directions.

@@ -33,6 +33,8 @@ export interface TargetPlan {
   roles: Role[];
   accounts: Account[];
   features: Record<string, string>;
+  /** Dialled numbers and the account user each reaches (a target file's `numbers`, the embedded dial plans). */
+  numbers?: Record<string, string>;
   registrar?: { minExpires?: number; maxExpires?: number; maxContacts?: number; belowMinimum?: 'reject' | 'raise'; qualify?: { user: string; every: number } };
   /** It does RFC 4028 session timers itself, refusing intervals below minSE seconds (see SessionTimerCapsSchema). */
   sessionTimers?: { minSE: number };
@@ -106,6 +108,7 @@ export function loadTargetFile(path: string): TargetPlan {
     roles: t.roles,
     accounts: t.accounts,
     features: t.features,
+    ...(t.numbers ? { numbers: t.numbers } : {}),
     registrar: t.registrar,
     ...(t.sessionTimers ? { sessionTimers: t.sessionTimers } : {}),
     ...(t.proxy
@@ -124,6 +127,19 @@ export function loadTargetFile(path: string): TargetPlan {
     ...(t.local ? { local: { address: t.local.address } } : {}),
     source: path,
   };
+}
+
+/**
+ * The embedded targets' dial plan: the first two accounts each reached by a short extension, an international
+ * number and that number dialled with 00 (10x, +4930 10x, 004930 10x), as an office's numbers are.
+ */
+export function embeddedNumbers(lab: Pick<LabConfig, 'accounts'>): Record<string, string> {
+  const numbers: Record<string, string> = {};
+  lab.accounts.slice(0, 2).forEach((a, i) => {
+    const extension = `10${i}`;
+    for (const n of [extension, `+4930${extension}`, `004930${extension}`]) numbers[n] = a.user;
+  });
+  return numbers;
 }
 
 /** What each embedded system is: the roles it plays and the features its config provides. */
@@ -190,6 +206,7 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     roles: [...shape.roles],
     accounts: name === 'embedded:asterisk' ? [...lab.accounts.filter((a) => a.user !== SHA256_ACCOUNT.user), SHA256_ACCOUNT] : lab.accounts,
     features: { ...shape.features },
+    numbers: embeddedNumbers(lab),
     registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum,
       ...(qualified ? { qualify: { user: qualified.authUser ?? qualified.user, every: QUALIFY_SECONDS } } : {}),
     },

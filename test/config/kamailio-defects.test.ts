@@ -19,7 +19,7 @@ const PATHS = { ctlSocket: '/run/sipwright/kamailio_ctl' };
 
 /** As test/suites start their controls, and with what else the template fills in moved. */
 const OPTIONS: Record<string, () => Kamailio> = {
-  'the options the suites use': () => new Kamailio('127.100.200.10').withDomain('target.test').withAccounts(ACCOUNTS).withRegistrar({ minExpires: 60 }).withT1(100).withPeer('other.test', '127.100.200.11'),
+  'the options the suites use': () => new Kamailio('127.100.200.10').withDomain('target.test').withAccounts(ACCOUNTS).withRegistrar({ minExpires: 60 }).withT1(100).withPeer('other.test', '127.100.200.11').withNumbers({ '100': 'alice', '+4930100': 'alice', '004930100': 'alice', '0301': 'bob' }),
   'the defaults': () => new Kamailio('127.0.0.9'),
   'two peers, T1 250 ms, udp only, proxy only': () =>
     new Kamailio('127.0.0.9', 5080).withTransports('udp').withRoles({ registrar: false }).withAccounts(ACCOUNTS).withT1(250).withPeer('a.test', '192.0.2.7', 5070).withPeer('b.test', '192.0.2.8'),

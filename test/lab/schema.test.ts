@@ -234,3 +234,28 @@ describe('SRTP declaration (srtp: RFC 4568 SDES)', () => {
     expect(k.accounts.some((x) => x.user === 'srtp-only')).toBe(false);
   });
 });
+
+describe('dial plan declaration (numbers: the routing suite)', () => {
+  const proxy = (numbers: string) => `name: p\naddress: 127.0.0.50\nroles: [registrar, proxy]\naccounts: [{ user: alice, password: a-secret }, { user: bob, password: b-secret }]\nnumbers: ${numbers}\n`;
+  const problem = (name: string, text: string): string => {
+    try {
+      loadTargetFile(file(name, text));
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+
+  test('each dialled form names the account it reaches; the embedded targets have a plan of their own', () => {
+    expect(loadTargetFile(file('n1.yaml', proxy('{ "100": alice, "+4930100": alice, "004930100": alice }'))).numbers).toEqual({ '100': 'alice', '+4930100': 'alice', '004930100': 'alice' });
+    const kamailio = resolveTarget('embedded:kamailio', loadLabConfig());
+    expect(kamailio.numbers).toEqual({ '100': 'alice', '+4930100': 'alice', '004930100': 'alice', '101': 'bob', '+4930101': 'bob', '004930101': 'bob' });
+    expect(resolveTarget('embedded:asterisk', loadLabConfig()).numbers).toEqual(kamailio.numbers);
+  });
+
+  test('errors name the number: not digits, or reaching no account', () => {
+    expect(problem('n2.yaml', proxy('{ "10-0": alice }'))).toContain('  numbers.10-0: a number is digits, with a leading + for the international form');
+    expect(problem('n3.yaml', proxy('{ "100": carol }'))).toContain('  numbers.100: "carol" is not one of the accounts (alice, bob): the test registers it and calls the number');
+  });
+});
