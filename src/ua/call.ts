@@ -368,20 +368,29 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       accept: [202, 200],
     });
     const notify = c.label('notify');
+    const answer = c.label('answer_notify');
     const notified = c.label('notified');
+    const subOver: Action[] = [{ ereg: { regexp: 'terminated', search_in: 'hdr', header: 'Subscription-State:', assign_to: 'sub_over' } }];
     s.label(notify);
-    s.recv({
-      request: 'NOTIFY',
-      timeout: step.timeoutMs ?? 10_000,
-      ontimeout: notified,
-      actions: [{ ereg: { regexp: 'terminated', search_in: 'hdr', header: 'Subscription-State:', assign_to: 'sub_over' } }],
-    });
-    // Decided before the answer goes out: nothing may stand between a send and what comes next (withJumpsFolded).
+    // NOTIFYs come in bursts (a PBX sends 100 Trying, 180 and 200 back to back): one that reaches SIPp while it is
+    // about to answer the one before meets a send step, which SIPp would take for an unexpected message and abort
+    // the call. A global recv takes it wherever the call stands (SIPp's look-back): it is answered, and the one it
+    // cut short comes again (its retransmission) and is answered then.
+    s.recv({ request: 'NOTIFY', optional: 'global', actions: subOver, next: answer });
+    s.recv({ request: 'NOTIFY', timeout: step.timeoutMs ?? 10_000, ontimeout: notified, actions: subOver });
+    s.label(answer);
     const last = c.label('last_notify');
+    const linger = c.label('linger');
     s.nop([], { next: last, test: 'sub_over' });
-    s.send(responseToLast('200 OK', { extra: [contact] }), { next: notify });
+    s.send(responseToLast('200 OK', { extra: [contact] }));
+    s.nop([], { next: linger, test: 'refer_done' });
+    s.nop([], { next: notify });
     s.label(last);
     s.send(responseToLast('200 OK', { extra: [contact] }));
+    s.nop([{ assign: { assign_to: 'refer_done', value: 1 } }]);
+    // The retransmission of a NOTIFY cut short comes within a T1 or two (over UDP): answered before going on.
+    s.label(linger);
+    s.recv({ request: 'NOTIFY', timeout: Math.max(300, 3 * c.t1Ms), ontimeout: notified, actions: subOver, next: answer });
     s.label(notified);
   };
 

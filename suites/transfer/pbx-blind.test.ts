@@ -1,0 +1,57 @@
+/**
+ * Blind transfer on a PBX (the course's exercise 10, RFC 3515, RFC 5589 §6): alice calls bob through the PBX,
+ * then REFERs her leg to carol. The PBX carries the transfer out itself: 202 to the REFER, NOTIFYs of the implicit
+ * subscription with message/sipfrag bodies, a new dialog of its own to carol, and alice's dialog ended.
+ */
+import { expect } from '@jest/globals';
+import { describeLab } from '../../src/lab/fixture.js';
+import type { Account } from '../../src/lab/schema.js';
+import { referNotifies, sipfragStatus, thirdAccount } from './refer-wire.js';
+
+describeLab('Blind transfer on a PBX (RFC 3515, RFC 5589 §6)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
+  lab.test(
+    'alice REFERs her call with bob to carol: 202, NOTIFYs from 100 Trying to 200 OK, the PBX calls carol itself, and alice\'s dialog ends',
+    { rfc: ['RFC 3515 §2.4.2', 'RFC 3515 §2.4.4', 'RFC 3515 §2.4.5', 'RFC 5589 §6', 'RFC 6665 §4.1.3'], requires: (plan) => (typeof thirdAccount(plan) === 'string' ? (thirdAccount(plan) as string) : true) },
+    async () => {
+      const alice = lab.ua('alice', lab.account(0));
+      const bob = lab.ua('bob', lab.account(1));
+      const carol = lab.ua('carol', thirdAccount(lab.plan) as Account);
+      await bob.register();
+      await carol.register();
+      const bobAnswers = await bob.answer().start();
+      // carol ends the call she was transferred into; the PBX then ends bob's leg.
+      const carolAnswers = await carol.answer({ hangupAfterMs: 300 }).start();
+      // The transferor ends its call once the final NOTIFY says the transfer succeeded (RFC 5589 §6).
+      await alice.call(bob).refer(carol).bye().run();
+      await carolAnswers.settle();
+      await bobAnswers.settle();
+      const trace = await lab.trace();
+
+      const refer = trace.one({ method: 'REFER', from: 'alice' });
+      const invite = trace.one({ method: 'INVITE', from: 'alice' });
+      expect(refer.message.callId).toBe(invite.message.callId);
+      expect(refer).toHaveHeader('Refer-To', new RegExp(`sip:${(thirdAccount(lab.plan) as Account).user}@`));
+      expect(refer).toHaveHeader('Referred-By', /sip:alice@/);
+      expect(refer).toBeAnsweredWith(202);
+
+      // The implicit subscription (RFC 3515 §2.4.4): sipfrag status lines, the last one final and terminating it.
+      const notifies = referNotifies(trace, refer);
+      expect(notifies.length).toBeGreaterThanOrEqual(1);
+      const statuses = notifies.map(sipfragStatus);
+      expect(statuses.at(-1)).toBe(200);
+      expect(statuses.slice(0, -1).every((s) => s !== undefined && s < 200)).toBe(true);
+      expect(notifies.at(-1)!).toHaveHeader('Subscription-State', /^terminated/);
+      // Each is a request of alice's dialog with the PBX, carrying Event: refer (RFC 3515 §2.4.4).
+      for (const n of notifies) expect(n.from).toBe('pbx');
+
+      // The PBX places a call of its own to carol: a new dialog, not alice's.
+      const toCarol = trace.one({ method: 'INVITE', from: 'pbx', to: 'carol' });
+      expect(toCarol.message.callId).not.toBe(invite.message.callId);
+      expect(trace.first({ status: 200, cseqMethod: 'INVITE', from: 'carol' })).toBeDefined();
+      // alice's dialog ends, after the final NOTIFY (RFC 5589 §6).
+      const bye = trace.first({ method: 'BYE', where: (m) => m.message.callId === invite.message.callId });
+      expect(bye).toBeDefined();
+      expect(bye!).toBeAnsweredWith(200);
+    },
+  );
+});

@@ -1,0 +1,33 @@
+/** What the transfer suite reads of a REFER's implicit subscription on the wire (RFC 3515 §2.4.4, §2.4.5). */
+import type { Account } from '../../src/lab/schema.js';
+import type { TargetPlan } from '../../src/lab/target.js';
+import type { Trace, TraceMessage } from '../../src/trace/trace.js';
+
+/**
+ * The transfer target's account: a third one, which the PBX does not qualify (a phone that only answers the
+ * INVITE would take a qualify OPTIONS for the call), or the reason there is none.
+ */
+export function thirdAccount(plan: TargetPlan): Account | string {
+  const qualified = plan.registrar?.qualify?.user;
+  const pick = plan.accounts.slice(2).find((a) => (a.authUser ?? a.user) !== qualified);
+  return pick ?? `target ${plan.name} lists no third account that it does not qualify (registrar.qualify): the transfer target needs one`;
+}
+
+/** The NOTIFYs of the subscription a REFER made: its dialog, Event: refer (and id= its CSeq, when given), first copies. */
+export function referNotifies(trace: Trace, refer: TraceMessage): TraceMessage[] {
+  const seq = refer.message.cseq?.seq;
+  return trace.messages.filter((m) => {
+    if (m.method !== 'NOTIFY' || m.message.kind !== 'request' || m.retransmission || m.message.callId !== refer.message.callId) return false;
+    const event = m.message.event;
+    if (event?.package.toLowerCase() !== 'refer') return false;
+    const id = event.params.get('id');
+    return id === undefined || id === String(seq);
+  }).filter((m, i, all) => all.findIndex((x) => x.message.cseq?.seq === m.message.cseq?.seq) === i);
+}
+
+/** The status code of a NOTIFY's message/sipfrag body ("SIP/2.0 100 Trying"), or undefined when it has none. */
+export function sipfragStatus(notify: TraceMessage): number | undefined {
+  if (!/^message\/sipfrag/i.test(notify.message.get('Content-Type') ?? '')) return undefined;
+  const m = /^SIP\/2\.0 (\d{3})/.exec(notify.message.body.toString('latin1'));
+  return m ? Number(m[1]) : undefined;
+}
