@@ -282,6 +282,7 @@ timers = ${timers}
 timers_sess_expires = ${o.sessionTimers.expires ?? 1800}
 timers_min_se = ${o.sessionTimers.minSe ?? 90}
 moh_suggest = default
+allow_transfer = ${o.transfers ? 'yes' : 'no'}
 
 [sipwright-aor](!)
 type = aor

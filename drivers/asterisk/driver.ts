@@ -111,6 +111,11 @@ export class Asterisk {
     this.o.dial = { ...this.o.dial, ...d };
     return this;
   }
+  /** Whether its endpoints honour REFER (allow_transfer); off, a REFER is turned down: a negative control. */
+  withTransfers(on: boolean): this {
+    this.o.transfers = on;
+    return this;
+  }
   /** Its dial plan: each dialled number and the account it reaches, dialled as the account's extension is. */
   withNumbers(numbers: Record<string, string>): this {
     for (const n of Object.keys(numbers)) if (!/^\+?[0-9]+$/.test(n)) throw new Error(`withNumbers: "${n}" is not a number (digits, with a leading + for the international form)`);

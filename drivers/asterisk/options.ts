@@ -83,6 +83,8 @@ export interface AsteriskOptions {
   rel100: Asterisk100rel;
   sessionTimers: AsteriskSessionTimers;
   features: AsteriskFeatures;
+  /** allow_transfer of every endpoint: REFER honoured (blind and attended transfer). Off only for a negative control. */
+  transfers: boolean;
   /** Its dial plan: each dialled number (digits, + for international) and the account it reaches (B2BUA leg). */
   numbers: Record<string, string>;
   /** rtp.conf rtpstart/rtpend: RTP only in this range, bound on `address`. */
@@ -131,6 +133,7 @@ export function defaultAsteriskOptions(address: string, port = 5060): AsteriskOp
     sessionTimers: { mode: 'supported' },
     features: { ...DEFAULT_FEATURES },
     numbers: {},
+    transfers: true,
     rtpPorts: { start: 10000, end: 20000 },
     dial: { options: '', after: ['Hangup()'] },
     nonceLifetimeS: 32,
