@@ -352,10 +352,15 @@ function renderNumbers(o: KamailioOptions): string {
   for (const [n] of table) prefixes.delete(n);
   prefixes.delete('+');
   const normalise = on('numbers-forget-00') ? '' : `\tif ($rU =~ "^00[1-9]") {\n\t\t$rU = "+" + $(rU{s.substr,2,0});\n\t}\n`;
+  // Numbers of another domain's prefix go to that domain's proxy, the number as it is (route FOREIGN).
+  const prefixed = o.peers
+    .filter((p) => p.prefix)
+    .map((p) => `\tif ($(rU{s.substr,0,${p.prefix!.length}}) == ${cfgString(p.prefix!)}) {\n\t\t$rd = ${cfgString(p.domain)};\n\t\troute(FOREIGN);\n\t}\n`)
+    .join('');
   const lookups = table.map(([n, user]) => `\tif ($rU == ${cfgString(n)}) {\n\t\t$rU = ${cfgString(user)};\n\t\treturn;\n\t}\n`).join('');
   const incomplete = [...prefixes].sort().map((p) => `$rU == ${cfgString(p)}`);
   const overlap = incomplete.length ? `\tif (${incomplete.join(' || ')}) {\n\t\tsl_send_reply("484", "Address Incomplete");\n\t\texit;\n\t}\n` : '';
-  return `route[NUMBERS] {\n${normalise}${lookups}${overlap}\treturn;\n}`;
+  return `route[NUMBERS] {\n${normalise}${prefixed}${lookups}${overlap}\treturn;\n}`;
 }
 
 function renderRequestRoute(o: KamailioOptions): string {

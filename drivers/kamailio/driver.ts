@@ -127,8 +127,9 @@ export class Kamailio {
     this.o.numbers = { ...numbers };
     return this;
   }
-  withPeer(domain: string, address: string, port = 5060, transport?: 'tcp' | 'tls'): this {
-    this.o.peers.push({ domain, address, port, ...(transport ? { transport } : {}) });
+  withPeer(domain: string, address: string, port = 5060, transport?: 'tcp' | 'tls', o: { prefix?: string } = {}): this {
+    if (o.prefix !== undefined && !/^\+?[0-9]+$/.test(o.prefix)) throw new Error(`withPeer: prefix "${o.prefix}" is not the start of a number (digits, with a leading + for the international form)`);
+    this.o.peers.push({ domain, address, port, ...(transport ? { transport } : {}), ...(o.prefix ? { prefix: o.prefix } : {}) });
     return this;
   }
   /**

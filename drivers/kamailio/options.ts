@@ -56,9 +56,10 @@ export interface KamailioOptions {
   timers: TmTimers;
   /**
    * Other domains and the address of the proxy serving each, for inter-domain routing; `transport` when it must
-   * be reached over TCP (a proxy listening on TCP only), else what the request came over decides.
+   * be reached over TCP (a proxy listening on TCP only), else what the request came over decides; `prefix`, the
+   * start of the numbers of its own domain it sends there (route[NUMBERS]).
    */
-  peers: Array<{ domain: string; address: string; port: number; transport?: 'tcp' | 'tls' }>;
+  peers: Array<{ domain: string; address: string; port: number; transport?: 'tcp' | 'tls'; prefix?: string }>;
   /**
    * Its dial plan: a dialled number (digits, + for international) and the user it reaches. A number dialled
    * with 00 reaches what its + form reaches; a proper prefix of a number is answered 484 (overlap dialling).

@@ -8,6 +8,17 @@ import type { LabConfig } from './schema.js';
 import type { StartedTarget } from './started-target.js';
 
 /**
+ * The other domain's dial plan, for the numbers the target sends it (its peer prefix): the prefix and each of the
+ * target's short numbers (an extension: no +, no leading 0) reach the same user there, who registers with it.
+ */
+export function peerNumbers(target: Pick<StartedTarget, 'plan'>): Record<string, string> {
+  const prefix = target.plan.proxy?.peer?.prefix;
+  if (!prefix) return {};
+  const short = Object.entries(target.plan.numbers ?? {}).filter(([n]) => /^[1-9][0-9]*$/.test(n));
+  return Object.fromEntries(short.map(([n, user]) => [`${prefix}${n}`, user]));
+}
+
+/**
  * `keyLog`: over TLS, where it logs its TLS secrets (the test's key log): its hops with the target then go over
  * TLS too, and the test's capture reads them. Without one, over TLS, that hop stays on TCP to the target's plain
  * port, as a TLS hop nobody logs keys for could not be read.
@@ -20,6 +31,7 @@ export async function startPeer(target: StartedTarget, lab: LabConfig, o: { keyL
     .withDomain(peer.domain)
     .withAccounts(target.plan.accounts.map((a) => ({ user: a.authUser ?? a.user, password: a.password })))
     .withT1(target.plan.t1Ms)
+    .withNumbers(peerNumbers(target))
     // A target reached over TCP only (its file says transport: tcp) is reached so from here too.
     .withPeer(target.domain, target.host, target.tls && betweenProxies === 'tcp' ? target.plan.port : target.port, betweenProxies)
     .withRuntime(target.plan.kind === 'embedded' ? lab.runtime.kamailio : 'auto');

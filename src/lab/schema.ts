@@ -96,7 +96,14 @@ export const RegistrarCapsSchema = z
  */
 export const ProxyCapsSchema = z
   .object({
-    peer: z.object({ domain: z.string().min(1, 'must not be empty'), address: hostPort }).strict().optional(),
+    /**
+     * The other domain it routes, where sipwright runs that domain's proxy; `prefix`: the start of the numbers it
+     * sends there (+4940: +4940101 goes to the other domain, whose proxy the lab gives the matching dial plan).
+     */
+    peer: z
+      .object({ domain: z.string().min(1, 'must not be empty'), address: hostPort, prefix: z.string().regex(/^\+?[0-9]+$/, 'the start of a number: digits, with a leading + for the international form').optional() })
+      .strict()
+      .optional(),
     sequentialForking: z.boolean().optional(),
   })
   .strict();

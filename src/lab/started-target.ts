@@ -140,7 +140,7 @@ export async function startTarget(plan: TargetPlan, block: AddressBlock, lab: La
       .withRuntime(lab.runtime.kamailio);
     // Over TLS the hop to the other domain's proxy is TLS too, to its TLS port: the lab starts that proxy per test
     // with the test's key log (fixture.ts, peer.ts), so the capture reads both directions.
-    if (peer) k.withPeer(peer.domain, peer.host, runTransport(plan) === 'tls' ? peer.port + 1 : peer.port, runTransport(plan) === 'tls' ? 'tls' : undefined);
+    if (peer) k.withPeer(peer.domain, peer.host, runTransport(plan) === 'tls' ? peer.port + 1 : peer.port, runTransport(plan) === 'tls' ? 'tls' : undefined, { prefix: peerSpec?.prefix });
     if (lab.proxyAuth) k.withProxyAuth(true, { inDialog: lab.proxyAuth === 'in-dialog' });
     const overTls = runTransport(plan) === 'tls';
     if (overTls) k.withTransports('udp', 'tcp', 'tls');

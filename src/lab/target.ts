@@ -19,6 +19,8 @@ export interface PeerSpec {
   domain: string;
   host?: string;
   port: number;
+  /** The start of the numbers the target routes to that domain (routing suite). */
+  prefix?: string;
 }
 
 export interface TargetPlan {
@@ -114,7 +116,7 @@ export function loadTargetFile(path: string): TargetPlan {
     ...(t.proxy
       ? {
           proxy: {
-            ...(t.proxy.peer ? { peer: { domain: t.proxy.peer.domain, host: t.proxy.peer.address.host, port: t.proxy.peer.address.port } } : {}),
+            ...(t.proxy.peer ? { peer: { domain: t.proxy.peer.domain, host: t.proxy.peer.address.host, port: t.proxy.peer.address.port, ...(t.proxy.peer.prefix ? { prefix: t.proxy.peer.prefix } : {}) } } : {}),
             ...(t.proxy.sequentialForking !== undefined ? { sequentialForking: t.proxy.sequentialForking } : {}),
           },
         }
@@ -128,6 +130,9 @@ export function loadTargetFile(path: string): TargetPlan {
     source: path,
   };
 }
+
+/** The numbers the embedded proxy sends to the other domain: +4940… (and 004940…). */
+export const EMBEDDED_PEER_PREFIX = '+4940';
 
 /**
  * The embedded targets' dial plan: the first two accounts each reached by a short extension, an international
@@ -212,7 +217,7 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     },
     // The embedded proxy routes a second domain to a proxy the lab runs beside it (the inter-domain tests), and
     // its config forks sequentially on request (drivers/kamailio/config.ts, route[SERIAL]).
-    ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060 }, sequentialForking: true } } : {}),
+    ...(shape.roles.includes('proxy') ? { proxy: { peer: { domain: peerDomainOf(lab.domain), port: 5060, prefix: EMBEDDED_PEER_PREFIX }, sequentialForking: true } } : {}),
     ...(shape.pbx ? { pbx: { ...shape.pbx } } : {}),
     ...(shape.sessionTimers ? { sessionTimers: { ...shape.sessionTimers } } : {}),
     auth: {
