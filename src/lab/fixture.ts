@@ -12,6 +12,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import '../expect/index.js';
+import type { StartedBaresip } from '../../drivers/baresip/index.js';
 import type { StartedKamailio } from '../../drivers/kamailio/index.js';
 import { Sipp, type ScenarioBuilder } from '../../drivers/sipp/index.js';
 import { addSecrets, attachText, labelTest, scrub } from '../report/allure.js';
@@ -25,6 +26,7 @@ import type { LabConfig, Role } from './schema.js';
 import { startTarget, type StartedTarget } from './started-target.js';
 import { loadLabConfig, secretsOf, selectTargets, type TargetPlan } from './target.js';
 import { startPeer } from './peer.js';
+import { startPhone } from './phone.js';
 import { workerStore } from './worker-store.js';
 import { TestRun } from './test-run.js';
 import { runTransport } from './transport.js';
@@ -289,6 +291,16 @@ export class Lab {
     const tls = this.target.tls;
     if (!tls) throw new Error(`target ${this.plan.name} was started without TLS: it can't run over TLS`);
     return sipp.withTls({ ca: tls.caFile, cert: tls.party.certFile, key: tls.party.keyFile }).withKeyLog(this.run.keyLog);
+  }
+
+  /**
+   * A real phone (baresip) at the party's address, registered as `account` (phone.ts): for what SIPp can't be,
+   * such as the transferee of a REFER. It answers calls by itself unless told not to.
+   */
+  async phone(name: string, account: Credentials, o: { autoAnswer?: boolean } = {}): Promise<StartedBaresip> {
+    const phone = await startPhone(this, name, account, o);
+    await phone.register();
+    return phone;
   }
 
   /**

@@ -13,11 +13,14 @@ export function thirdAccount(plan: TargetPlan): Account | string {
   return pick ?? `target ${plan.name} lists no third account that it does not qualify (registrar.qualify): the transfer target needs one`;
 }
 
-/** The NOTIFYs of the subscription a REFER made: its dialog, Event: refer (and id= its CSeq, when given), first copies. */
-export function referNotifies(trace: Trace, refer: TraceMessage): TraceMessage[] {
+/**
+ * The NOTIFYs of the subscription a REFER made: its dialog, Event: refer (and id= its CSeq, when given), one per
+ * CSeq, on the hop `where` picks (all hops: the first copy).
+ */
+export function referNotifies(trace: Trace, refer: TraceMessage, where: (m: TraceMessage) => boolean = () => true): TraceMessage[] {
   const seq = refer.message.cseq?.seq;
   return trace.messages.filter((m) => {
-    if (m.method !== 'NOTIFY' || m.message.kind !== 'request' || m.retransmission || m.message.callId !== refer.message.callId) return false;
+    if (m.method !== 'NOTIFY' || !where(m) || m.message.kind !== 'request' || m.retransmission || m.message.callId !== refer.message.callId) return false;
     const event = m.message.event;
     if (event?.package.toLowerCase() !== 'refer') return false;
     const id = event.params.get('id');

@@ -1,0 +1,71 @@
+/**
+ * Blind transfer through a proxy (the course's exercise 10, RFC 3515, RFC 5589 §6): bob calls alice, then REFERs
+ * her to carol. alice is a real phone (baresip): as the transferee she answers the REFER, reports on the implicit
+ * subscription with NOTIFYs and calls carol herself. What must hold on the wire is the proxy's part: every
+ * request of the dialog routed through its Record-Route, Refer-To and Referred-By carried as bob wrote them, the
+ * 202 and the NOTIFYs back to bob, alice's new call reaching carol, and the old dialog ended with a BYE.
+ */
+import { expect } from '@jest/globals';
+import { describeLab } from '../../src/lab/fixture.js';
+import type { Account } from '../../src/lab/schema.js';
+import { runTransport } from '../../src/lab/transport.js';
+import type { TargetPlan } from '../../src/lab/target.js';
+import { referNotifies, sipfragStatus, thirdAccount } from './refer-wire.js';
+
+const runnable = (plan: TargetPlan): true | string => {
+  if (runTransport(plan) === 'tls') return 'the transferee is a baresip phone, which takes part over UDP or TCP: this run goes over TLS';
+  const carol = thirdAccount(plan);
+  return typeof carol === 'string' ? carol : true;
+};
+
+describeLab('Blind transfer through a proxy (RFC 3515, RFC 5589 §6)', { roles: ['registrar', 'proxy'], targetParty: 'proxy' }, (lab) => {
+  lab.test(
+    'bob REFERs alice to carol: Refer-To and Referred-By reach alice, 202 and the sipfrag NOTIFYs reach bob, alice\'s call reaches carol, the old dialog ends with a BYE, all through the proxy\'s Record-Route',
+    { rfc: ['RFC 3515 §2.4.2', 'RFC 3515 §2.4.4', 'RFC 3515 §2.4.5', 'RFC 3892 §3', 'RFC 5589 §6', 'RFC 3261 §16.12'], requires: runnable },
+    async () => {
+      const carolAccount = thirdAccount(lab.plan) as Account;
+      const alice = await lab.phone('alice', lab.account(0));
+      const bob = lab.ua('bob', lab.account(1));
+      const carol = lab.ua('carol', carolAccount);
+      await carol.register();
+      const carolAnswers = await carol.answer({ hangupAfterMs: 300 }).start();
+      await bob.call(lab.account(0).user).refer(carol).bye().run();
+      await carolAnswers.settle();
+      await alice.waitFor('CALL_CLOSED', { timeoutMs: 5000 }).catch(() => undefined);
+      const trace = await lab.trace();
+
+      const invite = trace.one({ method: 'INVITE', from: 'bob' });
+      const refer = trace.one({ method: 'REFER', from: 'bob' });
+      expect(refer.message.callId).toBe(invite.message.callId);
+      // Routed in the dialog through the proxy, and carried to alice as bob wrote its Refer-To and Referred-By.
+      expect(refer.to).toBe('proxy');
+      expect(refer).toHaveHeader('Route');
+      const relayed = trace.one({ method: 'REFER', from: 'proxy', to: 'alice' });
+      expect(relayed.message.get('Refer-To')).toBe(refer.message.get('Refer-To'));
+      expect(relayed.message.get('Refer-To')).toMatch(new RegExp(`sip:${carolAccount.user}@`));
+      expect(relayed.message.get('Referred-By')).toBe(refer.message.get('Referred-By'));
+      expect(refer).toBeAnsweredWith(202);
+
+      // The implicit subscription: NOTIFYs from alice, through the proxy, with sipfrag from 100 to a final 200.
+      const notifies = referNotifies(trace, refer, (n) => n.from === 'proxy' && n.to === 'bob');
+      const statuses = notifies.map(sipfragStatus);
+      expect(statuses[0]).toBe(100);
+      expect(statuses.at(-1)).toBe(200);
+      expect(notifies.at(-1)!).toHaveHeader('Subscription-State', /^terminated/);
+      expect(trace.find({ method: 'NOTIFY', from: 'alice' }).every((n) => n.to === 'proxy')).toBe(true);
+
+      // alice's own call to carol: a new dialog, through the proxy, answered.
+      const toCarol = trace.one({ method: 'INVITE', from: 'proxy', to: 'carol' });
+      expect(toCarol.message.callId).not.toBe(invite.message.callId);
+      expect(trace.one({ method: 'INVITE', from: 'alice', to: 'proxy' }).message.callId).toBe(toCarol.message.callId);
+      expect(trace.first({ status: 200, cseqMethod: 'INVITE', from: 'carol' })).toBeDefined();
+      // The old dialog ends: bob's BYE, through the proxy, answered 200.
+      const bye = trace.one({ method: 'BYE', from: 'bob' });
+      expect(bye.message.callId).toBe(invite.message.callId);
+      expect(trace.first({ method: 'BYE', from: 'proxy', to: 'alice', where: (m) => m.message.callId === invite.message.callId })).toBeDefined();
+      expect(bye).toBeAnsweredWith(200);
+      const fromAlice = trace.one({ method: 'INVITE', from: 'alice', to: 'proxy' });
+      await lab.note(`alice (baresip) called carol with ${fromAlice.message.get('Referred-By') ? `Referred-By: ${fromAlice.message.get('Referred-By')}` : 'no Referred-By (baresip 1.0 does not copy it, RFC 3892 §3 says it SHOULD)'}`);
+    },
+  );
+});
