@@ -247,6 +247,10 @@ function renderRouting(o: KamailioOptions): string {
   const withinDialogDefects = [
     when('bye-answered-by-proxy', `\tif (is_method("BYE")) {\n\t\tsl_send_reply("200", "OK");\n\t}\n`),
     when('drops-prack', `\tif (is_method("PRACK")) {\n\t\texit;\n\t}\n`),
+    when('refer-rejected', `\tif (is_method("REFER")) {\n\t\tsl_send_reply("403", "Transfer not allowed");\n\t\texit;\n\t}\n`),
+    when('drops-notify', `\tif (is_method("NOTIFY")) {\n\t\texit;\n\t}\n`),
+    // "b" is Referred-By's compact form (RFC 3892 §3).
+    when('strips-referred-by', `\tif (is_method("REFER")) {\n\t\tremove_hf("Referred-By");\n\t\tremove_hf("b");\n\t}\n`),
   ].join('');
   const notFound = on('unknown-user-500') ? `"500", "Lookup failed"` : `"404", "Not Found"`;
   // Clearing the destination set also marks the Request-URI as used; setting it again keeps that one target,

@@ -29,7 +29,7 @@ export type RemovedLines = string | readonly [first: string, last: string];
 
 export interface KamailioDefectSpec {
   /** The sipwright suite that must fail on it. */
-  suite: 'registration' | 'calls' | 'forking' | 'prack' | 'session-timers' | 'security' | 'routing';
+  suite: 'registration' | 'calls' | 'forking' | 'prack' | 'session-timers' | 'security' | 'routing' | 'transfer';
   /** One line: what is broken, and the test(s) of the suite that must fail. */
   description: string;
   /** The blocks it changes, each with the good lines it takes out there (none: it only adds lines). */
@@ -98,6 +98,21 @@ const DEFECTS = {
   'drops-prack': {
     suite: 'prack',
     description: 'PRACKs in an early dialog are dropped, not loose-routed (RFC 3262 §3): fails "a reliable 183 with RSeq and early SDP crosses the proxy, is PRACKed …"',
+    touches: { 'route[WITHINDLG]': [] },
+  },
+  'refer-rejected': {
+    suite: 'transfer',
+    description: 'a REFER inside a dialog is answered 403 by the proxy, never relayed: fails the blind transfer through a proxy',
+    touches: { 'route[WITHINDLG]': [] },
+  },
+  'drops-notify': {
+    suite: 'transfer',
+    description: 'NOTIFYs inside a dialog are dropped, not loose-routed (RFC 3515 §2.4.4 needs them at the transferor): fails the blind transfer through a proxy',
+    touches: { 'route[WITHINDLG]': [] },
+  },
+  'strips-referred-by': {
+    suite: 'transfer',
+    description: 'a REFER loses its Referred-By on the way (RFC 3892 §3): fails the blind transfer through a proxy, whose Referred-By must reach the transferee',
     touches: { 'route[WITHINDLG]': [] },
   },
   'cancel-not-forwarded': {

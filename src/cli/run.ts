@@ -12,7 +12,8 @@ import { embeddedNode, embeddedUnavailable, resetEmbeddedChecks } from '../lab/e
 import type { LabConfig } from '../lab/schema.js';
 import { ConfigError, loadLabConfig, secretsOf, selectTargets, type TargetPlan, type TargetSelection } from '../lab/target.js';
 import { reapStaleContainers } from '../runtime/container.js';
-import { buildMissing } from '../runtime/images/build.js';
+import { buildMissing, imageExists } from '../runtime/images/build.js';
+import { imageTag } from '../runtime/images/recipe.js';
 import { dieOf, interceptSignals, onExitOrSignal, signalExitCode, type TerminatingSignal } from '../runtime/exit-cleanup.js';
 import { executableName, groupMembers, killGroup, reapStale, stopGroupTree, waitForGroupEndSync } from '../runtime/process-registry.js';
 import { BuildError } from '../runtime/images/steps.js';
@@ -50,10 +51,7 @@ export interface RunOptions {
   allure?: boolean;
 }
 
-/**
- * Why the suites can't run over TLS yet, although SIPp can (the sipp image) and the embedded Asterisk can
- * (its tls transport): their verdicts come from the capture, where TLS hides every SIP message.
- */
+/** Why a target file over TLS is refused without its CA: the parties verify the target's certificate against it. */
 export const TLS_VERDICTS =
   "the parties verify a target's certificate against a CA, and the target file names none: add tls: { ca: FILE } " +
   '(and serverName, when its certificate names it by another name than its address). The embedded targets make their own';
@@ -96,7 +94,7 @@ function loadSelection(o: RunOptions): { selection: TargetSelection; lab: LabCon
  * the other (minutes, with progress) on first use. A named target that still can't run stops the run (exit
  * 3); with every embedded target implied, it is left out with the reason, and its tests are skipped with it.
  */
-async function prepareEmbedded(selection: TargetSelection, lab: LabConfig, err: (s: string) => void): Promise<void> {
+async function prepareEmbedded(selection: TargetSelection, lab: LabConfig, suites: readonly string[] | undefined, err: (s: string) => void): Promise<void> {
   for (const plan of selection.plans) {
     if (plan.kind !== 'embedded') continue;
     let why = embeddedUnavailable(plan.embedded!, lab);
@@ -119,6 +117,28 @@ async function prepareEmbedded(selection: TargetSelection, lab: LabConfig, err: 
     if (!why) continue;
     if (selection.mode === 'named') throw new CliError(why, EXIT.ENVIRONMENT);
     err(`sipwright: ${plan.name} can't run here, its tests are skipped: ${why}`);
+  }
+  await prepareUserAgentImages(suites, err);
+}
+
+/**
+ * The images of the suites' own user agents: SIPp 3.8 (TLS with a key log, SHA-256 digest) and the baresip
+ * phone (a transferee). As root they are built on first use, like the targets'; a failed build is said, and the
+ * tests that need one then say what is missing.
+ */
+async function prepareUserAgentImages(suites: readonly string[] | undefined, err: (s: string) => void): Promise<void> {
+  if (!isRoot()) return;
+  const phoneNeeded = !suites?.length || suites.includes('transfer');
+  const missing = (['sipp', ...(phoneNeeded ? ['baresip'] : [])] as const).filter((n) => !imageExists(imageTag(n)));
+  if (missing.length === 0) return;
+  try {
+    await ensureDocker(err);
+    err(`sipwright: building the ${missing.join(' and ')} image${missing.length > 1 ? 's' : ''} for the suites' user agents (first use; a few minutes)…`);
+    await buildMissing({ only: [...missing], log: err });
+    resetEmbeddedChecks();
+  } catch (e) {
+    if (!(e instanceof DockerUnavailable || e instanceof BuildError)) throw e;
+    err(`sipwright: the tests that need ${missing.join(' or ')} will say so: ${(e as Error).message}`);
   }
 }
 
@@ -194,7 +214,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   const summaryJson = o.json ? resolve(o.json) : join(reportDir, 'summary.json');
   const config = suitesJestConfig({ rootDir: PROJECT_ROOT, suites: o.suite, reportDir, summaryJson, maxWorkers: workersFor(plans, o.workers, err) });
   ensureEnvironment(err);
-  await prepareEmbedded(selection, lab, err);
+  await prepareEmbedded(selection, lab, o.suite, err);
   const resolved = await resolveNames(plans);
   try {
     await preflight(plans, resolved);

@@ -29,6 +29,19 @@ export function embeddedUnavailable(name: EmbeddedName, lab: LabConfig): string 
   return undefined;
 }
 
+/**
+ * Undefined when a real phone (baresip, lab.phone) can start here, else what is missing: it runs natively when
+ * installed, else in the baresip image. A test that needs one is skipped with this reason.
+ */
+export function phoneUnavailable(): string | undefined {
+  if (resolveRuntime('auto', 'baresip') === 'native') return undefined;
+  docker ??= dockerStatus();
+  if (!docker.serverVersion) return `the baresip phone runs in a container, and no docker daemon answers (${docker.problem ?? 'unknown'})`;
+  const tag = imageTag('baresip');
+  if (!imageExists(tag)) return `the baresip phone needs the image ${tag}, which is not built: run \`sipwright images build --only baresip\` (as root)`;
+  return undefined;
+}
+
 /** Forget the cached docker status (after starting dockerd or building an image). */
 export function resetEmbeddedChecks(): void {
   docker = undefined;

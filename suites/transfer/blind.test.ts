@@ -8,12 +8,15 @@
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
+import { phoneUnavailable } from '../../src/lab/embedded.js';
 import { runTransport } from '../../src/lab/transport.js';
 import type { TargetPlan } from '../../src/lab/target.js';
 import { referNotifies, sipfragStatus, thirdAccount } from './refer-wire.js';
 
 const runnable = (plan: TargetPlan): true | string => {
-  if (runTransport(plan) === 'tls') return 'the transferee is a baresip phone, which takes part over UDP or TCP: this run goes over TLS';
+  if (runTransport(plan) === 'tls') return 'over TLS the transferee, a baresip phone, can\'t take part: it goes over UDP or TCP (its TLS secrets are not logged)';
+  const noPhone = phoneUnavailable();
+  if (noPhone) return noPhone;
   const carol = thirdAccount(plan);
   return typeof carol === 'string' ? carol : true;
 };

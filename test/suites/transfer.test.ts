@@ -1,18 +1,23 @@
 /**
- * The transfer suite, run as a user runs it (`sipwright run`), on an Asterisk started here and described in a
- * target file, and on the same Asterisk with transfers turned off (allow_transfer = no): the blind transfer
- * passes on the first; on the second it fails, naming the REFER's answer, while a plain call to its echo extension (the
- * PBX suite's) still passes beside it.
+ * The transfer suite, run as a user runs it (`sipwright run`):
+ * - on an Asterisk started here and described in a target file, and on the same Asterisk with transfers turned
+ *   off (allow_transfer = no): the blind transfer passes on the first; on the second it fails, naming the
+ *   REFER's answer, while a plain call to its echo extension (the PBX suite's) still passes beside it;
+ * - on a Kamailio proxy, with a real phone (baresip) as the transferee, and on its broken twins
+ *   (drivers/kamailio/defects.ts): one that answers an in-dialog REFER 403, one that drops NOTIFYs, one that
+ *   strips Referred-By. Each fails the blind transfer, saying why, while the basic call beside it passes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Asterisk } from '../../drivers/asterisk/index.js';
+import { Kamailio, type KamailioDefect } from '../../drivers/kamailio/index.js';
+import { phoneUnavailable } from '../../src/lab/embedded.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
 import { rtpRange } from '../../src/lab/started-target.js';
 import { imageTag } from '../../src/runtime/images/recipe.js';
 import { which } from '../../src/runtime/native.js';
-import { asteriskUnavailable, ACCOUNTS, expectControl, notPassed, onTarget, RUN_LIMIT, runSuite, startAll, targets, writeAsteriskTarget } from './support.js';
+import { asteriskUnavailable, ACCOUNTS, expectControl, notPassed, onTarget, RUN_LIMIT, runSuite, startAll, targets, writeAsteriskTarget, writeTarget } from './support.js';
 
 const why = asteriskUnavailable(
   'the transfer suite tests',
@@ -54,6 +59,56 @@ d(`transfer suite on Asterisk through \`sipwright run\` (${why ?? imageTag('aste
       expect(r.code).toBe(1);
     } finally {
       await Promise.all([good.stop(), off.stop()]);
+    }
+  }, RUN_LIMIT);
+});
+
+const noPhone = process.getuid?.() !== 0 || !['sipp', 'tcpdump', 'kamailio'].every((c) => which(c)) ? 'needs root, sipp, tcpdump and kamailio' : phoneUnavailable();
+if (noPhone && process.env.CI) throw new Error(`the transfer suite's proxy tests can't run in CI: ${noPhone}`);
+const withPhone = noPhone ? describe.skip : describe;
+
+const THROUGH_PROXY = /bob REFERs alice to carol: Refer-To and Referred-By reach alice/;
+const BASIC_CALL = /INVITE, 100, 180, 200, ACK, BYE, 200 cross the proxy in both directions/;
+/** Each broken proxy, and what its failure says. */
+const BROKEN: Array<[KamailioDefect, RegExp]> = [
+  ['refer-rejected', /REFER to be answered 202, it got 403/],
+  ['drops-notify', /(expect\(received\)\.toBe\(expected\)[^]*Expected: 100|NOTIFY)/],
+  ['strips-referred-by', /Referred-By/],
+];
+
+withPhone(`transfer suite on a Kamailio proxy through \`sipwright run\`, a baresip phone the transferee (${noPhone ?? imageTag('baresip')})`, () => {
+  let dir: string;
+  let block: AddressBlock;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sipwright-transfer-proxy-'));
+    block = claimAddressBlock(239);
+  });
+  afterAll(() => {
+    block.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const proxy = (defect?: KamailioDefect) => {
+    const k = new Kamailio(block.allocateHost()).withDomain('target.test').withAccounts(ACCOUNTS).withRegistrar({ minExpires: 60 }).withT1(100);
+    if (defect) k.withDefects(defect);
+    return k.start();
+  };
+
+  test('passes on a proxy that routes REFER and NOTIFY in the dialog; each broken one fails the transfer, saying why, and passes the basic call', async () => {
+    const [good, ...broken] = await startAll([proxy(), ...BROKEN.map(([d]) => proxy(d))]);
+    try {
+      const files = [writeTarget(dir, good, 'good-proxy'), ...broken.map((k, i) => writeTarget(dir, k, `broken-${BROKEN[i][0]}`))];
+      const r = runSuite(['transfer', 'calls'], join(dir, 'run'), [...targets(files), '--grep', `${THROUGH_PROXY.source}|${BASIC_CALL.source}`]);
+      const mine = onTarget(r.tests, 'good-proxy').filter((t) => THROUGH_PROXY.test(t.name) || BASIC_CALL.test(t.name));
+      expect(notPassed(mine)).toEqual([]);
+      expect(mine.length).toBe(2);
+      for (const [defect, why] of BROKEN) {
+        expectControl(r.tests, `broken-${defect}`, [THROUGH_PROXY], BASIC_CALL);
+        expect({ defect, failure: onTarget(r.tests, `broken-${defect}`).find((t) => THROUGH_PROXY.test(t.name))?.failureMessage ?? '' }).toEqual({ defect, failure: expect.stringMatching(why) });
+      }
+      expect(r.code).toBe(1);
+    } finally {
+      await Promise.all([good, ...broken].map((k) => k.stop()));
     }
   }, RUN_LIMIT);
 });
