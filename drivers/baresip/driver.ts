@@ -356,11 +356,15 @@ export class StartedBaresip {
     await this.ctrl.command('transfer', uri);
   }
 
-  /** Stops baresip (its account unregisters when it can), closes ctrl and removes its runtime folder. */
-  async stop(): Promise<void> {
+  /**
+   * Stops baresip (its account unregisters when it can, its calls are hung up), closes ctrl and removes its
+   * runtime folder. `graceful: false` kills it at once: no BYE of a call whose far end is gone keeps being
+   * retransmitted to an address and port the next test's party may hold (the caller unregisters it instead).
+   */
+  async stop(o: { graceful?: boolean } = {}): Promise<void> {
     this.ctrl.close();
     try {
-      await this.proc.stop();
+      await this.proc.stop(o.graceful ?? true);
     } finally {
       removeTempDir(this.dir);
     }

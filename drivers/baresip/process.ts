@@ -9,7 +9,8 @@ export interface BaresipProcess {
   readonly runtime: 'native' | 'container';
   readonly running: boolean;
   output(): string;
-  stop(): Promise<void>;
+  /** `graceful`: SIGTERM and a grace (it unregisters, hangs up); else killed at once, saying nothing more. */
+  stop(graceful?: boolean): Promise<void>;
 }
 
 /**
@@ -25,8 +26,8 @@ export function nativeBaresip(proc: NativeProcess): BaresipProcess {
       return proc.running;
     },
     output: () => proc.output(),
-    stop: async () => {
-      await proc.stop('SIGTERM', GRACE_MS);
+    stop: async (graceful = true) => {
+      await proc.stop(graceful ? 'SIGTERM' : 'SIGKILL', graceful ? GRACE_MS : 0);
     },
   };
 }
@@ -38,6 +39,6 @@ export function containerBaresip(c: ContainerProcess): BaresipProcess {
       return c.running;
     },
     output: () => c.output(),
-    stop: () => c.stop(GRACE_MS),
+    stop: (graceful = true) => c.stop(graceful ? GRACE_MS : 0),
   };
 }

@@ -23,8 +23,9 @@ export async function startPhone(lab: Lab, name: string, account: Credentials, o
     .withLogFile(`${logDir}/baresip.log`)
     .start();
   lab.run.onCleanup(async () => {
-    await phone.stop();
-    // A binding the phone could not take back on its way out (baresip unregisters when it can).
+    // Killed, not stopped: on SIGTERM it hangs up a call whose far end is gone, and that BYE's retransmissions
+    // reached the next test's party at the same address and port. Its binding is removed here instead.
+    await phone.stop({ graceful: false });
     await lab.ua(name, account).unregister();
   });
   return phone;
