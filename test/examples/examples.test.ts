@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Kamailio, renderKamailioConfig } from '../../drivers/kamailio/index.js';
-import { loadTargetFile } from '../../src/lab/target.js';
+import { embeddedNumbers, loadTargetFile } from '../../src/lab/target.js';
 import { ROOT } from '../suites/support.js';
 
 const EXAMPLES = join(ROOT, 'examples');
@@ -18,7 +18,8 @@ const EXAMPLES = join(ROOT, 'examples');
  * `<sip:0.0.0.0;lr>`, an address nobody can send to: found by running the suites against it.
  */
 function exampleKamailioConfig(): string {
-  const o = new Kamailio('SIP_ADDRESS').withDomain('lab.test').withAccounts(['alice', 'bob', 'carol'].map((user) => ({ user, password: `${user}-secret` }))).options;
+  const accounts = ['alice', 'bob', 'carol'].map((user) => ({ user, password: `${user}-secret` }));
+  const o = new Kamailio('SIP_ADDRESS').withDomain('lab.test').withAccounts(accounts).withNumbers(embeddedNumbers({ accounts })).options;
   return renderKamailioConfig(o, { ctlSocket: '/run/kamailio/kamailio_ctl' })
     .replace(/^listen=/m, '#!defenv SIP_ADDRESS\nlisten=')
     .replace('alias="SIP_ADDRESS:5060"', 'alias=SIP_ADDRESS:5060');
@@ -48,6 +49,8 @@ test('the compose lab mounts that config, and its target file loads with the acc
   expect(plan.domain).toBe('lab.test');
   expect(plan.roles).toEqual(['registrar', 'proxy']);
   expect(plan.accounts.map((a) => `${a.user}:${a.password}`)).toEqual(['alice:alice-secret', 'bob:bob-secret', 'carol:carol-secret']);
+  // The dial plan the config renders, declared for the routing suite.
+  expect(plan.numbers).toEqual(embeddedNumbers({ accounts: plan.accounts }));
 });
 
 test('the GitHub Actions matrix runs each shard of N and merges the parts it uploads', () => {

@@ -143,7 +143,7 @@ describe('embedded targets and lab config', () => {
     expect(t).toMatchObject({ name: 'embedded:kamailio', kind: 'embedded', roles: ['registrar', 'proxy'], registrar: { minExpires: 60 }, t1Ms: 100 });
     expect(t.accounts.map((a) => a.user)).toEqual(['alice', 'bob', 'carol']);
     // Its other domain's proxy gets an address only when the lab starts (the lab runs it beside the target).
-    expect(t.proxy).toEqual({ peer: { domain: 'peer.sipwright.test', port: 5060 }, sequentialForking: true });
+    expect(t.proxy).toEqual({ peer: { domain: 'peer.sipwright.test', port: 5060, prefix: '+4940' }, sequentialForking: true });
   });
 
   test('an unknown embedded name lists the known ones', () => {
