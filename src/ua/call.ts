@@ -48,7 +48,7 @@ export type CallStep =
   | { kind: 'awaitBye'; timeoutMs?: number }
   | { kind: 'awaitRefresh'; timeoutMs: number }
   | { kind: 'message'; text: string; contentType?: string }
-  | { kind: 'refer'; referTo: string; replaces?: string; timeoutMs?: number };
+  | { kind: 'refer'; referTo: string; replaces?: string; timeoutMs?: number; referSub?: false };
 
 export interface CallSpec {
   name: string;
@@ -364,7 +364,11 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
   const refer = (step: Extract<CallStep, { kind: 'refer' }>) => {
     const referTo = step.replaces ? `<${step.referTo}?Replaces=${encodeURIComponent(step.replaces)}>` : `<${step.referTo}>`;
     transaction(c, {
-      text: (auth) => inDialogRequest('REFER', dialog, { extra: [`Refer-To: ${referTo}`, `Referred-By: <sip:${spec.identity.user}@${spec.identity.domain}>`, contact, ...(auth ? ['[authentication]'] : [])] }),
+      // referSub false: no implicit subscription asked for (RFC 4488 §4), and the option tag that says it is understood.
+      text: (auth) =>
+        inDialogRequest('REFER', dialog, {
+          extra: [`Refer-To: ${referTo}`, `Referred-By: <sip:${spec.identity.user}@${spec.identity.domain}>`, contact, ...(step.referSub === false ? ['Refer-Sub: false', 'Supported: norefersub'] : []), ...(auth ? ['[authentication]'] : [])],
+        }),
       accept: [202, 200],
     });
     const notify = c.label('notify');
@@ -376,8 +380,13 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     // about to answer the one before meets a send step, which SIPp would take for an unexpected message and abort
     // the call. A global recv takes it wherever the call stands (SIPp's look-back): it is answered, and the one it
     // cut short comes again (its retransmission) and is answered then.
+    // Jumped over: the call never waits at a global recv (it has no timeout of its own); SIPp finds it by looking back.
+    const wait = c.label('wait_notify');
+    s.nop([], { next: wait });
     s.recv({ request: 'NOTIFY', optional: 'global', actions: subOver, next: answer });
-    s.recv({ request: 'NOTIFY', timeout: step.timeoutMs ?? 10_000, ontimeout: notified, actions: subOver });
+    s.label(wait);
+    // Without a subscription, NOTIFYs are watched for only a while: a target that ignores Refer-Sub still sends them.
+    s.recv({ request: 'NOTIFY', timeout: step.timeoutMs ?? (step.referSub === false ? Math.max(1000, 10 * c.t1Ms) : 10_000), ontimeout: notified, actions: subOver });
     s.label(answer);
     const last = c.label('last_notify');
     const linger = c.label('linger');

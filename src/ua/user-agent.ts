@@ -140,7 +140,7 @@ export class CallPlan extends Plan {
     return this.step({ kind: 'message', text, contentType });
   }
   /** REFER the far end to `to` (RFC 3515), take the NOTIFYs of the implicit subscription; `replaces` for an attended transfer. */
-  refer(to: UserAgent | string, o: { replaces?: string; timeoutMs?: number } = {}): this {
+  refer(to: UserAgent | string, o: { replaces?: string; timeoutMs?: number; referSub?: false } = {}): this {
     return this.step({ kind: 'refer', referTo: this.ua.uriOf(to), ...o });
   }
 

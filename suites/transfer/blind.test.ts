@@ -70,4 +70,28 @@ describeLab('Blind transfer through a proxy (RFC 3515, RFC 5589 §6)', { roles: 
       await lab.note(`alice (baresip) called carol with ${fromAlice.message.get('Referred-By') ? `Referred-By: ${fromAlice.message.get('Referred-By')}` : 'no Referred-By (baresip 1.0 does not copy it, RFC 3892 §3 says it SHOULD)'}`);
     },
   );
+
+  lab.test(
+    'carol declines the transferred call: alice\'s final NOTIFY carries carol\'s 486 as its sipfrag and ends the subscription, and it reaches bob through the proxy',
+    { rfc: ['RFC 3515 §2.4.5', 'RFC 3515 §2.4.7', 'RFC 6665 §4.1.3'], requires: runnable },
+    async () => {
+      const carolAccount = thirdAccount(lab.plan) as Account;
+      await lab.phone('alice', lab.account(0));
+      const bob = lab.ua('bob', lab.account(1));
+      const carol = lab.ua('carol', carolAccount);
+      await carol.register();
+      const carolDeclines = await carol.answer({ status: '486 Busy Here' }).start();
+      await bob.call(lab.account(0).user).refer(carol).bye({ anyAnswer: true }).run();
+      await carolDeclines.settle();
+      const trace = await lab.trace();
+
+      const refer = trace.one({ method: 'REFER', from: 'bob' });
+      expect(refer).toBeAnsweredWith(202);
+      expect(trace.first({ status: 486, cseqMethod: 'INVITE', from: 'carol' })).toBeDefined();
+      const notifies = referNotifies(trace, refer, (n) => n.from === 'proxy' && n.to === 'bob');
+      const last = notifies.at(-1);
+      expect({ finalSipfragAtBob: last ? sipfragStatus(last) : 'no NOTIFY reached bob' }).toEqual({ finalSipfragAtBob: 486 });
+      expect(last!).toHaveHeader('Subscription-State', /^terminated/);
+    },
+  );
 });

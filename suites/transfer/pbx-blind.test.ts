@@ -54,4 +54,31 @@ describeLab('Blind transfer on a PBX (RFC 3515, RFC 5589 §6)', { roles: ['regis
       expect(bye!).toBeAnsweredWith(200);
     },
   );
+
+  lab.test(
+    'alice REFERs with Refer-Sub: false: the PBX accepts it, says Refer-Sub: false in its 2xx, and sends no NOTIFY; the transfer still happens',
+    { rfc: ['RFC 4488 §4', 'RFC 3515 §2.4.2'], requires: (plan) => (typeof thirdAccount(plan) === 'string' ? (thirdAccount(plan) as string) : true) },
+    async () => {
+      const alice = lab.ua('alice', lab.account(0));
+      const bob = lab.ua('bob', lab.account(1));
+      const carol = lab.ua('carol', thirdAccount(lab.plan) as Account);
+      await bob.register();
+      await carol.register();
+      const bobAnswers = await bob.answer().start();
+      const carolAnswers = await carol.answer({ hangupAfterMs: 300 }).start();
+      await alice.call(bob).refer(carol, { referSub: false }).bye({ anyAnswer: true }).run();
+      await carolAnswers.settle();
+      await bobAnswers.settle();
+      const trace = await lab.trace();
+
+      const refer = trace.one({ method: 'REFER', from: 'alice' });
+      expect(refer).toHaveHeader('Refer-Sub', /^false$/);
+      const accepted = trace.responsesTo(refer).find((r) => (r.status ?? 0) >= 200);
+      expect(accepted?.status).toBeGreaterThanOrEqual(200);
+      expect(accepted?.status).toBeLessThan(300);
+      expect({ 'Refer-Sub': accepted!.message.get('Refer-Sub') }).toEqual({ 'Refer-Sub': 'false' });
+      expect(referNotifies(trace, refer).map((n) => `NOTIFY #${n.index}`)).toEqual([]);
+      expect(trace.first({ method: 'INVITE', from: 'pbx', to: 'carol' })).toBeDefined();
+    },
+  );
 });
