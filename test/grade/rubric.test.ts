@@ -33,7 +33,7 @@ const t = (suite: string, name: string, status: RunTest['status'], extra: Partia
 describe('rubric files', () => {
   test('the course rubric loads, and names the suites it needs', () => {
     const r = loadRubric(join(ROOT, 'rubrics', 'sip-course.yaml'));
-    expect(suitesOf(r)).toEqual(['registration', 'calls', 'forking', 'prack']);
+    expect(suitesOf(r)).toEqual(['registration', 'calls', 'forking', 'prack', 'routing', 'transfer']);
     expect(maxPoints(r)).toBeGreaterThan(20);
     expect(r.items.every((i) => r.exercises.some((e) => e.id === i.exercise))).toBe(true);
   });
