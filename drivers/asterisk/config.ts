@@ -78,6 +78,7 @@ export const MODULES: ReadonlyArray<[string, string]> = [
   ['res_pjsip_refer.so', 'transfer with REFER (RFC 3515), blind and attended (Replaces)'],
   ['res_pjsip_caller_id.so', 'caller id from From/P-Asserted-Identity'],
   ['res_pjsip_rfc3326.so', 'Reason header on hangup'],
+  ['res_pjsip_diversion.so', 'Diversion and History-Info on a forwarded call (its 181, the new leg)'],
   ['res_pjsip_dtmf_info.so', 'DTMF in INFO'],
   ['res_pjsip_logger.so', '`pjsip set logger on` for debugging'],
   ['res_rtp_asterisk.so', 'RTP (rtp.conf)'],
@@ -88,6 +89,7 @@ export const MODULES: ReadonlyArray<[string, string]> = [
   ['app_playback.so', 'Playback()'],
   ['res_musiconhold.so', 'MusicOnHold() and music to a held party'],
   ['res_parking.so', 'Park()'],
+  ['app_directed_pickup.so', 'Pickup(): directed pickup of a ringing phone'],
   ['bridge_simple.so', 'two-party bridges'],
   ['bridge_native_rtp.so', 'RTP bridging inside Asterisk'],
   ['bridge_holding.so', 'holding bridges (parking)'],
@@ -140,7 +142,10 @@ function check(o: AsteriskOptions): void {
   const seen = new Set<string>(o.features.park ? parkingSpaces() : []);
   const features = Object.entries(o.features).filter(([, v]) => v !== '');
   for (const [name, ext] of features) {
-    if (!NAME.test(ext)) throw new Error(`Asterisk feature ${name}: "${ext}" is not a plain extension (letters, digits, _ . + -)`);
+    // The pickup feature is a prefix of * and # (an extension follows it); the others are extensions.
+    if (name === 'pickup' ? !/^[*#0-9]+$/.test(ext) : !NAME.test(ext)) {
+      throw new Error(name === 'pickup' ? `Asterisk feature pickup: "${ext}" is not a dialling prefix (*, # and digits)` : `Asterisk feature ${name}: "${ext}" is not a plain extension (letters, digits, _ . + -)`);
+    }
     if (seen.has(ext)) throw new Error(`Asterisk feature ${name}: extension ${ext} is used twice (or is a parking space)`);
     seen.add(ext);
   }
@@ -322,6 +327,12 @@ export function renderExtensionsConf(o: AsteriskOptions): string {
       ' same => n,MusicOnHold(default)',
       ' same => n,Hangup()',
     );
+  }
+  if (f.pickup) {
+    // Pickup(bob@context) takes the ringing channel that Dial() made from extension bob of this context.
+    const pattern = `_${f.pickup.replace(/[^*#0-9]/g, '')}.`;
+    // Answered first: Pickup() answering the picker itself failed here ("Unable to answer"), and no pickup followed.
+    lines.push(`; ${f.pickup}<extension>: directed pickup of that extension's ringing phone`, `exten => ${pattern},1,Answer()`, ` same => n,Pickup(\${EXTEN:${f.pickup.length}}@${DIALPLAN_CONTEXT})`, ' same => n,Hangup()');
   }
   if (f.park) {
     lines.push(

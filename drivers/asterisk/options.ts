@@ -67,6 +67,8 @@ export interface AsteriskFeatures {
   musicOnHold: string;
   /** Answer and Park(default,s) (res_parking): the caller is parked on 701-720; dialling a space retrieves it. */
   park: string;
+  /** Directed pickup: this prefix and an account's extension (**bob) answer that phone's ringing call (Pickup()). */
+  pickup: string;
 }
 
 export interface AsteriskOptions {
@@ -113,7 +115,7 @@ export const DEFAULT_ASTERISK_REGISTRAR: AsteriskRegistrarOptions = {
   qualifyFrequency: 0,
 };
 
-export const DEFAULT_FEATURES: AsteriskFeatures = { echo: '600', answerHangup: '601', musicOnHold: '602', park: '700' };
+export const DEFAULT_FEATURES: AsteriskFeatures = { echo: '600', answerHangup: '601', musicOnHold: '602', park: '700', pickup: '**' };
 
 export function asteriskTimers(t1Ms = 500): AsteriskTimers {
   return { t1Ms, timerBMs: 64 * t1Ms };

@@ -116,6 +116,8 @@ export const ProxyCapsSchema = z
 export const PbxCapsSchema = z
   .object({
     reliableRetransmitFromT1: z.number().int().min(1).max(64).optional(),
+    /** It follows a callee's 3xx itself (a B2BUA's Dial), telling the caller with 181 (RFC 3261 §21.1.3). */
+    followsRedirect: z.boolean().optional(),
   })
   .strict();
 

@@ -46,7 +46,7 @@ export interface TargetPlan {
    */
   proxy?: { peer?: PeerSpec; sequentialForking?: boolean };
   /** A PBX's declarations (PbxCapsSchema). */
-  pbx?: { reliableRetransmitFromT1?: number };
+  pbx?: { reliableRetransmitFromT1?: number; followsRedirect?: boolean };
   /** SRTP with SDES keys (SrtpCapsSchema): it answers RTP/SAVP offers with a=crypto; requiredBy's calls must be SRTP. */
   srtp?: { sdes: boolean; requiredBy?: string };
   /** How it authenticates (AuthCapsSchema): the requests it challenges, its digest algorithms, its nonces' lifetime. */
@@ -157,7 +157,7 @@ const EMBEDDED_SHAPES: Record<EmbeddedName, { roles: Role[]; features: Record<st
   // grants the minimum for a too brief expiry rather than answering 423 (measured on Asterisk 22).
   // Its PJSIP first retransmits an un-PRACKed reliable provisional after 2·T1, then 4·T1 … (sip_100rel.c,
   // measured on Asterisk 22), where RFC 3262 §3 starts at T1.
-  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602' }, belowMinimum: 'raise', pbx: { reliableRetransmitFromT1: 2 },
+  'embedded:asterisk': { roles: ['registrar', 'pbx'], features: { echo: '600', answerHangup: '601', musicOnHold: '602', park: '700', pickup: '**' }, belowMinimum: 'raise', pbx: { reliableRetransmitFromT1: 2, followsRedirect: true },
     // Asterisk's own session timers, at its defaults (timers=yes, Min-SE 90 s).
     sessionTimers: { minSE: 90 },
     // res_pjsip challenges every out-of-dialog request of an endpoint with inbound auth (measured on Asterisk 22).

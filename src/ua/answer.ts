@@ -29,6 +29,8 @@ export interface AnswerOptions {
   without100rel?: boolean;
   /** Turn the call down with this status ("486 Busy Here"), after the ring when `ring`. */
   status?: string;
+  /** With a 3xx `status`: the Contact it redirects to (RFC 3261 §8.3, §21.3). */
+  redirectTo?: string;
   /** Ring until the CANCEL: 200 to it, 487 to the INVITE. */
   noAnswer?: boolean;
   /** Say nothing at all for this long (a hung phone); a CANCEL meanwhile is still answered 200 and 487. */
@@ -146,7 +148,8 @@ export function compileAnswer(spec: AnswerSpec): ScenarioBuilder {
 
   if (o.status) {
     // After a PRACK, [last_*] name the PRACK: the kept INVITE's lines then.
-    s.send(o.reliable ? message(inviteResponseHeaders(o.status)) : responseToLast(o.status, { tag: true }), { retrans: c.t1Ms });
+    const redirect = o.redirectTo ? [`Contact: <${o.redirectTo}>`] : [];
+    s.send(o.reliable ? message([...inviteResponseHeaders(o.status), ...redirect]) : responseToLast(o.status, { tag: true, extra: redirect }), { retrans: c.t1Ms });
     s.recv({ request: 'ACK' });
     s.label(end);
     return s;

@@ -218,6 +218,9 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
         // Provisionals (and copies of one already PRACKed) may come before the final response.
         { response: 180, actions: [keepCseq, keepTopVia] },
         { response: 183, actions: [keepCseq, keepTopVia] },
+        // A call being forwarded (RFC 3261 §21.1.3) or queued (§21.1.4): SIPp would abort on a provisional it was not told of.
+        { response: 181, actions: [keepCseq, keepTopVia] },
+        { response: 182, actions: [keepCseq, keepTopVia] },
         ...INVITE_FAILURES.map((code) => ({ response: code, next: rejected })),
         { response: 200, rrs: true, actions: [...timed, ...keepFirst] },
       ],

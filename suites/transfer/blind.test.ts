@@ -11,7 +11,8 @@ import type { Account } from '../../src/lab/schema.js';
 import { phoneUnavailable } from '../../src/lab/embedded.js';
 import { runTransport } from '../../src/lab/transport.js';
 import type { TargetPlan } from '../../src/lab/target.js';
-import { referNotifies, sipfragStatus, thirdAccount } from './refer-wire.js';
+import { referNotifies, sipfragStatus } from './refer-wire.js';
+import { thirdAccount } from '../../src/lab/accounts.js';
 
 const runnable = (plan: TargetPlan): true | string => {
   if (runTransport(plan) === 'tls') return 'over TLS the transferee, a baresip phone, can\'t take part: it goes over UDP or TCP (its TLS secrets are not logged)';

@@ -8,7 +8,8 @@ import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
 import type { AnySipMessage } from '../../src/sip/message.js';
-import { referNotifies, sipfragStatus, thirdAccount } from './refer-wire.js';
+import { referNotifies, sipfragStatus } from './refer-wire.js';
+import { thirdAccount } from '../../src/lab/accounts.js';
 
 /** The dialog a received 2xx to an INVITE confirms, as the Replaces of an attended transfer names it. */
 function confirmedDialog(received: AnySipMessage[]): { callId: string; toTag: string; fromTag: string } | undefined {

@@ -6,7 +6,8 @@
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
-import { referNotifies, sipfragStatus, thirdAccount } from './refer-wire.js';
+import { referNotifies, sipfragStatus } from './refer-wire.js';
+import { thirdAccount } from '../../src/lab/accounts.js';
 
 describeLab('Blind transfer on a PBX (RFC 3515, RFC 5589 §6)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
   lab.test(

@@ -1,17 +1,5 @@
 /** What the transfer suite reads of a REFER's implicit subscription on the wire (RFC 3515 §2.4.4, §2.4.5). */
-import type { Account } from '../../src/lab/schema.js';
-import type { TargetPlan } from '../../src/lab/target.js';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
-
-/**
- * The transfer target's account: a third one, which the PBX does not qualify (a phone that only answers the
- * INVITE would take a qualify OPTIONS for the call), or the reason there is none.
- */
-export function thirdAccount(plan: TargetPlan): Account | string {
-  const qualified = plan.registrar?.qualify?.user;
-  const pick = plan.accounts.slice(2).find((a) => (a.authUser ?? a.user) !== qualified);
-  return pick ?? `target ${plan.name} lists no third account that it does not qualify (registrar.qualify): the transfer target needs one`;
-}
 
 /**
  * The NOTIFYs of the subscription a REFER made: its dialog, Event: refer (and id= its CSeq, when given), one per

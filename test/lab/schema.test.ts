@@ -86,7 +86,10 @@ describe('target file', () => {
     expect(loadTargetFile(file('rel.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\npbx: { reliableRetransmitFromT1: 2 }\n')).pbx).toEqual({ reliableRetransmitFromT1: 2 });
     expect(loadTargetFile(file('norel.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\n')).pbx).toBeUndefined();
     expect(() => loadTargetFile(file('badrel.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\npbx: { reliableRetransmitFromT1: 0.5 }\n'))).toThrow(/pbx\.reliableRetransmitFromT1: /);
-    expect(resolveTarget('embedded:asterisk', loadLabConfig()).pbx).toEqual({ reliableRetransmitFromT1: 2 });
+    expect(resolveTarget('embedded:asterisk', loadLabConfig()).pbx).toEqual({ reliableRetransmitFromT1: 2, followsRedirect: true });
+    // pbx.followsRedirect: it follows a callee's 3xx itself (the call-forwarding test), a boolean.
+    expect(loadTargetFile(file('fwd.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\npbx: { followsRedirect: true }\n')).pbx).toEqual({ followsRedirect: true });
+    expect(() => loadTargetFile(file('badfwd.yaml', 'name: p\naddress: 127.0.0.50\nroles: [pbx]\npbx: { followsRedirect: sometimes }\n'))).toThrow(/pbx\.followsRedirect: /);
     expect(resolveTarget('embedded:kamailio', loadLabConfig()).pbx).toBeUndefined();
   });
 
