@@ -179,6 +179,12 @@ export const EMBEDDED_NONCE_LIFETIME_S = 4;
 export const SHA256_ACCOUNT: Account = { user: 'dave', password: 'dave-lab-secret', algorithms: ['SHA-256', 'MD5'] };
 
 /**
+ * The embedded Asterisk's plain third party (transfer target, picker-up, forwarding target): carol, its third,
+ * is qualified with OPTIONS, and dave is SHA-256's, answered by SIPp 3.8 in a container, slower to start.
+ */
+export const SPARE_ACCOUNT: Account = { user: 'erin', password: 'erin-lab-secret' };
+
+/**
  * The embedded Asterisk's account whose calls must be SRTP (its endpoint has media_encryption = sdes), beside
  * the lab's accounts, whose calls keep plain RTP for the other suites.
  */
@@ -209,7 +215,7 @@ export function embeddedPlan(name: EmbeddedName, lab: LabConfig): TargetPlan {
     transport: 'udp',
     domain: lab.domain,
     roles: [...shape.roles],
-    accounts: name === 'embedded:asterisk' ? [...lab.accounts.filter((a) => a.user !== SHA256_ACCOUNT.user), SHA256_ACCOUNT] : lab.accounts,
+    accounts: name === 'embedded:asterisk' ? [...lab.accounts.filter((a) => a.user !== SHA256_ACCOUNT.user && a.user !== SPARE_ACCOUNT.user), SHA256_ACCOUNT, SPARE_ACCOUNT] : lab.accounts,
     features: { ...shape.features },
     numbers: embeddedNumbers(lab),
     registrar: { minExpires: lab.registrar.minExpires, maxExpires: lab.registrar.maxExpires, maxContacts: lab.registrar.maxContacts, belowMinimum: shape.belowMinimum,
