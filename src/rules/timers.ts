@@ -66,6 +66,9 @@ const tmr03 = rule('TMR-03', 'MUST', 'RFC 3261 §17.1.1.2, §17.1.2.2', 'No retr
     if (m.method === 'ACK') continue;
     const cm = cseqOf(m)?.method;
     if (!isRequest(m) && ((cm === 'INVITE' && m.status! >= 200 && m.status! < 300) || m.message.rseq !== undefined)) continue;
+    // A UAS may send the same provisional again on its own (RFC 3261 §13.3.1.1: a 180 now and then; a B2BUA whose
+    // forwarded leg rings again): over TCP that is the TU speaking, not a transaction's retransmission.
+    if (!isRequest(m) && m.status! < 200) continue;
     out.push(finding(tmr03, `${m.label} repeated over ${m.transport.toUpperCase()}: a reliable transport is not retransmitted on`, m.index));
   }
   return out;

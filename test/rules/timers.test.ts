@@ -1,5 +1,6 @@
 import { flow, type Flow } from '../support/flow.js';
 import { pair } from '../support/rules.js';
+import { runRules } from '../../src/rules/index.js';
 
 /** Copies of message i at the given times. */
 function copies(f: Flow, i: number, times: number[]): Flow {
@@ -37,4 +38,11 @@ describe('TMR rules', () => {
     ['2xx copies at T1 then 2·T1', () => copies(flow().invite('alice', 'bob').at(0).reply(200).at(1), 1, [1.5, 2.5]).ack({ invite: 0 }).at(2.6).trace()]);
   const proxied = () => flow().invite('alice', 'proxy', { uri: 'sip:bob@bob.test' }).at(0).forward('bob').at(0.01).reply(100, { to: 0 }).at(0.02).reply(180, { to: 1 }).at(1).forward('alice').at(1.01);
   pair('TMR-14', ['a proxy cancelling 30 s after the last 180', () => proxied().cancel({ invite: 1 }).at(31).trace(), 5], ['a proxy waiting past 3 minutes', () => proxied().cancel({ invite: 1 }).at(200).trace()]);
+});
+
+test('TMR-03 leaves a provisional a UAS sends again over TCP (RFC 3261 §13.3.1.1; a B2BUA whose forwarded leg rings again)', () => {
+  const again = flow().invite('alice', 'bob', { transport: 'tcp' }).at(0).reply(180).at(0.1).again(1, { at: 0.2 }).trace();
+  // The trace takes the copy for a retransmission (the same bytes), as it does an INVITE's.
+  expect(again.messages.filter((m) => m.status === 180).map((m) => m.retransmission)).toEqual([false, true]);
+  expect(runRules(again).filter((f) => f.rule === 'TMR-03')).toEqual([]);
 });
