@@ -4,15 +4,13 @@
  * capture holds its own test's messages only (the background test's party never appears in the others', and
  * theirs never in its).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractSip } from '../../src/capture/extract.js';
-import { prepareReportDir } from '../../src/report/report-dir.js';
-import { suitesJestConfig } from '../../src/report/jest-suites-config.js';
 import type { RunSummary } from '../../src/report/summary.js';
 import { which } from '../../src/runtime/native.js';
+import { runFixtureJest } from '../support/fixture-jest.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 const REPORT = join(ROOT, 'reports', 'background-test');
@@ -20,17 +18,6 @@ const REPORT = join(ROOT, 'reports', 'background-test');
 const WAIT_MS = 4000;
 const canRun = process.getuid?.() === 0 && ['sipp', 'kamailio', 'tcpdump'].every((c) => which(c));
 const d = canRun ? describe : describe.skip;
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, out }));
-  });
-}
 
 /** The REGISTERs of a test's capture, with their time and sender. */
 function registers(pcap: string): Array<{ time: number; src: string }> {
@@ -44,11 +31,10 @@ d('background tests', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    prepareReportDir(REPORT);
-    const config = suitesJestConfig({ rootDir: ROOT, reportDir: REPORT, suitesDir: 'test/lab/fixture-suites', suites: ['background'], testFileGlob: '**/*.fixture.ts', testTimeout: 30_000 });
-    const env: NodeJS.ProcessEnv = { ...process.env, SIPWRIGHT_REPORT_DIR: REPORT, SIPWRIGHT_TARGETS: JSON.stringify(['embedded:kamailio']), BACKGROUND_WAIT_MS: String(WAIT_MS), NO_COLOR: '1' };
-    delete env.JEST_WORKER_ID;
-    jest = await run(['--experimental-vm-modules', '--no-warnings', 'node_modules/jest/bin/jest.js', '--config', JSON.stringify(config)], env);
+    jest = await runFixtureJest({
+      root: ROOT, report: REPORT, suitesDir: 'test/lab/fixture-suites', suites: ['background'], testTimeout: 30_000,
+      env: { SIPWRIGHT_TARGETS: JSON.stringify(['embedded:kamailio']), BACKGROUND_WAIT_MS: String(WAIT_MS) },
+    });
     summary = JSON.parse(readFileSync(join(REPORT, 'summary.json'), 'utf8')) as RunSummary;
   }, 120_000);
 

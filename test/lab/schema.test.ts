@@ -14,6 +14,17 @@ function file(name: string, text: string): string {
   return p;
 }
 
+/** The ConfigError a target file with this text gives, or 'no error'. */
+function problem(name: string, text: string): string {
+  try {
+    loadTargetFile(file(name, text));
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  return 'no error';
+}
+
 describe('target file', () => {
   test('the minimal file from the issue loads, with defaults filled in', () => {
     const t = loadTargetFile(file('min.yaml', 'name: my-registrar\naddress: 127.0.0.50:5060\ntransport: udp\nroles: [registrar, proxy]\ndomain: example.test\naccounts:\n  - { user: alice, password: alice-secret }\n  - { user: bob, password: bob-secret }\n'));
@@ -198,15 +209,6 @@ describe('the targets of a run', () => {
 describe('SRTP declaration (srtp: RFC 4568 SDES)', () => {
   const pbx = (srtp: string, accounts = '[{ user: alice, password: a-secret }, { user: sdes, password: s-secret }]') =>
     `name: p\naddress: 127.0.0.50\nroles: [pbx]\naccounts: ${accounts}\nsrtp: ${srtp}\n`;
-  const problem = (name: string, text: string): string => {
-    try {
-      loadTargetFile(file(name, text));
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      return (e as Error).message;
-    }
-    return 'no error';
-  };
 
   test('a target declares that it answers SDES offers, and the account whose calls must be SRTP', () => {
     expect(loadTargetFile(file('srtp.yaml', pbx('{ sdes: true, requiredBy: sdes }'))).srtp).toEqual({ sdes: true, requiredBy: 'sdes' });
@@ -240,15 +242,6 @@ describe('SRTP declaration (srtp: RFC 4568 SDES)', () => {
 
 describe('dial plan declaration (numbers: the routing suite)', () => {
   const proxy = (numbers: string) => `name: p\naddress: 127.0.0.50\nroles: [registrar, proxy]\naccounts: [{ user: alice, password: a-secret }, { user: bob, password: b-secret }]\nnumbers: ${numbers}\n`;
-  const problem = (name: string, text: string): string => {
-    try {
-      loadTargetFile(file(name, text));
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      return (e as Error).message;
-    }
-    return 'no error';
-  };
 
   test('each dialled form names the account it reaches; the embedded targets have a plan of their own', () => {
     expect(loadTargetFile(file('n1.yaml', proxy('{ "100": alice, "+4930100": alice, "004930100": alice }'))).numbers).toEqual({ '100': 'alice', '+4930100': 'alice', '004930100': 'alice' });

@@ -5,14 +5,12 @@
  * jest's own results, the summary, JUnit, Allure and the progress line. Its twin, whose party's secrets the
  * lab reads, passes on the same target.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareReportDir } from '../../src/report/report-dir.js';
-import { suitesJestConfig } from '../../src/report/jest-suites-config.js';
 import type { RunSummary } from '../../src/report/summary.js';
 import { which } from '../../src/runtime/native.js';
+import { runFixtureJest } from '../support/fixture-jest.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 const REPORT = join(ROOT, 'reports', 'tls-unread-test');
@@ -23,17 +21,6 @@ const READ = 'a party whose secrets the lab reads';
 /** The reason, naming the connection from the no-keys party's address to the target's TLS port. */
 const REASON = /^no key decrypts SIP over TLS in this test's capture, so its SIP assertions are not made: TLS connection 127\.[0-9.]+:\d+ -> 127\.[0-9.]+:\d+ /;
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, out }));
-  });
-}
-
 interface AllureResult { name: string; status: string; statusDetails?: { message?: string } }
 
 d('a TLS capture no key decrypts', () => {
@@ -41,11 +28,10 @@ d('a TLS capture no key decrypts', () => {
   let summary: RunSummary;
 
   beforeAll(async () => {
-    prepareReportDir(REPORT);
-    const config = suitesJestConfig({ rootDir: ROOT, reportDir: REPORT, suitesDir: 'test/lab/fixture-suites', suites: ['tls-unread'], testFileGlob: '**/*.fixture.ts', testTimeout: 60_000 });
-    const env: NodeJS.ProcessEnv = { ...process.env, SIPWRIGHT_REPORT_DIR: REPORT, SIPWRIGHT_TARGETS: JSON.stringify(['embedded:kamailio']), SIPWRIGHT_TRANSPORT: 'tls', NO_COLOR: '1' };
-    delete env.JEST_WORKER_ID;
-    jest = await run(['--experimental-vm-modules', '--no-warnings', 'node_modules/jest/bin/jest.js', '--config', JSON.stringify(config)], env);
+    jest = await runFixtureJest({
+      root: ROOT, report: REPORT, suitesDir: 'test/lab/fixture-suites', suites: ['tls-unread'], testTimeout: 60_000,
+      env: { SIPWRIGHT_TARGETS: JSON.stringify(['embedded:kamailio']), SIPWRIGHT_TRANSPORT: 'tls' },
+    });
     summary = JSON.parse(readFileSync(join(REPORT, 'summary.json'), 'utf8')) as RunSummary;
   }, 180_000);
 
