@@ -43,7 +43,10 @@ d('routing suite, number translation, through `sipwright run`', () => {
       const numbers = `numbers: { ${Object.entries(NUMBERS).map(([n, u]) => `"${n}": ${u}`).join(', ')} }`;
       const files = [writeTarget(dir, good, 'good-dialplan', true, 'registrar, proxy', [numbers]), writeTarget(dir, broken, 'broken-numbers-forget-00', true, 'registrar, proxy', [numbers])];
       const r = runSuite('routing', join(dir, 'run'), targets(files));
-      const mine = onTarget(r.tests, 'good-dialplan');
+      // The prefix routing test needs proxy.peer.prefix, which these files leave out (the embedded lab runs it).
+      const PREFIX = /the other domain's prefix/;
+      for (const t of onTarget(r.tests, 'good-dialplan').filter((x) => PREFIX.test(x.name))) expect(t).toMatchObject({ status: 'skipped', skipReason: expect.stringMatching(/declares no prefix for the other domain/) });
+      const mine = onTarget(r.tests, 'good-dialplan').filter((t) => !PREFIX.test(t.name));
       expect(notPassed(mine)).toEqual([]);
       // Each form, the unknown number and the incomplete one.
       expect(mine.length).toBe(Object.keys(NUMBERS).length + 2);
