@@ -118,6 +118,8 @@ export const PbxCapsSchema = z
     reliableRetransmitFromT1: z.number().int().min(1).max(64).optional(),
     /** It follows a callee's 3xx itself (a B2BUA's Dial), telling the caller with 181 (RFC 3261 §21.1.3). */
     followsRedirect: z.boolean().optional(),
+    /** false: it does not take transfers (a REFER is refused: the transfer suite checks how, and skips the rest). */
+    transfers: z.boolean().optional(),
   })
   .strict();
 

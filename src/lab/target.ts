@@ -46,7 +46,7 @@ export interface TargetPlan {
    */
   proxy?: { peer?: PeerSpec; sequentialForking?: boolean };
   /** A PBX's declarations (PbxCapsSchema). */
-  pbx?: { reliableRetransmitFromT1?: number; followsRedirect?: boolean };
+  pbx?: { reliableRetransmitFromT1?: number; followsRedirect?: boolean; transfers?: boolean };
   /** SRTP with SDES keys (SrtpCapsSchema): it answers RTP/SAVP offers with a=crypto; requiredBy's calls must be SRTP. */
   srtp?: { sdes: boolean; requiredBy?: string };
   /** How it authenticates (AuthCapsSchema): the requests it challenges, its digest algorithms, its nonces' lifetime. */

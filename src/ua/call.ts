@@ -366,6 +366,9 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
    */
   const refer = (step: Extract<CallStep, { kind: 'refer' }>) => {
     const referTo = step.replaces ? `<${step.referTo}?Replaces=${encodeURIComponent(step.replaces)}>` : `<${step.referTo}>`;
+    const notify = c.label('notify');
+    const answer = c.label('answer_notify');
+    const notified = c.label('notified');
     transaction(c, {
       // referSub false: no implicit subscription asked for (RFC 4488 §4), and the option tag that says it is understood.
       text: (auth) =>
@@ -373,10 +376,9 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
           extra: [`Refer-To: ${referTo}`, `Referred-By: <sip:${spec.identity.user}@${spec.identity.domain}>`, contact, ...(step.referSub === false ? ['Refer-Sub: false', 'Supported: norefersub'] : []), ...(auth ? ['[authentication]'] : [])],
         }),
       accept: [202, 200],
+      // Refused (403, 405, 501, 603 …): no subscription, and the call goes on.
+      onFailure: notified,
     });
-    const notify = c.label('notify');
-    const answer = c.label('answer_notify');
-    const notified = c.label('notified');
     const subOver: Action[] = [{ ereg: { regexp: 'terminated', search_in: 'hdr', header: 'Subscription-State:', assign_to: 'sub_over' } }];
     s.label(notify);
     // NOTIFYs come in bursts (a PBX sends 100 Trying, 180 and 200 back to back): one that reaches SIPp while it is

@@ -8,7 +8,7 @@ import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
 import type { AnySipMessage } from '../../src/sip/message.js';
-import { referNotifies, sipfragStatus } from './refer-wire.js';
+import { referNotifies, sipfragStatus, transfers } from './refer-wire.js';
 import { thirdAccount } from '../../src/lab/accounts.js';
 
 /** The dialog a received 2xx to an INVITE confirms, as the Replaces of an attended transfer names it. */
@@ -20,7 +20,7 @@ function confirmedDialog(received: AnySipMessage[]): { callId: string; toTag: st
 describeLab('Attended transfer on a PBX (RFC 3891, RFC 5589 §7)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
   lab.test(
     'alice REFERs bob to carol with Replaces naming her consultation call: the Refer-To is escaped, 202 and NOTIFYs to 200 follow, and the PBX ends the replaced leg',
-    { rfc: ['RFC 3891 §6.1', 'RFC 3891 §3', 'RFC 3515 §2.4.5', 'RFC 5589 §7'], requires: (plan) => (typeof thirdAccount(plan) === 'string' ? (thirdAccount(plan) as string) : true) },
+    { rfc: ['RFC 3891 §6.1', 'RFC 3891 §3', 'RFC 3515 §2.4.5', 'RFC 5589 §7'], requires: transfers },
     async () => {
       const account = lab.account(0);
       const bob = lab.ua('bob', lab.account(1));

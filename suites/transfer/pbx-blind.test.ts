@@ -6,13 +6,13 @@
 import { expect } from '@jest/globals';
 import { describeLab } from '../../src/lab/fixture.js';
 import type { Account } from '../../src/lab/schema.js';
-import { referNotifies, sipfragStatus } from './refer-wire.js';
+import { referNotifies, sipfragStatus, transfers } from './refer-wire.js';
 import { thirdAccount } from '../../src/lab/accounts.js';
 
 describeLab('Blind transfer on a PBX (RFC 3515, RFC 5589 §6)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
   lab.test(
     'alice REFERs her call with bob to carol: 202, NOTIFYs from 100 Trying to 200 OK, the PBX calls carol itself, and alice\'s dialog ends',
-    { rfc: ['RFC 3515 §2.4.2', 'RFC 3515 §2.4.4', 'RFC 3515 §2.4.5', 'RFC 5589 §6', 'RFC 6665 §4.1.3'], requires: (plan) => (typeof thirdAccount(plan) === 'string' ? (thirdAccount(plan) as string) : true) },
+    { rfc: ['RFC 3515 §2.4.2', 'RFC 3515 §2.4.4', 'RFC 3515 §2.4.5', 'RFC 5589 §6', 'RFC 6665 §4.1.3'], requires: transfers },
     async () => {
       const alice = lab.ua('alice', lab.account(0));
       const bob = lab.ua('bob', lab.account(1));
@@ -58,7 +58,7 @@ describeLab('Blind transfer on a PBX (RFC 3515, RFC 5589 §6)', { roles: ['regis
 
   lab.test(
     'alice REFERs with Refer-Sub: false: the PBX accepts it, says Refer-Sub: false in its 2xx, and sends no NOTIFY; the transfer still happens',
-    { rfc: ['RFC 4488 §4', 'RFC 3515 §2.4.2'], requires: (plan) => (typeof thirdAccount(plan) === 'string' ? (thirdAccount(plan) as string) : true) },
+    { rfc: ['RFC 4488 §4', 'RFC 3515 §2.4.2'], requires: transfers },
     async () => {
       const alice = lab.ua('alice', lab.account(0));
       const bob = lab.ua('bob', lab.account(1));
@@ -80,6 +80,27 @@ describeLab('Blind transfer on a PBX (RFC 3515, RFC 5589 §6)', { roles: ['regis
       expect({ 'Refer-Sub': accepted!.message.get('Refer-Sub') }).toEqual({ 'Refer-Sub': 'false' });
       expect(referNotifies(trace, refer).map((n) => `NOTIFY #${n.index}`)).toEqual([]);
       expect(trace.first({ method: 'INVITE', from: 'pbx', to: 'carol' })).toBeDefined();
+    },
+  );
+
+  lab.test(
+    'a PBX that takes no transfers refuses the REFER with 403, 405, 501 or 603, and calls nobody for it; the call goes on',
+    { rfc: ['RFC 3515 §2.4.2', 'RFC 3261 §21.4.3', 'RFC 3261 §21.6.2'], requires: (plan) => (plan.pbx?.transfers === false ? true : `target ${plan.name} takes transfers (pbx.transfers: false in the target file declares one that does not)`) },
+    async () => {
+      const alice = lab.ua('alice', lab.account(0));
+      const bob = lab.ua('bob', lab.account(1));
+      await bob.register();
+      const bobAnswers = await bob.answer().start();
+      await alice.call(bob).refer('someone-else', { timeoutMs: 1000 }).bye().run();
+      await bobAnswers.settle();
+      const trace = await lab.trace();
+      const refer = trace.one({ method: 'REFER', from: 'alice' });
+      const status = trace.responsesTo(refer).find((r) => (r.status ?? 0) >= 200)?.status;
+      expect({ refused: [403, 405, 501, 603].includes(status ?? 0) ? 'yes' : status }).toEqual({ refused: 'yes' });
+      expect(referNotifies(trace, refer)).toEqual([]);
+      expect(trace.find({ method: 'INVITE', from: 'pbx', where: (m) => m.index > refer.index && !m.message.toTag })).toEqual([]);
+      // The call goes on: alice's BYE ends it, answered.
+      expect(trace.one({ method: 'BYE', from: 'alice' })).toBeAnsweredWith(200);
     },
   );
 });

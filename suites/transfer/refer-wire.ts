@@ -1,5 +1,11 @@
-/** What the transfer suite reads of a REFER's implicit subscription on the wire (RFC 3515 §2.4.4, §2.4.5). */
+/** What the transfer suite reads of a REFER's implicit subscription on the wire (RFC 3515 §2.4.4, §2.4.5), and what it needs of a target. */
+import { needsThirdAccount } from '../../src/lab/accounts.js';
+import type { TargetPlan } from '../../src/lab/target.js';
 import type { Trace, TraceMessage } from '../../src/trace/trace.js';
+
+/** A PBX that takes transfers, with a third account for the transfer target; else the reason. */
+export const transfers = (plan: TargetPlan): true | string =>
+  plan.pbx?.transfers === false ? `target ${plan.name} declares that it takes no transfers (pbx.transfers: false)` : needsThirdAccount(plan);
 
 /**
  * The NOTIFYs of the subscription a REFER made: its dialog, Event: refer (and id= its CSeq, when given), one per

@@ -28,6 +28,7 @@ const d = why ? describe.skip : describe;
 const BLIND = /alice REFERs her call with bob to carol/;
 /** From the PBX suite: a plain call the broken PBX still answers, so its failure is the transfer alone. */
 const ECHO = /echo: the PBX answers with an SDP answer to the offer/;
+const REFUSES = /a PBX that takes no transfers refuses the REFER/;
 
 d(`transfer suite on Asterisk through \`sipwright run\` (${why ?? imageTag('asterisk')})`, () => {
   let dir: string;
@@ -49,13 +50,21 @@ d(`transfer suite on Asterisk through \`sipwright run\` (${why ?? imageTag('aste
     try {
       // carol, the transfer target, is not qualified here (no registrar.qualify).
       const lines = ['features: { echo: "600" }'];
-      const files = [writeAsteriskTarget(dir, good, 'good-pbx', lines), writeAsteriskTarget(dir, off, 'broken-transfers-off', lines)];
-      const r = runSuite(['transfer', 'pbx'], join(dir, 'run'), [...targets(files), '--grep', `${BLIND.source}|${ECHO.source}`]);
+      // The same PBX, declared for what it is: one that takes no transfers.
+      const declared = writeAsteriskTarget(dir, off, 'declared-no-transfers', [...lines, 'pbx: { transfers: false }']);
+      const files = [writeAsteriskTarget(dir, good, 'good-pbx', lines), writeAsteriskTarget(dir, off, 'broken-transfers-off', lines), declared];
+      const r = runSuite(['transfer', 'pbx'], join(dir, 'run'), [...targets(files), '--grep', `${BLIND.source}|${ECHO.source}|${REFUSES.source}`]);
       const mine = onTarget(r.tests, 'good-pbx').filter((t) => BLIND.test(t.name) || ECHO.test(t.name));
       expect(notPassed(mine)).toEqual([]);
       expect(mine.length).toBe(2);
       expectControl(r.tests, 'broken-transfers-off', [BLIND], ECHO);
       expect(onTarget(r.tests, 'broken-transfers-off').find((t) => BLIND.test(t.name))?.failureMessage).toMatch(/REFER to be answered 202, it got (403|405|501|603)/);
+      // Declared so, the same PBX passes the refusal test and skips the transfer with the reason.
+      const mineOff = onTarget(r.tests, 'declared-no-transfers');
+      expect(mineOff.find((t) => REFUSES.test(t.name))?.status).toBe('passed');
+      expect(mineOff.find((t) => BLIND.test(t.name))).toMatchObject({ status: 'skipped', skipReason: expect.stringMatching(/declares that it takes no transfers/) });
+      // On a PBX that takes transfers, the refusal test is skipped with its reason.
+      expect(onTarget(r.tests, 'good-pbx').find((t) => REFUSES.test(t.name))).toMatchObject({ status: 'skipped', skipReason: expect.stringMatching(/takes transfers/) });
       expect(r.code).toBe(1);
     } finally {
       await Promise.all([good.stop(), off.stop()]);
