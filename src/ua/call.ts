@@ -369,6 +369,20 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     const notify = c.label('notify');
     const answer = c.label('answer_notify');
     const notified = c.label('notified');
+    const subOver: Action[] = [{ ereg: { regexp: 'terminated', search_in: 'hdr', header: 'Subscription-State:', assign_to: 'sub_over' } }];
+    // NOTIFYs come in bursts (a PBX sends 100 Trying, 180 and 200 back to back), and the first may overtake the 202
+    // (a proxy relays the two in parallel). One that reaches SIPp where the scenario does not wait for it (while it
+    // is about to answer the one before, or still waits for the 202) would abort the call. A global recv takes it
+    // wherever the call stands (SIPp looks back for one): it is answered, and one it cut short comes again (its
+    // retransmission) and is answered then; a 202 that comes after it is taken by the other, and the wait goes on.
+    // Both are jumped over, as the call would wait at a global recv for ever; the 699 that no call ever reaches
+    // is there because SIPp wants a mandatory recv between optional ones and a send.
+    const sendRefer = c.label('send_refer');
+    s.nop([], { next: sendRefer });
+    s.recv({ request: 'NOTIFY', optional: 'global', actions: subOver, next: answer });
+    s.recv({ response: 202, optional: 'global', next: notify });
+    s.recv({ response: 699, timeout: 1 });
+    s.label(sendRefer);
     transaction(c, {
       // referSub false: no implicit subscription asked for (RFC 4488 §4), and the option tag that says it is understood.
       text: (auth) =>
@@ -379,17 +393,7 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       // Refused (403, 405, 501, 603 …): no subscription, and the call goes on.
       onFailure: notified,
     });
-    const subOver: Action[] = [{ ereg: { regexp: 'terminated', search_in: 'hdr', header: 'Subscription-State:', assign_to: 'sub_over' } }];
     s.label(notify);
-    // NOTIFYs come in bursts (a PBX sends 100 Trying, 180 and 200 back to back): one that reaches SIPp while it is
-    // about to answer the one before meets a send step, which SIPp would take for an unexpected message and abort
-    // the call. A global recv takes it wherever the call stands (SIPp's look-back): it is answered, and the one it
-    // cut short comes again (its retransmission) and is answered then.
-    // Jumped over: the call never waits at a global recv (it has no timeout of its own); SIPp finds it by looking back.
-    const wait = c.label('wait_notify');
-    s.nop([], { next: wait });
-    s.recv({ request: 'NOTIFY', optional: 'global', actions: subOver, next: answer });
-    s.label(wait);
     // Without a subscription, NOTIFYs are watched for only a while: a target that ignores Refer-Sub still sends them.
     s.recv({ request: 'NOTIFY', timeout: step.timeoutMs ?? (step.referSub === false ? Math.max(1000, 10 * c.t1Ms) : 10_000), ontimeout: notified, actions: subOver });
     s.label(answer);
