@@ -38,7 +38,11 @@ export interface SippResult {
 
 /** SIPp's error lines start with "2026-11-23<TAB>22:06:50.112993<TAB>1795471610.112993: ". */
 const STAMPED = /^\d{4}-\d{2}-\d{2}\t[\d:.]+\t[\d.]+: (.*)$/;
-const NOISE = [/^Resolving remote host/, /^There were more errors, enable -trace_err/, /^The following events occurred:/, /^\s*$/];
+/**
+ * Not errors: SIPp's notes, and a recv that timed out into its `ontimeout` label, which is the scenario's own
+ * branch ("while NOTIFYs may still come, wait this long"), logged as an event all the same.
+ */
+const NOISE = [/^Resolving remote host/, /^There were more errors, enable -trace_err/, /^The following events occurred:/, /^\s*$/, /receive timeout on message \S+, jumping to label \S+$/];
 
 export function collectErrors(errorFile: string | undefined, stderr: string): string[] {
   const seen = new Set<string>();
