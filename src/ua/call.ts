@@ -374,13 +374,11 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
     // (a proxy relays the two in parallel). One that reaches SIPp where the scenario does not wait for it (while it
     // is about to answer the one before, or still waits for the 202) would abort the call. A global recv takes it
     // wherever the call stands (SIPp looks back for one): it is answered, and one it cut short comes again (its
-    // retransmission) and is answered then; a 202 that comes after it is taken by the other, and the wait goes on.
-    // Both are jumped over, as the call would wait at a global recv for ever; the 699 that no call ever reaches
-    // is there because SIPp wants a mandatory recv between optional ones and a send.
+    // retransmission) and is answered then. Jumped over, as the call would wait at a global recv for ever; the
+    // 699 that no call reaches is there because SIPp wants a mandatory recv between optional ones and a send.
     const sendRefer = c.label('send_refer');
     s.nop([], { next: sendRefer });
     s.recv({ request: 'NOTIFY', optional: 'global', actions: subOver, next: answer });
-    s.recv({ response: 202, optional: 'global', next: notify });
     s.recv({ response: 699, timeout: 1 });
     s.label(sendRefer);
     transaction(c, {
@@ -393,6 +391,11 @@ export function compileCall(spec: CallSpec): ScenarioBuilder {
       // Refused (403, 405, 501, 603 …): no subscription, and the call goes on.
       onFailure: notified,
     });
+    // A 202 that comes after a NOTIFY (which took the call to its answer) is taken by this one, and the wait goes
+    // on. After the REFER in the scenario: SIPp matches a response only to a recv placed after a request of its method.
+    s.nop([], { next: notify });
+    s.recv({ response: 202, optional: 'global', next: notify });
+    s.recv({ response: 699, timeout: 1 });
     s.label(notify);
     // Without a subscription, NOTIFYs are watched for only a while: a target that ignores Refer-Sub still sends them.
     s.recv({ request: 'NOTIFY', timeout: step.timeoutMs ?? (step.referSub === false ? Math.max(1000, 10 * c.t1Ms) : 10_000), ontimeout: notified, actions: subOver });
