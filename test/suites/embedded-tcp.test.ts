@@ -20,7 +20,7 @@ const asteriskAway = process.env.CI ? undefined : embeddedUnavailable('embedded:
 /** Why a test may be skipped over TCP: a declaration of its target, or what only UDP has. */
 const SKIPS = [/^over TCP /, /does not declare the role/, /answers too brief an expiry with 423/, /raises too brief an expiry to its minimum/, /reliableRetransmitFromT1: 2/,
   // The security suite's tests of what a target may or may not challenge, and of SHA-256.
-  /does not declare that it challenges/, /declares no challenge of a re-INVITE or a BYE/, /declares no SHA-256/, /^SIPS needs TLS/, /^the target's TLS is checked in a run over TLS/];
+  /does not declare that it challenges/, /declares no challenge of a re-INVITE or a BYE/, /declares no SHA-256/, /^SIPS needs TLS/, /^the target's TLS is checked in a run over TLS/, /takes transfers \(pbx\.transfers: false/];
 
 d('every suite on the embedded lab over TCP', () => {
   let dir: string;

@@ -21,7 +21,7 @@ const asteriskAway = process.env.CI ? undefined : embeddedUnavailable('embedded:
 
 /** Why a test may be skipped over TLS: a declaration of its target, or what only UDP has. */
 const SKIPS = [/^over TLS /, /does not declare the role/, /answers too brief an expiry with 423/, /raises too brief an expiry to its minimum/, /reliableRetransmitFromT1: 2/,
-  /does not declare that it challenges/, /declares no challenge of a re-INVITE or a BYE/, /declares no SHA-256/];
+  /does not declare that it challenges/, /declares no challenge of a re-INVITE or a BYE/, /declares no SHA-256/, /takes transfers \(pbx\.transfers: false/];
 
 /** Every file under `dir`. */
 function filesUnder(dir: string): string[] {
