@@ -38,4 +38,15 @@ export class RunningUa {
   received(): AnySipMessage[] {
     return receivedMessages(this.sipp.files.messages);
   }
+
+  /**
+   * The first message it has received that `match` takes, once it has come (polled from its message log), or
+   * undefined after `timeoutMs`: for a test that must act once the far end has answered or rung.
+   */
+  async receivedOne(match: (m: AnySipMessage) => boolean, timeoutMs = 5000): Promise<AnySipMessage | undefined> {
+    for (const until = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 50))) {
+      const found = this.received().find(match);
+      if (found || Date.now() >= until) return found;
+    }
+  }
 }

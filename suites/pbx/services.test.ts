@@ -68,7 +68,7 @@ describeLab('Call services on a PBX (park, pickup, forwarding)', { roles: ['regi
       const ringing = await bob.answer({ noAnswer: true }).start();
       const calling = await alice.call(bob).awaitBye({ timeoutMs: 10_000 }).start();
       // Picked up once bob's phone rings.
-      for (const until = Date.now() + 5000; !calling.received().some((m) => m.kind === 'response' && m.status === 180) && Date.now() < until; ) await pause(50);
+      await calling.receivedOne((m) => m.kind === 'response' && m.status === 180);
       await carol.call(`${pickup}${lab.account(1).user}`).bye({ afterMs: 1500 }).run();
       await calling.settle();
       await ringing.settle();

@@ -11,10 +11,10 @@ import type { AnySipMessage } from '../../src/sip/message.js';
 import { referNotifies, sipfragStatus, transfers } from './refer-wire.js';
 import { thirdAccount } from '../../src/lab/accounts.js';
 
-/** The dialog a received 2xx to an INVITE confirms, as the Replaces of an attended transfer names it. */
-function confirmedDialog(received: AnySipMessage[]): { callId: string; toTag: string; fromTag: string } | undefined {
-  const ok = received.find((m) => m.kind === 'response' && m.status === 200 && m.cseq?.method === 'INVITE' && m.toTag);
-  return ok?.callId && ok.toTag && ok.fromTag ? { callId: ok.callId, toTag: ok.toTag, fromTag: ok.fromTag } : undefined;
+/** The dialog a 2xx to an INVITE confirms, as the Replaces of an attended transfer names it; undefined for any other message. */
+function confirmedDialog(m: AnySipMessage | undefined): { callId: string; toTag: string; fromTag: string } | undefined {
+  if (m?.kind !== 'response' || m.status !== 200 || m.cseq?.method !== 'INVITE') return undefined;
+  return m.callId && m.toTag && m.fromTag ? { callId: m.callId, toTag: m.toTag, fromTag: m.fromTag } : undefined;
 }
 
 describeLab('Attended transfer on a PBX (RFC 3891, RFC 5589 §7)', { roles: ['registrar', 'pbx'], targetParty: 'pbx' }, (lab) => {
@@ -32,8 +32,7 @@ describeLab('Attended transfer on a PBX (RFC 3891, RFC 5589 §7)', { roles: ['re
       const carolAnswers = await carol.answer({ hangupAfterMs: 1500 }).start();
       // The consultation: alice's second line calls carol and stays in the call until the PBX ends it.
       const consultation = await lab.ua('alice-2', account).call(carol).awaitBye({ timeoutMs: 15_000 }).start();
-      let replaced: ReturnType<typeof confirmedDialog>;
-      for (const until = Date.now() + 10_000; !(replaced = confirmedDialog(consultation.received())) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      const replaced = confirmedDialog(await consultation.receivedOne((m) => confirmedDialog(m) !== undefined, 10_000));
       if (!replaced) throw new Error('the consultation call to carol was not answered within 10 s: nothing to transfer to');
       const replaces = `${replaced.callId};to-tag=${replaced.toTag};from-tag=${replaced.fromTag}`;
       // The transferred call: alice's first line calls bob, REFERs him to carol with that Replaces, then hangs up.
